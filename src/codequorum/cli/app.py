@@ -1,0 +1,38 @@
+"""The typer application: wires the command groups together."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from codequorum import __version__
+from codequorum.cli import models, run, sandbox
+
+app = typer.Typer(
+    name="codequorum",
+    help="An ensemble of code LLMs: generate, check, rank, and return the best snippet.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("complete")(run.complete)
+app.command("generate")(run.generate)
+app.add_typer(models.app, name="models")
+app.add_typer(sandbox.app, name="sandbox")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"codequorum {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens to stderr."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,173 @@
+"""Settings: pydantic models for the TOML file and the LSP options (one schema for both).
+
+Resolution order: an explicit file (`--config`), `$CODEQUORUM_CONFIG`, `./codequorum.toml`,
+the user config dir, else the built-in defaults (the embedded ensemble).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from codequorum.errors import ConfigError
+
+CONFIG_FILE_NAME = "codequorum.toml"
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+class MemberConfig(_Strict):
+    """One configured model: which backend runs it, its prompt formats and its price."""
+
+    name: str = ""
+    enabled: bool = True
+    backend: str = "llama-cpp"
+    model: str | None = Field(None, description="embedded model id (see `codequorum models list`)")
+    path: Path | None = Field(None, description="a model file of your own (GGUF for llama-cpp)")
+    fim: str | None = Field(None, description="fill-in-the-middle template name, None = chat only")
+    chat: bool = True
+    n_ctx: int = Field(4096, ge=256)
+    n_threads: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=1, description="cap per call; None = the request's")
+    price_per_1k_tokens: float = Field(0.0, ge=0.0)
+    quality: float = Field(0.5, ge=0.0, le=1.0, description="prior quality; highest = strongest")
+    options: dict[str, Any] = Field(default_factory=dict, description="backend-specific extras")
+
+    @model_validator(mode="after")
+    def _needs_a_model(self) -> MemberConfig:
+        if self.backend == "llama-cpp" and self.model is None and self.path is None:
+            raise ValueError("a llama-cpp member needs `model` (an embedded id) or `path`")
+        return self
+
+class EngineConfig(_Strict):
+    strategy: str = "best-of"
+    deadline_s: float | None = Field(60.0, gt=0)
+    max_tokens: int = Field(128, ge=1, le=4096)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+
+class SchedulerConfig(_Strict):
+    local_slots: int = Field(1, ge=1, description="local CPU models that may generate at once")
+
+class ModelsConfig(_Strict):
+    cache_dir: Path | None = Field(None, description="where assembled model files live")
+
+class PluginsConfig(_Strict):
+    disabled: list[str] = Field(default_factory=list, description='e.g. ["checks.syntax"]')
+
+class SandboxConfig(_Strict):
+    timeout_s: float = Field(10.0, gt=0)
+    memory_mb: int = Field(512, ge=32)
+    allow_unsandboxed: bool = False
+
+class Settings(_Strict):
+    include_default_members: bool = True
+    members: dict[str, MemberConfig] = Field(default_factory=dict)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    strategies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    plugins: PluginsConfig = Field(default_factory=PluginsConfig)
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    source: str = Field("built-in defaults", exclude=True)
+
+    @model_validator(mode="after")
+    def _name_members(self) -> Settings:
+        for name, member in self.members.items():
+            member.name = name
+        return self
+
+    def enabled_members(self) -> list[MemberConfig]:
+        return [m for m in self.members.values() if m.enabled]
+
+    def strongest_member(self) -> MemberConfig:
+        members = self.enabled_members()
+        if not members:
+            raise ConfigError(f"{self.source}: no enabled members; add one under [members.NAME]")
+        return max(members, key=lambda m: m.quality)
+
+    def strategy_options(self, strategy: str) -> dict[str, Any]:
+        return dict(self.strategies.get(strategy, {}))
+
+def default_members() -> dict[str, dict[str, Any]]:
+    """The embedded ensemble: model files that ship in pinned PyPI packages.
+
+    Quality priors are HumanEval pass@1 measured here; prices are compute-seconds per 1k
+    generated tokens on a 2-core CPU, so cost compares members honestly.
+    """
+    return {
+        "qwen-large": {"model": "qwen2.5-coder-1.5b", "fim": "qwen", "quality": 0.70,
+                      "price_per_1k_tokens": 33.0},
+        "qwen-small": {"model": "qwen2.5-coder-0.5b", "fim": "qwen", "quality": 0.54,
+                      "price_per_1k_tokens": 21.0},
+        "smollm2": {"model": "smollm2-135m", "fim": None, "quality": 0.04,
+                    "price_per_1k_tokens": 7.7, "n_ctx": 2048},
+    }
+
+def user_config_path() -> Path:
+    return Path(platformdirs.user_config_dir("codequorum")) / "config.toml"
+
+def find_config_file(explicit: Path | None = None) -> Path | None:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file {explicit} does not exist")
+        return explicit
+    candidates = [os.environ.get("CODEQUORUM_CONFIG"), CONFIG_FILE_NAME, user_config_path()]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+def load_settings(explicit: Path | None = None) -> Settings:
+    path = find_config_file(explicit)
+    if path is None:
+        return settings_from_dict({}, source="built-in defaults")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from error
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read: {error}") from error
+    return settings_from_dict(data, source=str(path))
+
+def settings_from_dict(data: dict[str, Any], source: str) -> Settings:
+    """Validate user data (TOML or LSP options) on top of the defaults."""
+    merged = dict(data)
+    if merged.get("include_default_members", True):
+        merged["members"] = _merge_members(default_members(), data.get("members", {}), source)
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as error:
+        raise ConfigError(format_validation_error(error, source)) from error
+    settings.source = source
+    return settings
+
+def _merge_members(
+    defaults: dict[str, dict[str, Any]], overrides: Any, source: str
+) -> dict[str, Any]:
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{source}: `members` must be a table of [members.NAME] sections")
+    merged: dict[str, Any] = {name: dict(values) for name, values in defaults.items()}
+    for name, values in overrides.items():
+        if isinstance(values, dict) and name in merged:
+            merged[name].update(values)
+        else:
+            merged[name] = values
+    return merged
+
+def format_validation_error(error: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        got = problem.get("input")
+        detail = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            detail = "unknown key (check the spelling; see docs/configuration.md)"
+        lines.append(f"  {key}: {detail} (got {got!r})" if got is not None else f"  {key}: {detail}")
+    return "\n".join(lines)
+
+StrategyName = Literal["single", "best-of"]

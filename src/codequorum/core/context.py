@@ -1,0 +1,130 @@
+"""What a strategy works with: members to sample, checks to run, and the trace it fills."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from codequorum.core.candidate import Candidate
+from codequorum.core.member import Member
+from codequorum.core.postprocess import clean
+from codequorum.core.request import Request
+from codequorum.core.result import MemberCall, Result, Trace
+from codequorum.plugins.protocols import CancelToken, Check, Generation, GenerationParams
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StrategyContext:
+    request: Request
+    members: list[Member]  # the members this request may use, strongest first
+    checks: list[Check]
+    trace: Trace
+    options: dict[str, Any] = field(default_factory=dict)
+    cancel: CancelToken = field(default_factory=CancelToken)
+    temperature: float = 0.0
+    pool: list[Candidate] = field(default_factory=list)  # every candidate produced so far
+
+    def member(self, name: str) -> Member:
+        for member in self.members:
+            if member.name == name:
+                return member
+        known = ", ".join(m.name for m in self.members)
+        raise KeyError(f"no member named {name!r} in this request (members: {known})")
+
+    async def sample(
+        self,
+        member: Member,
+        n: int = 1,
+        temperature: float | None = None,
+        use_fim: bool | None = None,
+        seed: int = 0,
+    ) -> list[Candidate]:
+        """Ask one member for n samples; a failure is recorded in the trace, never raised."""
+        prompt = member.prompt_for(self.request, use_fim)
+        params = GenerationParams(
+            max_tokens=member.max_tokens(self.request),
+            temperature=self.temperature if temperature is None else temperature,
+            n=n,
+            seed=seed,
+            stop=prompt.stop,
+        )
+        call = MemberCall(member=member.name, prompt_kind=prompt.kind, samples=n)
+        self.trace.calls.append(call)
+        started = time.monotonic()
+        try:
+            generations = await self._generate_within_deadline(member, prompt, params)
+        except Exception as error:  # any backend failure becomes evidence, not a crash
+            call.error = _describe(error)
+            call.seconds = time.monotonic() - started
+            log.warning("member %s failed: %s", member.name, call.error)
+            return []
+        call.seconds = time.monotonic() - started
+        candidates = [self._candidate(member, prompt.kind, g) for g in generations]
+        call.tokens = sum(g.tokens for g in generations)
+        call.prompt_tokens = sum(g.prompt_tokens for g in generations)
+        call.cost = member.cost_of(call.tokens)
+        self.pool.extend(candidates)
+        return candidates
+
+    async def sample_all(
+        self, members: Sequence[Member], n: int = 1, temperature: float | None = None
+    ) -> list[Candidate]:
+        """Ask several members at once; the scheduler decides what really runs in parallel."""
+        batches = await asyncio.gather(*(self.sample(m, n, temperature) for m in members))
+        return [candidate for batch in batches for candidate in batch]
+
+    async def check(self, candidates: Sequence[Candidate]) -> None:
+        """Run every enabled check; a check that raises is recorded and skipped."""
+        for check in self.checks:
+            try:
+                await check.run(self.request, candidates)
+            except Exception as error:
+                self.trace.note(f"check {check.name} failed and was skipped: {_describe(error)}")
+                log.exception("check %s failed", check.name)
+
+    def result(self, ranked: list[Candidate], stop_reason: str) -> Result:
+        self.trace.stop_reason = stop_reason
+        text = ranked[0].text if ranked else ""
+        return Result(text=text, strategy=self.trace.strategy, candidates=ranked, trace=self.trace)
+
+    async def _generate_within_deadline(
+        self, member: Member, prompt: Any, params: GenerationParams
+    ) -> list[Generation]:
+        token = self.cancel.child()
+        seconds_left = self.request.seconds_left()
+        if seconds_left is not None and seconds_left <= 0:
+            raise TimeoutError("deadline already passed")
+        try:
+            return await asyncio.wait_for(
+                member.backend.generate(prompt, params, token), timeout=seconds_left
+            )
+        except (TimeoutError, asyncio.TimeoutError):
+            token.cancel()
+            raise TimeoutError(f"deadline of {self.request.budget.deadline_s}s exceeded") from None
+        except asyncio.CancelledError:
+            token.cancel()
+            raise
+
+    def _candidate(self, member: Member, prompt_kind: str, generation: Generation) -> Candidate:
+        text = clean(generation.text, self.request, from_chat=prompt_kind == "chat")
+        return Candidate(
+            member=member.name,
+            text=text,
+            prompt_kind=prompt_kind,
+            raw_text=generation.text,
+            tokens=generation.tokens,
+            mean_logprob=generation.mean_logprob,
+            seconds=generation.seconds,
+            cost=member.cost_of(generation.tokens),
+        )
+
+
+def _describe(error: BaseException) -> str:
+    message = str(error) or type(error).__name__
+    return f"{type(error).__name__}: {message}" if str(error) else message

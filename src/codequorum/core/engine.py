@@ -1,0 +1,147 @@
+"""Runs one request through a strategy and always returns a Result."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from codequorum.config import MemberConfig, Settings
+from codequorum.core.context import StrategyContext
+from codequorum.core.member import Member
+from codequorum.core.request import Request
+from codequorum.core.result import MemberCall, Result, Trace
+from codequorum.errors import CodequorumError
+from codequorum.plugins.protocols import CancelToken, Check
+from codequorum.plugins.registry import Registry
+from codequorum.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Owns the members (loaded lazily, once) and the checks; runs strategies over them."""
+
+    def __init__(self, settings: Settings, registry: Registry | None = None) -> None:
+        self.runtime = Runtime.create(settings, registry)
+        self.settings = settings
+        self._members: dict[str, Member] = {}
+        self._checks: list[Check] | None = None
+
+    def member(self, name: str) -> Member:
+        if name not in self._members:
+            self._members[name] = self._build_member(name)
+        return self._members[name]
+
+    def members(self, names: Sequence[str] | None = None) -> list[Member]:
+        """Members by name (or every enabled one), strongest first."""
+        return [self.member(config.name) for config in self._configs(names)]
+
+    def _configs(self, names: Sequence[str] | None) -> list[MemberConfig]:
+        if names:
+            self._require_known(names)
+            configs = [self.settings.members[name] for name in names]
+        else:
+            configs = self.settings.enabled_members()
+        return sorted(configs, key=lambda m: m.quality, reverse=True)
+
+    def _usable_members(self, names: Sequence[str] | None, trace: Trace) -> list[Member]:
+        """Members for one request; one whose backend cannot be built is traced and skipped."""
+        usable = []
+        for config in self._configs(names):
+            try:
+                usable.append(self.member(config.name))
+            except Exception as error:  # a broken backend plugin must not stop the others
+                trace.calls.append(MemberCall(config.name, "-", 0, error=f"{type(error).__name__}: {error}"))
+        if not usable:
+            raise CodequorumError("no member could be started: " + "; ".join(c.error or "" for c in trace.calls))
+        return usable
+
+    def checks(self) -> list[Check]:
+        if self._checks is None:
+            plugins = self.runtime.registry.load_all("checks")
+            self._checks = [cls(self.runtime) for cls in plugins.values()]
+        return self._checks
+
+    async def run(
+        self,
+        request: Request,
+        strategy: str | None = None,
+        members: Sequence[str] | None = None,
+        options: dict[str, Any] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Result:
+        name = strategy or self.settings.engine.strategy
+        trace = Trace(strategy=name)
+        started = time.monotonic()
+        try:
+            ctx = self._context(request, name, members, options, trace, cancel)
+            plugin = self.runtime.registry.load("strategies", name)(ctx.options)
+        except CodequorumError as error:
+            trace.note(str(error))
+            result = _empty(name, trace, "error")
+        else:
+            result = await _run_guarded(plugin, ctx)
+        result.trace.seconds = time.monotonic() - started
+        return result
+
+    async def aclose(self) -> None:
+        for member in self._members.values():
+            try:
+                await member.backend.aclose()
+            except Exception:  # closing must never mask the real outcome
+                log.exception("closing member %s failed", member.name)
+
+    def _context(
+        self,
+        request: Request,
+        strategy: str,
+        members: Sequence[str] | None,
+        options: dict[str, Any] | None,
+        trace: Trace,
+        cancel: CancelToken | None,
+    ) -> StrategyContext:
+        merged = self.settings.strategy_options(strategy) | (options or {})
+        return StrategyContext(
+            request=request,
+            members=self._usable_members(members, trace),
+            checks=self.checks(),
+            trace=trace,
+            options=merged,
+            cancel=cancel or CancelToken(),
+            temperature=self.settings.engine.temperature,
+        )
+
+    def _build_member(self, name: str) -> Member:
+        self._require_known([name])
+        config = self.settings.members[name]
+        backend_cls = self.runtime.registry.load("backends", config.backend)
+        return Member(config=config, backend=backend_cls(config, self.runtime))
+
+    def _require_known(self, names: Sequence[str]) -> None:
+        unknown = [n for n in names if n not in self.settings.members]
+        if unknown:
+            known = ", ".join(self.settings.members) or "none"
+            raise CodequorumError(
+                f"unknown member(s) {', '.join(unknown)} (configured in {self.settings.source}: {known})"
+            )
+
+
+async def _run_guarded(plugin: Any, ctx: StrategyContext) -> Result:
+    """Run a strategy; if it raises, answer with the best candidate it had produced."""
+    try:
+        return await plugin.run(ctx)
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # a broken strategy must still answer
+        log.exception("strategy %s failed", ctx.trace.strategy)
+        ctx.trace.note(f"strategy failed: {type(error).__name__}: {error}")
+        ranked = sorted(ctx.pool, key=lambda c: c.score, reverse=True)
+        return ctx.result(ranked, "strategy error: best candidate so far")
+
+
+def _empty(name: str, trace: Trace, reason: str) -> Result:
+    trace.stop_reason = reason
+    return Result(text="", strategy=name, candidates=[], trace=trace)

@@ -1,0 +1,128 @@
+"""Build each member's prompt from a Request: FIM where the member has a template, else chat.
+
+The stable part of a FIM prompt (context from other files) comes first, so that a local
+model's KV cache can be reused across keystrokes and only the new tail is evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codequorum.core.request import Request, TaskKind
+from codequorum.plugins.protocols import ChatMessage, Prompt
+
+CURSOR = "<CURSOR>"
+
+
+@dataclass(frozen=True)
+class FimTemplate:
+    prefix: str
+    suffix: str
+    middle: str
+    stop: tuple[str, ...]
+    file_sep: str | None = None  # repository-level context marker, when the model has one
+
+
+FIM_TEMPLATES: dict[str, FimTemplate] = {
+    "qwen": FimTemplate(
+        "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
+        stop=("<|endoftext|>", "<|file_sep|>", "<|fim_pad|>", "<|fim_prefix|>",
+              "<|fim_suffix|>", "<|fim_middle|>", "<|im_end|>", "<|repo_name|>"),
+        file_sep="<|file_sep|>",
+    ),
+    "starcoder": FimTemplate(
+        "<fim_prefix>", "<fim_suffix>", "<fim_middle>",
+        stop=("<|endoftext|>", "<file_sep>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
+        file_sep="<file_sep>",
+    ),
+    "codellama": FimTemplate("<PRE> ", " <SUF>", " <MID>", stop=("<EOT>", "</s>")),
+    "deepseek": FimTemplate(
+        "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>", stop=("<｜end▁of▁sentence｜>", "<|EOT|>")
+    ),
+}
+
+_COMPLETE_SYSTEM = (
+    "You are a code completion engine. You are shown a file with the marker <CURSOR>. "
+    "Reply with only the code that belongs at the marker, in one fenced code block: "
+    "no explanation, and do not repeat the code before or after the marker."
+)
+_GENERATE_SYSTEM = (
+    "You are an expert {language} programmer. Write correct, complete, idiomatic code. "
+    "Reply with one fenced ```{language} code block containing the full implementation."
+)
+
+
+def fim_template(name: str) -> FimTemplate:
+    try:
+        return FIM_TEMPLATES[name]
+    except KeyError:
+        known = ", ".join(sorted(FIM_TEMPLATES))
+        raise ValueError(f"unknown FIM template {name!r} (known: {known})") from None
+
+
+def build_prompt(request: Request, fim: str | None, use_fim: bool | None = None) -> Prompt:
+    """The prompt for one member: FIM for completions when it has a template, else chat."""
+    wants_fim = use_fim if use_fim is not None else request.kind is TaskKind.COMPLETE
+    if wants_fim and fim is not None:
+        return fim_prompt(request, fim_template(fim))
+    if request.kind is TaskKind.COMPLETE:
+        return complete_chat_prompt(request)
+    return generate_chat_prompt(request)
+
+
+def fim_prompt(request: Request, template: FimTemplate) -> Prompt:
+    context = _fim_context(request, template)
+    text = f"{context}{template.prefix}{request.prefix}{template.suffix}{request.suffix}{template.middle}"
+    return Prompt(kind="fim", text=text, stop=template.stop)
+
+
+def _fim_context(request: Request, template: FimTemplate) -> str:
+    if not request.context:
+        return ""
+    if template.file_sep:
+        files = "".join(f"{template.file_sep}{s.path}\n{s.text}\n" for s in request.context)
+        current = str(request.path) if request.path else "current"
+        return f"{files}{template.file_sep}{current}\n"
+    return "".join(_as_comment(s.path, s.text, request.language) for s in request.context)
+
+
+def _as_comment(path: str, text: str, language: str | None) -> str:
+    marker = "#" if language in (None, "python") else "//"
+    lines = [f"{marker} From {path}:"] + [f"{marker} {line}" for line in text.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def complete_chat_prompt(request: Request) -> Prompt:
+    language = request.language or ""
+    parts = [_context_block(request)] if request.context else []
+    parts.append(f"```{language}\n{request.prefix}{CURSOR}{request.suffix}\n```")
+    parts.append("Write the code that replaces <CURSOR>.")
+    return Prompt(
+        kind="chat",
+        messages=(
+            ChatMessage("system", _COMPLETE_SYSTEM),
+            ChatMessage("user", "\n\n".join(parts)),
+        ),
+    )
+
+
+def generate_chat_prompt(request: Request) -> Prompt:
+    language = request.language or "python"
+    parts = [_context_block(request)] if request.context else []
+    parts.append((request.instruction or "").strip())
+    if request.prefix.strip() and request.kind is not TaskKind.GENERATE:
+        parts.append(f"The code:\n```{language}\n{request.prefix}{request.suffix}\n```")
+    if request.tests:
+        parts.append(f"Your code must pass these tests:\n```{language}\n{request.tests.strip()}\n```")
+    return Prompt(
+        kind="chat",
+        messages=(
+            ChatMessage("system", _GENERATE_SYSTEM.format(language=language)),
+            ChatMessage("user", "\n\n".join(parts)),
+        ),
+    )
+
+
+def _context_block(request: Request) -> str:
+    files = [f"File {s.path}:\n```\n{s.text}\n```" for s in request.context]
+    return "Related code from other files:\n" + "\n".join(files)

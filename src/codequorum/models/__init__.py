@@ -1,0 +1,1 @@
+"""The embedded default models: pinned PyPI packages, assembled and verified in a cache."""

@@ -1,0 +1,1 @@
+"""Plugin kinds, their protocols and the entry-point registry."""

@@ -1,0 +1,28 @@
+"""Run blocking model work in a thread without losing the ability to cancel it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from codequorum.plugins.protocols import CancelToken
+
+T = TypeVar("T")
+
+
+async def run_cancellable(work: Callable[[], T], cancel: CancelToken) -> T:
+    """Await `work` in a worker thread; if we are cancelled, tell it and wait for it to stop.
+
+    Waiting matters: the thread holds the model (and a CPU slot) until it sees the token,
+    so returning early would let the next request start on a busy model.
+    """
+    future = asyncio.get_running_loop().run_in_executor(None, work)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        cancel.cancel()
+        with contextlib.suppress(Exception):
+            await future
+        raise

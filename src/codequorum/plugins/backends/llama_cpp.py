@@ -1,0 +1,194 @@
+"""llama.cpp in process (llama-cpp-python): the embedded default backend.
+
+Each model is loaded lazily and once. Generation runs token by token in a worker thread so
+it can stop between tokens when cancelled; llama.cpp reuses the KV cache for the longest
+common prompt prefix, so prompts keep their stable part first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from codequorum.config import MemberConfig
+from codequorum.errors import MemberError
+from codequorum.plugins.backends._threads import run_cancellable
+from codequorum.plugins.protocols import CancelToken, Generation, GenerationParams, Prompt
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+    from codequorum.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = "install the local extra: pip install 'codequorum[local]'"
+
+
+class LlamaCppBackend:
+    def __init__(self, member: MemberConfig, runtime: Runtime) -> None:
+        self.member = member
+        self.runtime = runtime
+        self._llama: Llama | None = None
+        self._chat_formatter: Any = None
+        self._lock = threading.Lock()  # one generation per model at a time
+        self.load_seconds: float | None = None
+
+    @property
+    def supports_fim(self) -> bool:
+        return self.member.fim is not None
+
+    def model_path(self) -> Path:
+        if self.member.path is not None:
+            if not self.member.path.is_file():
+                raise MemberError(f"member {self.member.name}: model file {self.member.path} does not exist")
+            return self.member.path
+        assert self.member.model is not None  # guaranteed by MemberConfig validation
+        return self.runtime.models.verified_path(self.member.model)
+
+    async def generate(
+        self, prompt: Prompt, params: GenerationParams, cancel: CancelToken
+    ) -> list[Generation]:
+        async with self.runtime.scheduler.slot(priority=self.member.price_per_1k_tokens):
+            return await run_cancellable(lambda: self._generate(prompt, params, cancel), cancel)
+
+    async def aclose(self) -> None:
+        with self._lock:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
+
+    def load(self) -> Llama:
+        """The loaded model (loading it on first use)."""
+        if self._llama is None:
+            self._llama = self._load()
+        return self._llama
+
+    def _load(self) -> Llama:
+        try:
+            from llama_cpp import Llama
+        except ImportError as error:
+            raise MemberError(f"member {self.member.name} needs llama-cpp-python: {INSTALL_HINT}") from error
+        path = self.model_path()
+        started = time.monotonic()
+        try:
+            llama = Llama(
+                model_path=str(path),
+                n_ctx=self.member.n_ctx,
+                n_threads=self.member.n_threads or os.cpu_count() or 1,
+                n_batch=512,
+                verbose=False,
+                **self.member.options,
+            )
+        except (ValueError, RuntimeError) as error:
+            raise MemberError(f"member {self.member.name}: llama.cpp could not load {path}: {error}") from error
+        self.load_seconds = time.monotonic() - started
+        log.info("loaded %s in %.1fs", path.name, self.load_seconds)
+        return llama
+
+    def _generate(self, prompt: Prompt, params: GenerationParams, cancel: CancelToken) -> list[Generation]:
+        with self._lock:
+            llama = self.load()
+            tokens = self._tokenize(llama, prompt)
+            room = self.member.n_ctx - len(tokens)
+            if room < 8:
+                raise MemberError(
+                    f"member {self.member.name}: prompt of {len(tokens)} tokens does not fit "
+                    f"its context of {self.member.n_ctx} tokens"
+                )
+            max_tokens = min(params.max_tokens, room)
+            samples = []
+            for index in range(params.n):
+                if cancel.cancelled:
+                    break
+                llama.set_seed(params.seed + index)
+                samples.append(_sample(llama, tokens, params, max_tokens, cancel))
+            return samples
+
+    def _tokenize(self, llama: Llama, prompt: Prompt) -> list[int]:
+        if prompt.kind == "fim":
+            return llama.tokenize(prompt.text.encode("utf-8"), add_bos=False, special=True)
+        text = self._render_chat(llama, prompt)
+        return llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def _render_chat(self, llama: Llama, prompt: Prompt) -> str:
+        if self._chat_formatter is None:
+            self._chat_formatter = _chat_formatter(llama, self.member.name)
+        messages = [{"role": m.role, "content": m.content} for m in prompt.messages]
+        return str(self._chat_formatter(messages=messages).prompt)
+
+
+def _chat_formatter(llama: Llama, member_name: str) -> Any:
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise MemberError(f"member {member_name}: the model file has no chat template; set `fim`")
+    model = llama._model  # noqa: SLF001 - token texts are only exposed here
+    eos = llama.token_eos()
+    bos = llama.token_bos()
+    return Jinja2ChatFormatter(
+        template=template,
+        eos_token=model.token_get_text(eos) if eos != -1 else "",
+        bos_token=model.token_get_text(bos) if bos != -1 else "",
+    )
+
+
+def _sample(
+    llama: Llama, prompt_tokens: list[int], params: GenerationParams, max_tokens: int,
+    cancel: CancelToken,
+) -> Generation:
+    import llama_cpp
+
+    started = time.monotonic()
+    completion: list[int] = []
+    logprobs: list[float] = []
+    text, finish = "", "length"
+    vocab = llama._model.vocab  # noqa: SLF001 - end-of-generation test needs the vocab
+    for token in llama.generate(
+        prompt_tokens, temp=params.temperature, top_p=params.top_p, top_k=40, min_p=0.05,
+        repeat_penalty=1.0,
+    ):
+        if cancel.cancelled:
+            finish = "cancelled"
+            break
+        if llama_cpp.llama_vocab_is_eog(vocab, token):
+            finish = "stop"
+            break
+        logprobs.append(_token_logprob(llama, token))
+        completion.append(token)
+        text = llama.detokenize(completion, special=True).decode("utf-8", errors="ignore")
+        cut = _find_stop(text, params.stop)
+        if cut is not None:
+            text, finish = text[:cut], "stop"
+            break
+        if len(completion) >= max_tokens:
+            break
+    return Generation(
+        text=text,
+        tokens=len(completion),
+        prompt_tokens=len(prompt_tokens),
+        seconds=time.monotonic() - started,
+        mean_logprob=float(np.mean(logprobs)) if logprobs else None,
+        finish_reason=finish,
+    )
+
+
+def _token_logprob(llama: Llama, token: int) -> float:
+    """Log-probability of `token` under the model's raw next-token distribution."""
+    pointer = llama._ctx.get_logits_ith(-1)  # noqa: SLF001 - logits of the last decode
+    logits = np.ctypeslib.as_array(pointer, shape=(llama.n_vocab(),))
+    peak = float(logits.max())
+    log_norm = peak + float(np.log(np.exp(logits - peak).sum()))
+    return float(logits[token]) - log_norm
+
+
+def _find_stop(text: str, stops: tuple[str, ...]) -> int | None:
+    positions = [text.find(stop) for stop in stops if stop and stop in text]
+    return min(positions) if positions else None

@@ -1,0 +1,1 @@
+"""Ordering candidates: agreement signals, evidence scores and (later) the listwise ranker."""

@@ -1,0 +1,27 @@
+"""Shared resources of one running engine: settings, plugins, model files, CPU slots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from codequorum.config import Settings
+from codequorum.core.scheduler import ComputeScheduler
+from codequorum.models.store import ModelStore
+from codequorum.plugins.registry import Registry
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    registry: Registry
+    models: ModelStore
+    scheduler: ComputeScheduler = field(default_factory=ComputeScheduler)
+
+    @classmethod
+    def create(cls, settings: Settings, registry: Registry | None = None) -> Runtime:
+        return cls(
+            settings=settings,
+            registry=registry or Registry(disabled=frozenset(settings.plugins.disabled)),
+            models=ModelStore(settings.models.cache_dir),
+            scheduler=ComputeScheduler(settings.scheduler.local_slots),
+        )

@@ -1,0 +1,113 @@
+"""The llama.cpp backend on the real Qwen2.5-Coder-0.5B and SmolLM2-135M files."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from codequorum.config import settings_from_dict
+from codequorum.core.prompts import build_prompt
+from codequorum.core.request import Request, TaskKind, completion_request
+from codequorum.plugins.backends.llama_cpp import LlamaCppBackend
+from codequorum.plugins.protocols import CancelToken, GenerationParams
+from codequorum.runtime import Runtime
+
+pytestmark = pytest.mark.e2e
+
+CODE = "def is_even(n: int) -> bool:\n    "
+SUFFIX = "\n\n\nprint(is_even(4))\n"
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Runtime:
+    return Runtime.create(settings_from_dict({}, source="defaults"))
+
+
+@pytest.fixture(scope="module")
+def qwen_small(runtime, installed_models) -> LlamaCppBackend:
+    return LlamaCppBackend(runtime.settings.members["qwen-small"], runtime)
+
+
+@pytest.fixture(scope="module")
+def smollm2(runtime, installed_models) -> LlamaCppBackend:
+    return LlamaCppBackend(runtime.settings.members["smollm2"], runtime)
+
+
+def long_prompt():
+    """A prompt that the model continues for hundreds of tokens (a list being counted out)."""
+    text = "NUMBERS = [\n" + "".join(f"    {i},\n" for i in range(1, 6))
+    return build_prompt(completion_request(text, len(text), language="python"), "qwen")
+
+
+def fim_prompt():
+    return build_prompt(completion_request(CODE + SUFFIX, len(CODE), language="python"), "qwen")
+
+
+async def test_fim_generation_with_logprobs_timing_and_tokens(qwen_small):
+    prompt = fim_prompt()
+    [sample] = await qwen_small.generate(prompt, GenerationParams(max_tokens=24, stop=prompt.stop), CancelToken())
+    assert "n % 2" in sample.text or "n%2" in sample.text
+    assert 0 < sample.tokens <= 24 and sample.prompt_tokens > 10
+    assert sample.mean_logprob is not None and sample.mean_logprob < 0
+    assert sample.seconds > 0
+    assert "<|" not in sample.text  # special tokens are stops, never shown
+
+
+async def test_model_is_loaded_lazily_and_once(runtime, installed_models):
+    backend = LlamaCppBackend(runtime.settings.members["smollm2"], runtime)
+    assert backend.load_seconds is None
+    first = backend.load()
+    assert backend.load() is first and backend.load_seconds is not None
+
+
+async def test_n_samples_at_temperature_differ_by_seed(qwen_small):
+    prompt = fim_prompt()
+    params = GenerationParams(max_tokens=16, temperature=1.2, n=3, seed=7, stop=prompt.stop)
+    samples = await qwen_small.generate(prompt, params, CancelToken())
+    assert len(samples) == 3
+    assert len({s.text for s in samples}) >= 2
+
+
+async def test_stop_sequences_end_the_sample(qwen_small):
+    prompt = fim_prompt()
+    params = GenerationParams(max_tokens=40, stop=prompt.stop + ("%",))
+    [sample] = await qwen_small.generate(prompt, params, CancelToken())
+    assert "%" not in sample.text and sample.finish_reason == "stop"
+
+
+async def test_chat_prompt_on_the_chat_only_model(smollm2):
+    request = Request(TaskKind.GENERATE, language="python", instruction="Write hello world in Python.")
+    prompt = build_prompt(request, None)
+    [sample] = await smollm2.generate(prompt, GenerationParams(max_tokens=32), CancelToken())
+    assert sample.text.strip() and sample.tokens > 0
+
+
+async def test_cancellation_stops_between_tokens(qwen_small):
+    params = GenerationParams(max_tokens=400)
+    cancel = CancelToken()
+    task = asyncio.create_task(qwen_small.generate(long_prompt(), params, cancel))
+    await asyncio.sleep(1.5)
+    cancel.cancel()
+    [sample] = await task
+    assert sample.finish_reason == "cancelled" and 0 < sample.tokens < 400
+
+
+async def test_cancelling_the_awaiting_task_stops_the_model_and_frees_it(qwen_small):
+    prompt = long_prompt()
+    task = asyncio.create_task(qwen_small.generate(prompt, GenerationParams(max_tokens=400), CancelToken()))
+    await asyncio.sleep(0.8)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # the model is free again at once: a short request goes through
+    [sample] = await qwen_small.generate(prompt, GenerationParams(max_tokens=4), CancelToken())
+    assert sample.tokens <= 4
+
+
+async def test_a_prompt_longer_than_the_context_is_a_clear_error(runtime, installed_models):
+    member = runtime.settings.members["smollm2"].model_copy(update={"n_ctx": 256})
+    backend = LlamaCppBackend(member, runtime)
+    request = Request(TaskKind.GENERATE, instruction="word " * 2000)
+    with pytest.raises(Exception, match="does not fit its context of 256 tokens"):
+        await backend.generate(build_prompt(request, None), GenerationParams(max_tokens=8), CancelToken())
