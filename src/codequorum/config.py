@@ -27,8 +27,16 @@ class MemberConfig(_Strict):
     name: str = ""
     enabled: bool = True
     backend: str = "llama-cpp"
-    model: str | None = Field(None, description="embedded model id (see `codequorum models list`)")
+    model: str | None = Field(
+        None, description="llama-cpp: embedded model id (`codequorum models list`); "
+        "openai: the model name the server serves"
+    )
     path: Path | None = Field(None, description="a model file of your own (GGUF for llama-cpp)")
+    base_url: str | None = Field(None, description="openai: e.g. http://gpu-1:8000/v1")
+    api_key_env: str | None = Field(None, description="openai: environment variable with the key")
+    connect_timeout_s: float = Field(3.0, gt=0)
+    read_timeout_s: float = Field(60.0, gt=0)
+    retries: int = Field(2, ge=0, le=10, description="retries for transient errors, with backoff")
     fim: str | None = Field(None, description="fill-in-the-middle template name, None = chat only")
     chat: bool = True
     n_ctx: int = Field(4096, ge=256)
@@ -42,6 +50,8 @@ class MemberConfig(_Strict):
     def _needs_a_model(self) -> MemberConfig:
         if self.backend == "llama-cpp" and self.model is None and self.path is None:
             raise ValueError("a llama-cpp member needs `model` (an embedded id) or `path`")
+        if self.backend == "openai" and (self.base_url is None or self.model is None):
+            raise ValueError("an openai member needs `base_url` and `model`")
         return self
 
 class EngineConfig(_Strict):
