@@ -25,8 +25,8 @@ class MemberConfig(_Strict):
     """One configured model: which backend runs it, its prompt formats and its price."""
 
     name: str = ""
-    enabled: bool = True
-    backend: str = "llama-cpp"
+    enabled: bool = Field(True, description="false leaves the member out of every request")
+    backend: str = Field("llama-cpp", description="backend plugin: llama-cpp, openai, …")
     model: str | None = Field(
         None, description="llama-cpp: embedded model id (`codequorum models list`); "
         "openai: the model name the server serves"
@@ -34,15 +34,17 @@ class MemberConfig(_Strict):
     path: Path | None = Field(None, description="a model file of your own (GGUF for llama-cpp)")
     base_url: str | None = Field(None, description="openai: e.g. http://gpu-1:8000/v1")
     api_key_env: str | None = Field(None, description="openai: environment variable with the key")
-    connect_timeout_s: float = Field(3.0, gt=0)
-    read_timeout_s: float = Field(60.0, gt=0)
+    connect_timeout_s: float = Field(3.0, gt=0, description="HTTP backends: connect timeout")
+    read_timeout_s: float = Field(60.0, gt=0, description="HTTP backends: timeout between reads")
     retries: int = Field(2, ge=0, le=10, description="retries for transient errors, with backoff")
     fim: str | None = Field(None, description="fill-in-the-middle template name, None = chat only")
-    chat: bool = True
-    n_ctx: int = Field(4096, ge=256)
-    n_threads: int | None = Field(None, ge=1)
+    chat: bool = Field(True, description="the model follows chat prompts (instruct model)")
+    n_ctx: int = Field(4096, ge=256, description="context window in tokens (local backends)")
+    n_threads: int | None = Field(None, ge=1, description="CPU threads; None = all cores")
     max_tokens: int | None = Field(None, ge=1, description="cap per call; None = the request's")
-    price_per_1k_tokens: float = Field(0.0, ge=0.0)
+    price_per_1k_tokens: float = Field(
+        0.0, ge=0.0, description="cost of 1k generated tokens, one unit for all members"
+    )
     quality: float = Field(0.5, ge=0.0, le=1.0, description="prior quality; highest = strongest")
     options: dict[str, Any] = Field(default_factory=dict, description="backend-specific extras")
 
@@ -55,10 +57,10 @@ class MemberConfig(_Strict):
         return self
 
 class EngineConfig(_Strict):
-    strategy: str = "best-of"
-    deadline_s: float | None = Field(60.0, gt=0)
-    max_tokens: int = Field(128, ge=1, le=4096)
-    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    strategy: str = Field("best-of", description="strategy plugin used when none is given")
+    deadline_s: float | None = Field(60.0, gt=0, description="wall-clock budget per request")
+    max_tokens: int = Field(128, ge=1, le=4096, description="generated tokens per candidate")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="sampling temperature (0 = greedy)")
 
 class SchedulerConfig(_Strict):
     local_slots: int = Field(1, ge=1, description="local CPU models that may generate at once")
@@ -70,12 +72,16 @@ class PluginsConfig(_Strict):
     disabled: list[str] = Field(default_factory=list, description='e.g. ["checks.syntax"]')
 
 class SandboxConfig(_Strict):
-    timeout_s: float = Field(10.0, gt=0)
-    memory_mb: int = Field(512, ge=32)
-    allow_unsandboxed: bool = False
+    timeout_s: float = Field(10.0, gt=0, description="wall-clock limit per sandboxed run")
+    memory_mb: int = Field(512, ge=32, description="address-space limit per sandboxed run")
+    allow_unsandboxed: bool = Field(
+        False, description="DANGEROUS: run generated code without bubblewrap when it is missing"
+    )
 
 class Settings(_Strict):
-    include_default_members: bool = True
+    include_default_members: bool = Field(
+        True, description="merge [members.*] into the embedded members instead of replacing them"
+    )
     members: dict[str, MemberConfig] = Field(default_factory=dict)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     strategies: dict[str, dict[str, Any]] = Field(default_factory=dict)
