@@ -1,0 +1,97 @@
+"""The syntax check: does each candidate parse where it would be inserted?"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from codequorum.core.candidate import Candidate
+from codequorum.core.request import Request, TaskKind
+from codequorum.plugins.languages.base import Language, SyntaxVerdict
+from codequorum.plugins.languages.detect import language_for_name, language_for_path
+
+if TYPE_CHECKING:
+    from codequorum.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class SyntaxCheck:
+    """Sets `checks["syntax"]` to True/False (None without a grammar for the request's
+    language) and `checks["syntax_detail"]` to {"new_errors", "balanced", "complete"}.
+
+    COMPLETE candidates are parsed in place between the request's prefix and suffix;
+    GENERATE and FIX candidates are whole programs and are parsed alone.
+    """
+
+    name: ClassVar[str] = "syntax"
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._classes: dict[str, type] = dict(runtime.registry.load_all("languages"))
+        self._instances: dict[str, Language | None] = {}  # None: the plugin failed to start
+        self._lock = threading.Lock()
+
+    async def run(self, request: Request, candidates: Sequence[Candidate]) -> None:
+        if not candidates:
+            return
+        texts = [candidate.text for candidate in candidates]
+        try:
+            verdicts = await asyncio.to_thread(self._verdicts, request, texts)
+        except Exception:
+            log.exception("syntax check failed")
+            verdicts = [None] * len(texts)
+        for candidate, verdict in zip(candidates, verdicts, strict=True):
+            _record(candidate, verdict)
+
+    def _verdicts(self, request: Request, texts: list[str]) -> list[SyntaxVerdict | None]:
+        language = self._language_for(request)
+        if language is None:
+            return [None] * len(texts)
+        return [_verdict(language, request, text) for text in texts]
+
+    def _language_for(self, request: Request) -> Language | None:
+        name = language_for_name(request.language, self._classes) if request.language else None
+        if name is None and request.path is not None:
+            name = language_for_path(request.path, self._classes)
+        return self._instance(name) if name else None
+
+    def _instance(self, name: str) -> Language | None:
+        with self._lock:
+            if name not in self._instances:
+                self._instances[name] = _create(self._classes[name], name)
+            return self._instances[name]
+
+
+def _create(language_class: type, name: str) -> Language | None:
+    try:
+        language: Language = language_class()
+    except Exception:  # a broken plugin must cost its evidence, not the request
+        log.exception("language plugin %r could not be created", name)
+        return None
+    return language
+
+
+def _verdict(language: Language, request: Request, text: str) -> SyntaxVerdict | None:
+    try:
+        if request.kind is TaskKind.COMPLETE:
+            return language.insertion_verdict(request.prefix, text, request.suffix)
+        return language.insertion_verdict("", text, "")
+    except Exception:  # a grammar or plugin bug must not fail the request
+        log.exception("syntax check failed in language %r", getattr(language, "name", "?"))
+        return None
+
+
+def _record(candidate: Candidate, verdict: SyntaxVerdict | None) -> None:
+    if verdict is None:
+        candidate.checks["syntax"] = None
+        candidate.checks.pop("syntax_detail", None)
+        return
+    candidate.checks["syntax"] = verdict.ok
+    candidate.checks["syntax_detail"] = {
+        "new_errors": verdict.new_errors,
+        "balanced": verdict.balanced,
+        "complete": verdict.complete,
+    }

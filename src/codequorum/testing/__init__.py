@@ -1,0 +1,1 @@
+"""Running visible tests against candidates, inside the sandbox."""
