@@ -11,7 +11,7 @@ from typing import Any
 
 from codequorum.core.candidate import Candidate
 from codequorum.core.member import Member
-from codequorum.core.postprocess import clean
+from codequorum.core.postprocess import clean, early_stop
 from codequorum.core.request import Request
 from codequorum.core.result import MemberCall, Result, Trace
 from codequorum.plugins.protocols import CancelToken, Check, Generation, GenerationParams
@@ -53,6 +53,7 @@ class StrategyContext:
             n=n,
             seed=seed,
             stop=prompt.stop,
+            stop_at=early_stop(self.request, from_chat=prompt.kind == "chat"),
         )
         call = MemberCall(member=member.name, prompt_kind=prompt.kind, samples=n)
         self.trace.calls.append(call)
@@ -68,6 +69,7 @@ class StrategyContext:
         candidates = [self._candidate(member, prompt.kind, g) for g in generations]
         call.tokens = sum(g.tokens for g in generations)
         call.prompt_tokens = sum(g.prompt_tokens for g in generations)
+        call.compute_seconds = sum(g.seconds for g in generations)
         call.cost = member.cost_of(call.tokens)
         self.pool.extend(candidates)
         return candidates

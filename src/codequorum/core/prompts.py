@@ -73,7 +73,19 @@ def build_prompt(request: Request, fim: str | None, use_fim: bool | None = None)
 def fim_prompt(request: Request, template: FimTemplate) -> Prompt:
     context = _fim_context(request, template)
     text = f"{context}{template.prefix}{request.prefix}{template.suffix}{request.suffix}{template.middle}"
-    return Prompt(kind="fim", text=text, stop=template.stop)
+    return Prompt(kind="fim", text=text, stop=template.stop + suffix_stops(request.suffix))
+
+
+def suffix_stops(suffix: str) -> tuple[str, ...]:
+    """Stop as soon as the model starts re-typing the next line after the cursor.
+
+    Models that run on past the gap would otherwise spend their whole token budget copying
+    the rest of the file, which post-processing then throws away. Short lines (a lone `}`)
+    are too common inside the completion itself to stop on.
+    """
+    rest = suffix.split("\n", 1)[1] if "\n" in suffix else ""
+    line = next((row for row in rest.split("\n") if row.strip()), "")
+    return ("\n" + line,) if len(line.strip()) >= 4 else ()
 
 
 def _fim_context(request: Request, template: FimTemplate) -> str:

@@ -17,7 +17,8 @@ class MemberCall:
     samples: int
     tokens: int = 0
     prompt_tokens: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time of the call, including waiting for a CPU slot
+    compute_seconds: float = 0.0  # time the model spent generating
     cost: float = 0.0
     error: str | None = None
 

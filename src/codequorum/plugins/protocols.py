@@ -7,7 +7,7 @@ the entry-point groups named in `GROUPS`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -54,6 +54,9 @@ class GenerationParams:
     n: int = 1
     seed: int = 0
     stop: tuple[str, ...] = ()
+    # Where the text so far should end (an offset), or None to go on: stops that plain
+    # strings cannot express, e.g. "the code left the cursor's block". Checked per token.
+    stop_at: Callable[[str], int | None] | None = None
 
 
 @dataclass(frozen=True)

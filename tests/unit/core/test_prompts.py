@@ -56,3 +56,14 @@ def test_long_documents_are_clipped_at_line_boundaries():
     request = completion_request(text, len(text) // 2)
     assert request.prefix.startswith("line") and len(request.prefix) <= 6000
     assert request.suffix.endswith("\n") and len(request.suffix) <= 2000
+
+
+def test_fim_stops_where_the_model_would_retype_the_next_line():
+    text = "def f():\n    \n\ndef g():\n    pass\n"
+    prompt = build_prompt(completion_request(text, 13, language="python"), "qwen")
+    assert "\ndef g():" in prompt.stop
+
+
+def test_short_suffix_lines_are_not_stops():
+    prompt = build_prompt(completion_request("{\n  \n}\n", 4), "qwen")
+    assert not any(stop.strip() == "}" for stop in prompt.stop)

@@ -5,7 +5,9 @@ One filter per module, each with its own test file (after Tabby's `postprocess/`
 
 from __future__ import annotations
 
-from codequorum.core.postprocess.code_block import extract_code_block
+from collections.abc import Callable
+
+from codequorum.core.postprocess.code_block import end_of_first_block, extract_code_block
 from codequorum.core.postprocess.indentation import limit_scope_by_indentation
 from codequorum.core.postprocess.prefix_overlap import remove_prefix_overlap
 from codequorum.core.postprocess.suffix_overlap import remove_suffix_overlap
@@ -25,6 +27,22 @@ def clean_completion(raw: str, request: Request, from_chat: bool) -> str:
 def clean_generation(raw: str, request: Request) -> str:
     """Raw output of a chat prompt for GENERATE/FIX → the code it contains."""
     return extract_code_block(raw, request.language).strip("\n") + "\n"
+
+
+def early_stop(request: Request, from_chat: bool) -> Callable[[str], int | None] | None:
+    """Where generation may stop early: after the first code block of a chat answer, or,
+    for FIM completions, once the code has left the cursor's block."""
+    if from_chat:
+        return end_of_first_block
+    if request.kind is not TaskKind.COMPLETE:
+        return None
+
+    def stop_at(text: str) -> int | None:
+        whole_lines = text[: text.rfind("\n") + 1]  # a partial line may still become `} else {`
+        kept = limit_scope_by_indentation(whole_lines, request.prefix, request.suffix)
+        return len(kept) if len(kept) < len(whole_lines.rstrip("\n")) else None
+
+    return stop_at
 
 
 def clean(raw: str, request: Request, from_chat: bool) -> str:

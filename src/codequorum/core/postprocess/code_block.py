@@ -25,3 +25,12 @@ def _tags(language: str) -> set[str]:
     aliases = {"python": {"py", "python3"}, "javascript": {"js"}, "typescript": {"ts"},
                "cpp": {"c++", "cc", "c"}, "rust": {"rs"}, "go": {"golang"}}
     return {language, *aliases.get(language, set())}
+
+
+_CLOSED_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.DOTALL | re.MULTILINE)
+
+
+def end_of_first_block(text: str) -> int | None:
+    """Where the first fenced block closes: what follows is prose, not worth generating."""
+    match = _CLOSED_FENCE.search(text)
+    return match.end() if match else None

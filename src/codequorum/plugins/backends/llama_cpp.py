@@ -165,6 +165,8 @@ def _sample(
         completion.append(token)
         text = llama.detokenize(completion, special=True).decode("utf-8", errors="ignore")
         cut = _find_stop(text, params.stop)
+        if cut is None and params.stop_at is not None:
+            cut = params.stop_at(text)
         if cut is not None:
             text, finish = text[:cut], "stop"
             break

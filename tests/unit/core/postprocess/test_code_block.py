@@ -17,3 +17,10 @@ def test_an_unclosed_fence_keeps_its_code():
 
 def test_bare_code_is_returned_unchanged():
     assert extract_code_block("return a + b", "python") == "return a + b"
+
+
+def test_end_of_first_block():
+    from codequorum.core.postprocess.code_block import end_of_first_block
+
+    assert end_of_first_block("```py\nx\n") is None
+    assert end_of_first_block("a\n```py\nx\n```\nmore") == len("a\n```py\nx\n```")

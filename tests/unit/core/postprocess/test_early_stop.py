@@ -1,0 +1,29 @@
+from codequorum.core.postprocess import early_stop
+from codequorum.core.request import Request, TaskKind, completion_request
+
+DOC = "def f(x):\n    \n\nprint(f(1))\n"
+
+
+def test_generation_stops_once_a_whole_line_leaves_the_block():
+    stop_at = early_stop(completion_request(DOC, 14, language="python"), from_chat=False)
+    assert stop_at("return x + 1\n") is None
+    assert stop_at("return x + 1\ndef g") is None  # the line is not finished yet
+    assert stop_at("return x + 1\ndef g():\n") == len("return x + 1")
+
+
+def test_a_closing_brace_line_may_still_continue():
+    doc = "function f() {\n  \n}\nf();\n"
+    stop_at = early_stop(completion_request(doc, 17, language="javascript"), from_chat=False)
+    assert stop_at("return 1;\n}") is None
+    assert stop_at("return 1;\n} else {\n") == len("return 1;")
+
+
+def test_no_early_stop_for_generation():
+    assert early_stop(Request(TaskKind.GENERATE, instruction="x"), from_chat=False) is None
+
+
+def test_chat_answers_stop_after_the_first_code_block():
+    stop_at = early_stop(Request(TaskKind.GENERATE, instruction="x"), from_chat=True)
+    assert stop_at("Here:\n```python\nx = 1\n") is None
+    text = "Here:\n```python\nx = 1\n```"
+    assert stop_at(text + "\nThis works because") == len(text)
