@@ -26,17 +26,32 @@ class MemberConfig(_Strict):
 
     name: str = ""
     enabled: bool = Field(True, description="false leaves the member out of every request")
-    backend: str = Field("llama-cpp", description="backend plugin: llama-cpp, openai, …")
+    backend: str = Field(
+        "llama-cpp", description="backend plugin: llama-cpp, openai, vllm, transformers, …"
+    )
     model: str | None = Field(
         None, description="llama-cpp: embedded model id (`codequorum models list`); "
-        "openai: the model name the server serves"
+        "openai: the model name the server serves; vllm, transformers: a Hugging Face model id "
+        "or directory (transformers also takes an embedded model id)"
     )
-    path: Path | None = Field(None, description="a model file of your own (GGUF for llama-cpp)")
+    path: Path | None = Field(
+        None, description="a model file or directory of your own (GGUF for llama-cpp; "
+        "a GGUF file or model directory for transformers)"
+    )
     base_url: str | None = Field(None, description="openai: e.g. http://gpu-1:8000/v1")
     api_key_env: str | None = Field(None, description="openai: environment variable with the key")
     connect_timeout_s: float = Field(3.0, gt=0, description="HTTP backends: connect timeout")
     read_timeout_s: float = Field(60.0, gt=0, description="HTTP backends: timeout between reads")
     retries: int = Field(2, ge=0, le=10, description="retries for transient errors, with backoff")
+    retry_backoff_s: float = Field(
+        0.25, gt=0, description="pause before the first retry; doubles each retry (with jitter)"
+    )
+    circuit_failures: int = Field(
+        5, ge=0, description="consecutive failed attempts that open the member's circuit (0 = never)"
+    )
+    circuit_cooldown_s: float = Field(
+        30.0, gt=0, description="an open circuit skips the member this long, then probes it once"
+    )
     fim: str | None = Field(None, description="fill-in-the-middle template name, None = chat only")
     chat: bool = Field(True, description="the model follows chat prompts (instruct model)")
     n_ctx: int = Field(4096, ge=256, description="context window in tokens (local backends)")
@@ -54,6 +69,8 @@ class MemberConfig(_Strict):
             raise ValueError("a llama-cpp member needs `model` (an embedded id) or `path`")
         if self.backend == "openai" and (self.base_url is None or self.model is None):
             raise ValueError("an openai member needs `base_url` and `model`")
+        if self.backend in ("vllm", "transformers") and self.model is None and self.path is None:
+            raise ValueError(f"a {self.backend} member needs `model` (a model id) or `path`")
         return self
 
 class EngineConfig(_Strict):
@@ -71,11 +88,70 @@ class ModelsConfig(_Strict):
 class PluginsConfig(_Strict):
     disabled: list[str] = Field(default_factory=list, description='e.g. ["checks.syntax"]')
 
+class RankingConfig(_Strict):
+    rule: Literal["mean", "worst", "uncertainty"] = Field(
+        "mean", description="how scorers are combined: mean, worst (most pessimistic), "
+        "uncertainty (mean minus k times the scorers' spread)"
+    )
+    uncertainty_k: float = Field(1.0, ge=0.0, description="k for the uncertainty rule")
+    listwise: bool = Field(True, description="use the trained listwise ranker as a scorer")
+
+
 class SandboxConfig(_Strict):
     timeout_s: float = Field(10.0, gt=0, description="wall-clock limit per sandboxed run")
     memory_mb: int = Field(512, ge=32, description="address-space limit per sandboxed run")
     allow_unsandboxed: bool = Field(
         False, description="DANGEROUS: run generated code without bubblewrap when it is missing"
+    )
+
+class ServerConfig(_Strict):
+    """The language server (`codequorum serve`): completion latency, context and feedback."""
+
+    debounce_ms: int = Field(
+        75, ge=0, le=5000, description="wait this long for more keystrokes before the models run"
+    )
+    inline_strategy: str | None = Field(
+        None, description="strategy for inline and classic completions; none = [engine] strategy"
+    )
+    inline_members: list[str] | None = Field(
+        None, description="members asked for completions; none = every enabled member"
+    )
+    inline_deadline_s: float = Field(
+        2.0, gt=0, description="a completion answers with the best candidate finished by then"
+    )
+    inline_max_tokens: int = Field(
+        64, ge=1, le=1024, description="generated tokens per candidate for a multi-line completion"
+    )
+    line_max_tokens: int = Field(
+        32, ge=1, le=1024, description="generated tokens per candidate when one line is completed"
+    )
+    prefix_chars: int = Field(
+        2000, ge=200, le=5000, description="text before the cursor that a completion prompt shows"
+    )
+    suffix_chars: int = Field(
+        400, ge=0, le=2000, description="text after the cursor that a completion prompt shows"
+    )
+    context_chars: int = Field(
+        1200, ge=0, le=8000, description="snippets from other open documents, in characters (0 = none)"
+    )
+    alternatives: int = Field(
+        3, ge=0, le=10, description="ranked alternatives returned after the best suggestion"
+    )
+    cache_size: int = Field(
+        256, ge=0, description="completions kept for repeated and typed-through requests (0 = off)"
+    )
+    generate_strategy: str | None = Field(
+        None, description="strategy for the generate command; none = [engine] strategy"
+    )
+    generate_max_tokens: int = Field(
+        384, ge=1, le=4096, description="generated tokens per candidate for the generate command"
+    )
+    warm_up: bool = Field(
+        True, description="load the completion members' models as soon as a client is initialized"
+    )
+    feedback: bool = Field(True, description="store shown/accepted/dismissed events for the router")
+    feedback_db: Path | None = Field(
+        None, description="SQLite file for feedback; none = feedback.sqlite3 in the user data dir"
     )
 
 class Settings(_Strict):
@@ -89,6 +165,8 @@ class Settings(_Strict):
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    ranking: RankingConfig = Field(default_factory=RankingConfig)
     source: str = Field("built-in defaults", exclude=True)
 
     @model_validator(mode="after")

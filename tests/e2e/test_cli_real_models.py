@@ -77,6 +77,8 @@ def test_generate_with_visible_tests(installed_models, small_config):
     result = json.loads(done.stdout)
     assert "def add" in result["text"]
     assert "```" not in result["text"]
+    # the visible tests ran in the sandbox against the candidate
+    assert result["candidates"][0]["checks"]["tests"] == {"passed": 3, "failed": 0}
 
 
 def test_corrupt_model_file_is_refused_with_the_fix(tmp_path: Path):

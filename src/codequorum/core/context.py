@@ -9,12 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from codequorum.config import RankingConfig
 from codequorum.core.candidate import Candidate
 from codequorum.core.member import Member
 from codequorum.core.postprocess import clean, early_stop
 from codequorum.core.request import Request
 from codequorum.core.result import MemberCall, Result, Trace
 from codequorum.plugins.protocols import CancelToken, Check, Generation, GenerationParams
+from codequorum.ranking.scoring import rank_candidates
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ class StrategyContext:
     options: dict[str, Any] = field(default_factory=dict)
     cancel: CancelToken = field(default_factory=CancelToken)
     temperature: float = 0.0
+    ranking: RankingConfig = field(default_factory=RankingConfig)
     pool: list[Candidate] = field(default_factory=list)  # every candidate produced so far
 
     def member(self, name: str) -> Member:
@@ -89,6 +92,11 @@ class StrategyContext:
             except Exception as error:
                 self.trace.note(f"check {check.name} failed and was skipped: {_describe(error)}")
                 log.exception("check %s failed", check.name)
+
+    def rank(self, candidates: Sequence[Candidate]) -> list[Candidate]:
+        """Best first, by the configured scorer ensemble (evidence, trained ranker)."""
+        priors = {m.name: m.config.quality for m in self.members}
+        return rank_candidates(candidates, self.request, priors, self.ranking)
 
     def result(self, ranked: list[Candidate], stop_reason: str) -> Result:
         self.trace.stop_reason = stop_reason

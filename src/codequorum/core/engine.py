@@ -112,6 +112,7 @@ class Engine:
             options=merged,
             cancel=cancel or CancelToken(),
             temperature=self.settings.engine.temperature,
+            ranking=self.settings.ranking,
         )
 
     def _build_member(self, name: str) -> Member:

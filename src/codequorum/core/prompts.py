@@ -122,8 +122,8 @@ def generate_chat_prompt(request: Request) -> Prompt:
     language = request.language or "python"
     parts = [_context_block(request)] if request.context else []
     parts.append((request.instruction or "").strip())
-    if request.prefix.strip() and request.kind is not TaskKind.GENERATE:
-        parts.append(f"The code:\n```{language}\n{request.prefix}{request.suffix}\n```")
+    if request.prefix.strip():
+        parts.append(f"```{language}\n{request.prefix}{request.suffix}\n```")
     if request.tests:
         parts.append(f"Your code must pass these tests:\n```{language}\n{request.tests.strip()}\n```")
     return Prompt(

@@ -5,22 +5,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from codequorum.core.candidate import Candidate
+from codequorum.core.request import Request
+from codequorum.ranking.clusters import vote_shares
 from codequorum.ranking.similarity import agreement, code_tokens
 
 SYNTAX_PENALTY = 10.0  # a candidate that breaks the file loses to any that does not
 EMPTY_PENALTY = 20.0
 TESTS_WEIGHT = 2.0
 AGREEMENT_WEIGHT = 1.0
+VOTE_WEIGHT = 1.0  # share of candidates giving the same answer (same behaviour or same code)
 PRIOR_WEIGHT = 0.1  # member quality only breaks near-ties
 
 
 def score_by_evidence(
-    candidates: Sequence[Candidate], priors: dict[str, float], language: str | None
+    candidates: Sequence[Candidate], priors: dict[str, float], request: Request
 ) -> list[Candidate]:
     """Score every candidate (recording each term) and return them best first."""
-    tokens = [code_tokens(c.text, language) for c in candidates]
+    tokens = [code_tokens(c.text, request.language) for c in candidates]
+    votes = vote_shares(candidates, request)
     for index, candidate in enumerate(candidates):
         terms = _terms(candidate, agreement(tokens, index), priors.get(candidate.member, 0.0))
+        terms["vote"] = VOTE_WEIGHT * votes.get(candidate.id, 0.0)
         candidate.scores.update(terms)
         candidate.score = sum(terms.values())
     return sorted(candidates, key=lambda c: c.score, reverse=True)

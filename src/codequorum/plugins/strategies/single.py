@@ -6,7 +6,6 @@ from typing import Any, ClassVar
 
 from codequorum.core.context import StrategyContext
 from codequorum.core.result import Result
-from codequorum.ranking.evidence import score_by_evidence
 
 
 class SingleStrategy:
@@ -15,14 +14,14 @@ class SingleStrategy:
     def __init__(self, options: dict[str, Any]) -> None:
         self.member_name: str | None = options.get("member")
         self.samples = int(options.get("samples", 1))
+        self.temperature: float | None = options.get("temperature")
 
     async def run(self, ctx: StrategyContext) -> Result:
         member = ctx.member(self.member_name) if self.member_name else ctx.members[0]
         ctx.trace.note(f"asking {member.name} for {self.samples} sample(s)")
-        candidates = await ctx.sample(member, n=self.samples)
+        candidates = await ctx.sample(member, n=self.samples, temperature=self.temperature)
         if not candidates:
             return ctx.result([], f"{member.name} failed")
         await ctx.check(candidates)
-        priors = {member.name: member.config.quality}
-        ranked = score_by_evidence(candidates, priors, ctx.request.language)
+        ranked = ctx.rank(candidates)
         return ctx.result(ranked, f"answered by {member.name}")

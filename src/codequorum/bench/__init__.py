@@ -1,0 +1,1 @@
+"""Benchmarks: collect candidates once (cached), execute them in the sandbox, replay strategies."""

@@ -1,0 +1,77 @@
+"""The collection cache: one JSON line per candidate, appended as it is produced.
+
+Appending line by line makes a collection resumable: after an interruption, what is on disk
+is skipped and only the missing (problem, member, setting) cells are generated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How a member was sampled: greedy (samples=1, temperature=0) or k samples at T."""
+
+    samples: int = 1
+    temperature: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return f"k{self.samples}-t{self.temperature:g}"
+
+
+@dataclass
+class Record:
+    problem: str
+    member: str
+    setting: str
+    index: int  # sample number within the cell
+    text: str
+    tokens: int
+    compute_seconds: float
+    cost: float
+    mean_logprob: float | None
+    checks: dict[str, Any] = field(default_factory=dict)  # visible evidence: syntax, doctests
+    passed: bool | None = None  # hidden tests, run in the sandbox
+    error: str | None = None  # the member call's error, when it produced nothing
+
+    @property
+    def cell(self) -> tuple[str, str, str]:
+        return (self.problem, self.member, self.setting)
+
+
+class CandidateStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def records(self) -> Iterator[Record]:
+        if not self.path.exists():
+            return
+        with self.path.open(encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    yield Record(**json.loads(line))
+                except (ValueError, TypeError):
+                    continue  # a line cut short by an interruption: regenerated on resume
+
+    def done_cells(self) -> set[tuple[str, str, str]]:
+        return {record.cell for record in self.records()}
+
+    def append(self, records: list[Record]) -> None:
+        with self.path.open("a", encoding="utf-8") as handle:
+            if handle.tell() and not self._ends_with_newline():
+                handle.write("\n")  # seal a line cut short by an interruption
+            for record in records:
+                handle.write(json.dumps(asdict(record)) + "\n")
+            handle.flush()
+
+    def _ends_with_newline(self) -> bool:
+        with self.path.open("rb") as handle:
+            handle.seek(-1, 2)
+            return handle.read(1) == b"\n"

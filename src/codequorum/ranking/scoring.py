@@ -1,0 +1,41 @@
+"""The final ordering: every available scorer scores the candidates, and a scorer ensemble
+rule (mean / worst / uncertainty-weighted) combines them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from codequorum.config import RankingConfig
+from codequorum.core.candidate import Candidate
+from codequorum.core.request import Request
+from codequorum.ranking.ensemble import combine
+from codequorum.ranking.evidence import score_by_evidence
+from codequorum.ranking.features import feature_matrix
+from codequorum.ranking.listwise import ListwiseRanker, load_ranker
+
+
+@lru_cache(maxsize=1)
+def shipped_ranker() -> ListwiseRanker | None:
+    return load_ranker()
+
+
+def rank_candidates(
+    candidates: Sequence[Candidate], request: Request, priors: dict[str, float],
+    config: RankingConfig,
+) -> list[Candidate]:
+    """Candidates best first; each keeps its per-scorer scores in `candidate.scores`."""
+    if not candidates:
+        return []
+    score_by_evidence(candidates, priors, request)
+    scorers = {"evidence": [c.score for c in candidates]}
+    ranker = shipped_ranker() if config.listwise else None
+    if ranker is not None:
+        scorers["listwise"] = ranker.scores(feature_matrix(candidates, request, priors)).tolist()
+    combined = combine(scorers, config.rule, config.uncertainty_k)
+    for index, candidate in enumerate(candidates):
+        for name, scores in scorers.items():
+            candidate.scores[f"scorer.{name}"] = float(scores[index])
+        candidate.score = float(combined[index])
+    # ties (e.g. identical ranks) fall back to the evidence score, then the member prior
+    return sorted(candidates, key=lambda c: (c.score, c.scores["scorer.evidence"]), reverse=True)

@@ -1,0 +1,62 @@
+"""Run a test suite against many candidates in one sandbox start, each in its own process."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+from codequorum.sandbox import Sandbox, SandboxLimits
+from codequorum.testing.python_tests import TestSuite
+
+PYTHON = "/usr/bin/python3"  # uid 65534 cannot read the project's virtualenv interpreter
+_STARTUP_S = 2.0
+
+
+@dataclass(frozen=True)
+class CandidateRun:
+    results: tuple[bool, ...]  # one per test case, in suite order
+    error: str | None = None
+
+    @property
+    def passed(self) -> int:
+        return sum(self.results)
+
+    @property
+    def failed(self) -> int:
+        return len(self.results) - self.passed
+
+
+async def run_suite(
+    programs: Sequence[str], suite: TestSuite, limits: SandboxLimits, per_candidate_s: float
+) -> list[CandidateRun]:
+    """Each program (candidate code + suite setup) against every case of the suite."""
+    job = {
+        "candidates": [f"{program}\n\n{suite.setup}\n" for program in programs],
+        "tests": [case.to_json() for case in suite.cases],
+        "timeout_s": per_candidate_s,
+    }
+    harness = resources.files("codequorum.testing").joinpath("python_harness.py").read_text()
+    sandbox = Sandbox(_limits_for(limits, len(programs), per_candidate_s))
+    outcome = await sandbox.run_async(
+        [PYTHON, "-I", "harness.py"], files={"harness.py": harness, "job.json": json.dumps(job)}
+    )
+    return _parse(outcome.stdout, len(programs), len(suite.cases), outcome.stderr)
+
+
+def _limits_for(base: SandboxLimits, count: int, per_candidate_s: float) -> SandboxLimits:
+    total = _STARTUP_S + count * (per_candidate_s + 0.5)
+    return dataclasses.replace(base, timeout_s=total, cpu_s=int(total) + 1)
+
+
+def _parse(stdout: str, count: int, cases: int, stderr: str) -> list[CandidateRun]:
+    runs = [CandidateRun((False,) * cases, "harness did not report: " + stderr[-300:])] * count
+    for line in stdout.splitlines():
+        try:
+            report = json.loads(line)
+            runs[report["candidate"]] = CandidateRun(tuple(report["results"]), report["error"])
+        except (ValueError, KeyError, IndexError, TypeError):
+            continue  # anything else on stdout is not the harness speaking
+    return runs
