@@ -105,3 +105,19 @@ def test_bad_config_names_file_and_key(tmp_path: Path):
 def test_cursor_outside_the_file_is_a_clear_error():
     done = run_cli("complete", "examples/stats.py", "--line", "999", "--column", "1")
     assert done.returncode == 2 and "line 999 is outside the file" in done.stderr
+
+
+def test_best_of_with_generated_tests_scores_dual_agreement(installed_models, tmp_path: Path):
+    config = tmp_path / "codet.toml"
+    config.write_text(TWO_SMALL + '[strategies.best-of]\ngenerated_tests = "qwen-small"\n')
+    instruction = ("def is_palindrome(text: str) -> bool:\n"
+                   '    """Whether text reads the same backwards, ignoring case."""\n')
+    done = run_cli("generate", "--instruction", instruction, "--strategy", "best-of",
+                   "--max-tokens", "96", "--config", str(config), "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert any("usable test(s)" in event for event in result["trace"]["events"])
+    writers = [c for c in result["trace"]["calls"] if c["member"] == "qwen-small"]
+    assert len(writers) == 2  # one candidate, one set of tests
+    scored = [c for c in result["candidates"] if "generated_tests" in c["checks"]]
+    assert scored and all("dual_agreement" in c["scores"] for c in scored)

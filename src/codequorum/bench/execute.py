@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Sequence
 
 from codequorum.bench.problems import Problem
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.python_runner import run_suite
-from codequorum.testing.python_tests import TestCase, TestSuite
+from codequorum.testing.python_tests import TestCase, TestSuite, imports_of
 
 
 def program_for(problem: Problem, candidate: str) -> str:
@@ -16,7 +15,7 @@ def program_for(problem: Problem, candidate: str) -> str:
     candidate is only a body (it does not define the entry point)."""
     if f"def {problem.entry_point}" not in candidate:
         return problem.prompt + candidate
-    return _imports(problem.prompt) + candidate
+    return imports_of(problem.prompt) + candidate
 
 
 async def hidden_results(
@@ -30,11 +29,3 @@ async def hidden_results(
     runs = await run_suite(programs, suite, limits, per_candidate_s)
     return [run.passed == 1 for run in runs]
 
-
-def _imports(code: str) -> str:
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return ""
-    nodes = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
-    return "".join(ast.unparse(node) + "\n" for node in nodes)

@@ -15,6 +15,7 @@ TESTS_WEIGHT = 2.0
 AGREEMENT_WEIGHT = 1.0
 VOTE_WEIGHT = 1.0  # share of candidates giving the same answer (same behaviour or same code)
 PRIOR_WEIGHT = 0.1  # member quality only breaks near-ties
+DUAL_WEIGHT = 1.0  # CodeT dual agreement on generated tests, when a strategy ran them
 
 
 def score_by_evidence(
@@ -26,6 +27,8 @@ def score_by_evidence(
     for index, candidate in enumerate(candidates):
         terms = _terms(candidate, agreement(tokens, index), priors.get(candidate.member, 0.0))
         terms["vote"] = VOTE_WEIGHT * votes.get(candidate.id, 0.0)
+        if "dual_agreement" in candidate.scores:
+            terms["dual_agreement"] = DUAL_WEIGHT * candidate.scores["dual_agreement"]
         candidate.scores.update(terms)
         candidate.score = sum(terms.values())
     return sorted(candidates, key=lambda c: c.score, reverse=True)

@@ -73,3 +73,13 @@ def _doctest_cases(text: str) -> list[TestCase]:
     except ValueError:  # malformed doctest: not evidence either way
         return []
     return [TestCase(f"doctest line {e.lineno + 1}", "doctest", e.source, e.want) for e in examples]
+
+
+def imports_of(code: str) -> str:
+    """The import statements of `code`, one per line (empty when it does not parse)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return ""
+    nodes = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    return "".join(ast.unparse(node) + "\n" for node in nodes)

@@ -6,7 +6,6 @@ each in its own process with its own time limit.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -15,7 +14,7 @@ from codequorum.core.request import Request, TaskKind
 from codequorum.runtime import Runtime
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.python_runner import run_suite
-from codequorum.testing.python_tests import TestSuite, suite_from_text
+from codequorum.testing.python_tests import TestSuite, imports_of, suite_from_text
 
 class TestsCheck:
     name: ClassVar[str] = "tests"
@@ -58,18 +57,10 @@ def _program(request: Request, candidate: Candidate) -> str:
     """
     if request.kind is TaskKind.COMPLETE:
         return request.prefix + candidate.text + request.suffix
-    return _imports_of(_visible_code(request)) + candidate.text
+    return imports_of(_visible_code(request)) + candidate.text
 
 
 def _visible_code(request: Request) -> str:
     """What the user showed the model: the instruction and any code given with it."""
     return f"{request.instruction or ''}\n{request.prefix}"
 
-
-def _imports_of(code: str) -> str:
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return ""
-    imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
-    return "".join(ast.unparse(node) + "\n" for node in imports)

@@ -1,11 +1,20 @@
-"""`best-of`: ask every member, keep what parses, prefer what the others agree with."""
+"""`best-of`: ask every member, keep what parses, prefer what the others agree with.
+
+Options: `samples` and `temperature` per member; `generated_tests` (true, or a member name)
+has a member write tests for a Python generation without visible tests, and candidates are
+also scored by CodeT's dual agreement on them.
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from codequorum.core.candidate import Candidate
 from codequorum.core.context import StrategyContext
+from codequorum.core.request import TaskKind
 from codequorum.core.result import Result
+from codequorum.sandbox import SandboxLimits
+from codequorum.testing.generated import score_with_generated_tests
 
 
 class BestOfStrategy:
@@ -14,6 +23,8 @@ class BestOfStrategy:
     def __init__(self, options: dict[str, Any]) -> None:
         self.samples = int(options.get("samples", 1))
         self.temperature: float | None = options.get("temperature")
+        self.generated_tests: bool | str = options.get("generated_tests", False)
+        self.test_limits = SandboxLimits(timeout_s=float(options.get("test_timeout_s", 5.0)))
 
     async def run(self, ctx: StrategyContext) -> Result:
         names = ", ".join(m.name for m in ctx.members)
@@ -22,7 +33,16 @@ class BestOfStrategy:
         if not candidates:
             return ctx.result([], "every member failed")
         await ctx.check(candidates)
+        if self._wants_generated_tests(ctx, candidates):
+            writer = ctx.member(self.generated_tests) if isinstance(self.generated_tests, str) else ctx.members[0]
+            await score_with_generated_tests(ctx, candidates, writer, self.test_limits)
         ranked = ctx.rank(candidates)
         failed = len(ctx.trace.errors)
         reason = f"ranked {len(candidates)} candidates from {len(ctx.members) - failed} member(s)"
         return ctx.result(ranked, reason)
+
+    def _wants_generated_tests(self, ctx: StrategyContext, candidates: list[Candidate]) -> bool:
+        request = ctx.request
+        no_visible_tests = all(c.tests is None for c in candidates)
+        return bool(self.generated_tests) and request.kind is TaskKind.GENERATE and \
+            request.language in (None, "python") and no_visible_tests

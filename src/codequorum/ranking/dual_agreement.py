@@ -1,0 +1,21 @@
+"""CodeT's dual agreement: candidates that pass the same generated tests form a consensus
+set, scored |candidates in the set| × |tests they pass|. A wrong test is passed by few
+candidates and a wrong candidate agrees with few others, so both errors are damped."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+
+def dual_agreement(results: Sequence[Sequence[bool]]) -> list[float]:
+    """Per candidate (rows: candidates, columns: generated tests), normalised so the best is 1."""
+    groups: dict[tuple[bool, ...], list[int]] = defaultdict(list)
+    for index, row in enumerate(results):
+        groups[tuple(row)].append(index)
+    raw = [0.0] * len(results)
+    for passed, members in groups.items():
+        for index in members:
+            raw[index] = float(len(members) * sum(passed))
+    best = max(raw, default=0.0)
+    return [value / best if best else 0.0 for value in raw]
