@@ -95,6 +95,12 @@ class RankingConfig(_Strict):
     )
     uncertainty_k: float = Field(1.0, ge=0.0, description="k for the uncertainty rule")
     listwise: bool = Field(True, description="use the trained listwise ranker as a scorer")
+    codebertscore: bool = Field(
+        False, description="add CodeBERTScore agreement as a scorer (needs the similarity extra)"
+    )
+    codebertscore_encoder: Path | None = Field(
+        None, description="local encoder directory for CodeBERTScore; none = the bundled MiniLM"
+    )
 
 
 class SandboxConfig(_Strict):

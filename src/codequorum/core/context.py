@@ -96,7 +96,7 @@ class StrategyContext:
     def rank(self, candidates: Sequence[Candidate]) -> list[Candidate]:
         """Best first, by the configured scorer ensemble (evidence, trained ranker)."""
         priors = {m.name: m.config.quality for m in self.members}
-        return rank_candidates(candidates, self.request, priors, self.ranking)
+        return rank_candidates(candidates, self.request, priors, self.ranking, self.trace.note)
 
     def result(self, ranked: list[Candidate], stop_reason: str) -> Result:
         self.trace.stop_reason = stop_reason

@@ -3,12 +3,14 @@ rule (mean / worst / uncertainty-weighted) combines them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+from pathlib import Path
 
 from codequorum.config import RankingConfig
 from codequorum.core.candidate import Candidate
 from codequorum.core.request import Request
+from codequorum.ranking.codebertscore import CodeBertScorer
 from codequorum.ranking.ensemble import combine
 from codequorum.ranking.evidence import score_by_evidence
 from codequorum.ranking.features import feature_matrix
@@ -20,9 +22,14 @@ def shipped_ranker() -> ListwiseRanker | None:
     return load_ranker()
 
 
+@lru_cache(maxsize=4)
+def codebert_scorer(encoder: Path | None) -> CodeBertScorer:
+    return CodeBertScorer(encoder)
+
+
 def rank_candidates(
     candidates: Sequence[Candidate], request: Request, priors: dict[str, float],
-    config: RankingConfig,
+    config: RankingConfig, note: Callable[[str], None] = lambda _event: None,
 ) -> list[Candidate]:
     """Candidates best first; each keeps its per-scorer scores in `candidate.scores`."""
     if not candidates:
@@ -32,6 +39,10 @@ def rank_candidates(
     ranker = shipped_ranker() if config.listwise else None
     if ranker is not None:
         scorers["listwise"] = ranker.scores(feature_matrix(candidates, request, priors)).tolist()
+    if config.codebertscore and len(candidates) > 1:
+        scorer = codebert_scorer(config.codebertscore_encoder)
+        scorers["codebertscore"] = scorer.agreement([c.text for c in candidates])
+        note(f"CodeBERTScore agreement with encoder {scorer.encoder_name}")
     combined = combine(scorers, config.rule, config.uncertainty_k)
     for index, candidate in enumerate(candidates):
         for name, scores in scorers.items():
