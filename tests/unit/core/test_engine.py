@@ -26,7 +26,7 @@ async def test_single_member_option_selects_the_member():
 
 async def test_best_of_prefers_the_answer_others_agree_with():
     same = "def add(a, b):\n    return a + b\n"
-    eng = engine({
+    eng = engine(ranking={"listwise": False}, members={
         "strong": {"quality": 0.9, "options": {"replies": ["def add(a, b):\n    return a - b - 0 * 7\n"]}},
         "m2": {"quality": 0.5, "options": {"replies": [same]}},
         "m3": {"quality": 0.4, "options": {"replies": ["def add(a, b):\n    # sum\n    return a + b\n"]}},
@@ -34,7 +34,8 @@ async def test_best_of_prefers_the_answer_others_agree_with():
     result = await eng.run(REQUEST, strategy="best-of")
     assert result.best.member in {"m2", "m3"}
     assert len(result.candidates) == 3
-    assert result.best.scores["agreement"] > result.candidates[-1].scores["agreement"]
+    assert result.candidates[-1].member == "strong"
+    assert result.best.scores["vote"] > result.candidates[-1].scores["vote"]
 
 
 async def test_a_failing_member_is_traced_and_the_others_answer():
