@@ -112,7 +112,8 @@ class StrategyContext:
             raise TimeoutError("deadline already passed")
         try:
             return await asyncio.wait_for(
-                member.backend.generate(prompt, params, token), timeout=seconds_left
+                member.generate(prompt, params, token, self.request.seconds_left, self.trace.note),
+                timeout=seconds_left,
             )
         except (TimeoutError, asyncio.TimeoutError):
             token.cancel()

@@ -1,19 +1,25 @@
-"""A configured model at run time: its backend, prompt formats and price."""
+"""A configured model at run time: its backend, prompt formats, price and failure guard."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from codequorum.config import MemberConfig
 from codequorum.core.prompts import build_prompt
 from codequorum.core.request import Request
-from codequorum.plugins.protocols import Backend, Prompt
+from codequorum.core.resilience import MemberGuard
+from codequorum.plugins.protocols import Backend, CancelToken, Generation, GenerationParams, Prompt
 
 
 @dataclass
 class Member:
     config: MemberConfig
     backend: Backend
+    guard: MemberGuard = field(init=False)  # retries and circuit breaker, kept across requests
+
+    def __post_init__(self) -> None:
+        self.guard = MemberGuard.for_member(self.config)
 
     @property
     def name(self) -> str:
@@ -32,3 +38,16 @@ class Member:
 
     def cost_of(self, tokens: int) -> float:
         return tokens * self.config.price_per_1k_tokens / 1000.0
+
+    async def generate(
+        self,
+        prompt: Prompt,
+        params: GenerationParams,
+        cancel: CancelToken,
+        seconds_left: Callable[[], float | None] = lambda: None,
+        on_retry: Callable[[str], None] = lambda note: None,
+    ) -> list[Generation]:
+        """The backend's samples, through the member's retry policy and circuit breaker."""
+        return await self.guard.call(
+            lambda: self.backend.generate(prompt, params, cancel), seconds_left, on_retry
+        )

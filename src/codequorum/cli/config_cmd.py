@@ -1,0 +1,95 @@
+"""`codequorum config`: print a complete, commented configuration file to start from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+
+from codequorum.cli.errors import user_errors
+from codequorum.config import Settings, settings_from_dict
+
+app = typer.Typer(help="Write and inspect configuration files.", no_args_is_help=True)
+
+HEADER = """\
+# codequorum configuration: every setting, set to its default.
+# Save it as ./codequorum.toml or ~/.config/codequorum/config.toml, or pass --config FILE.
+# Written by `codequorum config example`; docs/configuration.md explains every key.
+# A line starting with `# key =` is a setting without a value (none); remove the `#` to set it.
+"""
+
+STRATEGIES_NOTE = """\
+# Options for one strategy go in [strategies.NAME], e.g.:
+# [strategies.best-of]
+# samples = 2
+# [strategies.single]
+# member = "qwen-small"
+"""
+
+REMOTE_DEFAULTS: dict[str, Any] = {
+    "backend": "openai",
+    "fim": "qwen",
+    "quality": 0.85,
+    "price_per_1k_tokens": 10.0,
+}
+
+
+@app.command("example")
+def example(
+    remote: str | None = typer.Option(
+        None, "--remote", metavar="URL",
+        help="Add a member `remote` on an OpenAI-compatible server, e.g. http://gpu-1:8000/v1.",
+    ),
+    remote_model: str = typer.Option(
+        "Qwen/Qwen2.5-Coder-7B-Instruct", "--remote-model",
+        help="The model name the remote server serves (vLLM: the name given to `vllm serve`).",
+    ),
+) -> None:
+    """Print the embedded members and every section with its defaults, as TOML."""
+    with user_errors():
+        typer.echo(example_toml(remote, remote_model), nl=False)
+
+
+def example_toml(remote: str | None = None, remote_model: str = "") -> str:
+    """A configuration file that loads back to the defaults (plus the remote member)."""
+    members = {"remote": REMOTE_DEFAULTS | {"base_url": remote, "model": remote_model}} if remote else {}
+    settings = settings_from_dict({"members": members}, source="codequorum config example")
+    nested = [name for name, f in Settings.model_fields.items() if _is_section(f.annotation)]
+    tables = [_table(None, settings, skip={"members", "strategies", "source", *nested})]
+    tables += [_table(f"[{name}]", getattr(settings, name)) for name in nested]
+    tables.append(STRATEGIES_NOTE)
+    tables += [_table(f"[members.{name}]", m, skip={"name"}) for name, m in settings.members.items()]
+    return HEADER + "\n" + "\n".join(tables)
+
+
+def _table(header: str | None, model: BaseModel, skip: frozenset[str] | set[str] = frozenset()) -> str:
+    lines = [header] if header else []
+    for name, field in type(model).model_fields.items():
+        if name in skip:
+            continue
+        if field.description:
+            lines.append(f"# {field.description}")
+        value = getattr(model, name)
+        lines.append(f"# {name} =" if value is None else f"{name} = {_toml(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str | Path):
+        return json.dumps(str(value))  # JSON string escapes are valid TOML basic-string escapes
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"no TOML form for {value!r}")
+
+
+def _is_section(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
