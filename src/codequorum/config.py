@@ -120,26 +120,25 @@ class ServerConfig(_Strict):
         None, description="strategy for inline and classic completions; none = [engine] strategy"
     )
     inline_members: list[str] | None = Field(
-        None, description="members asked for completions; none = every enabled member that has "
-        "a FIM template (every enabled member if none has)"
+        None, description="members asked for completions; none = every enabled member"
     )
     inline_deadline_s: float = Field(
         2.0, gt=0, description="a completion answers with the best candidate finished by then"
     )
     inline_max_tokens: int = Field(
-        48, ge=1, le=1024, description="generated tokens per candidate for a multi-line completion"
+        64, ge=1, le=1024, description="generated tokens per candidate for a multi-line completion"
     )
     line_max_tokens: int = Field(
-        24, ge=1, le=1024, description="generated tokens per candidate when one line is completed"
+        32, ge=1, le=1024, description="generated tokens per candidate when one line is completed"
     )
     prefix_chars: int = Field(
-        1200, ge=200, le=5000, description="text before the cursor that a completion prompt shows"
+        2000, ge=200, le=5000, description="text before the cursor that a completion prompt shows"
     )
     suffix_chars: int = Field(
-        200, ge=0, le=2000, description="text after the cursor that a completion prompt shows"
+        400, ge=0, le=2000, description="text after the cursor that a completion prompt shows"
     )
     context_chars: int = Field(
-        600, ge=0, le=8000, description="snippets from other open documents, in characters (0 = none)"
+        1200, ge=0, le=8000, description="snippets from other open documents, in characters (0 = none)"
     )
     alternatives: int = Field(
         3, ge=0, le=10, description="ranked alternatives returned after the best suggestion"

@@ -1,1 +1,0 @@
-"""The language server: a thin protocol layer (`features/`) over plain, testable modules."""

@@ -1,1 +1,0 @@
-"""The protocol layer: one module per LSP feature, each registering its handlers."""
