@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# System packages the tests need: bubblewrap for the sandbox. Installs only what is missing.
+# System packages the tests need: bubblewrap for the sandbox, Neovim for the editor plugin's
+# end-to-end test. Installs only what is missing.
 set -euo pipefail
 
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+command -v nvim >/dev/null 2>&1 || missing+=(neovim)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

@@ -120,25 +120,38 @@ class ServerConfig(_Strict):
         None, description="strategy for inline and classic completions; none = [engine] strategy"
     )
     inline_members: list[str] | None = Field(
-        None, description="members asked for completions; none = every enabled member"
+        None, description="members asked for completions; none = every enabled member that has "
+        "a FIM template (every enabled member if none has)"
     )
     inline_deadline_s: float = Field(
-        2.0, gt=0, description="a completion answers with the best candidate finished by then"
+        5.0, gt=0, description="a completion answers with the best candidate finished by then"
+    )
+    inline_settle_ratio: float = Field(
+        0.1, ge=0, description="once the fastest member has answered a completion, wait for the "
+        "others at most this fraction of its time more"
+    )
+    inline_wait_for_all: bool = Field(
+        False, description="a completion waits for every member (up to the deadline) instead of "
+        "settling soon after the fastest"
+    )
+    background_refine: bool = Field(
+        True, description="members cut short by the settle ratio finish in the background and "
+        "improve the cached answer that repeated and typed-through requests get"
     )
     inline_max_tokens: int = Field(
-        64, ge=1, le=1024, description="generated tokens per candidate for a multi-line completion"
+        48, ge=1, le=1024, description="generated tokens per candidate for a multi-line completion"
     )
     line_max_tokens: int = Field(
-        32, ge=1, le=1024, description="generated tokens per candidate when one line is completed"
+        24, ge=1, le=1024, description="generated tokens per candidate when one line is completed"
     )
     prefix_chars: int = Field(
-        2000, ge=200, le=5000, description="text before the cursor that a completion prompt shows"
+        1200, ge=200, le=5000, description="text before the cursor that a completion prompt shows"
     )
     suffix_chars: int = Field(
         400, ge=0, le=2000, description="text after the cursor that a completion prompt shows"
     )
     context_chars: int = Field(
-        1200, ge=0, le=8000, description="snippets from other open documents, in characters (0 = none)"
+        600, ge=0, le=8000, description="snippets from other open documents, in characters (0 = none)"
     )
     alternatives: int = Field(
         3, ge=0, le=10, description="ranked alternatives returned after the best suggestion"

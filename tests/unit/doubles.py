@@ -11,7 +11,8 @@ from codequorum.plugins.registry import Registry
 
 
 class ScriptedBackend:
-    """Replies from `options.replies` in turn; `options.fail` raises, `options.delay` sleeps."""
+    """Replies from `options.replies` in turn; `options.fail` raises, `options.delay` sleeps
+    (stopping early, with no reply, once cancelled)."""
 
     prompts: list[Prompt] = []
 
@@ -28,7 +29,8 @@ class ScriptedBackend:
         self, prompt: Prompt, params: GenerationParams, cancel: CancelToken
     ) -> list[Generation]:
         ScriptedBackend.prompts.append(prompt)
-        await asyncio.sleep(self.options.get("delay", 0.0))
+        if not await _sleep_unless_cancelled(self.options.get("delay", 0.0), cancel):
+            return []
         if self.options.get("fail"):
             raise RuntimeError(self.options["fail"])
         replies = self.options.get("replies", ["pass"])
@@ -41,6 +43,16 @@ class ScriptedBackend:
 
     async def aclose(self) -> None:
         return None
+
+
+async def _sleep_unless_cancelled(seconds: float, cancel: CancelToken) -> bool:
+    """Like a backend between tokens: stop early once the token is set. False if cancelled."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while (left := deadline - asyncio.get_running_loop().time()) > 0:
+        if cancel.cancelled:
+            return False
+        await asyncio.sleep(min(left, 0.01))
+    return not cancel.cancelled
 
 
 def scripted_settings(members: dict[str, dict[str, Any]], **extra: Any) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,10 @@ class StrategyContext:
         started = time.monotonic()
         try:
             generations = await self._generate_within_deadline(member, prompt, params)
+        except asyncio.CancelledError:
+            call.stopped = call.stopped or "cancelled"  # "settled" when settling stopped it
+            call.seconds = time.monotonic() - started
+            raise
         except Exception as error:  # any backend failure becomes evidence, not a crash
             call.error = _describe(error)
             call.seconds = time.monotonic() - started
@@ -80,9 +84,46 @@ class StrategyContext:
     async def sample_all(
         self, members: Sequence[Member], n: int = 1, temperature: float | None = None
     ) -> list[Candidate]:
-        """Ask several members at once; the scheduler decides what really runs in parallel."""
-        batches = await asyncio.gather(*(self.sample(m, n, temperature) for m in members))
-        return [candidate for batch in batches for candidate in batch]
+        """Ask several members at once; the scheduler decides what really runs in parallel.
+
+        With a `settle_ratio` in the budget, members still running when the first one has
+        answered get that fraction of its time more; those that miss it are stopped and their
+        calls marked `stopped = "settled"`.
+        """
+        started = time.monotonic()
+        tasks = {asyncio.ensure_future(self.sample(m, n, temperature)): m for m in members}
+        try:
+            late = await self._settle(set(tasks), started)
+        except BaseException:
+            await _stop(t for t in tasks if not t.done())
+            raise
+        for task in late:
+            if _let_go(task):  # not one that finished just now
+                self._mark_settled(tasks[task])
+        return [c for task in tasks if _answered(task) for c in task.result()]
+
+    async def _settle(self, pending: set[asyncio.Future[list[Candidate]]], started: float) -> set[Any]:
+        """Wait for the tasks, or after the first useful answer for a grace; the late ones."""
+        ratio = self.request.budget.settle_ratio
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if ratio is not None and pending and any(_answered(t) for t in done):
+                grace = ratio * (time.monotonic() - started)
+                left = self.request.seconds_left()
+                if left is not None and grace >= left:
+                    break  # the deadline comes first and cuts them itself
+                _done, late = await asyncio.wait(pending, timeout=grace)
+                return late
+        if pending:
+            await asyncio.wait(pending)
+        return set()
+
+    def _mark_settled(self, member: Member) -> None:
+        call = next((c for c in reversed(self.trace.calls) if c.member == member.name), None)
+        if call is not None:
+            call.stopped = "settled"
+        self.trace.note(f"settled without {member.name}: it had not answered within the grace "
+                        f"after the first member's answer")
 
     async def check(self, candidates: Sequence[Candidate]) -> None:
         """Run every enabled check; a check that raises is recorded and skipped."""
@@ -134,6 +175,31 @@ class StrategyContext:
             seconds=generation.seconds,
             cost=member.cost_of(generation.tokens),
         )
+
+
+def _answered(task: asyncio.Future[list[Candidate]]) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is None and bool(task.result())
+
+
+_stopping: set[asyncio.Future[Any]] = set()  # settled-out calls still stopping, kept alive
+
+
+def _let_go(task: asyncio.Future[Any]) -> bool:
+    """Cancel a settled-out call without waiting: its backend stops at its next token while
+    the answer goes out (the model stays busy until then, which the scheduler sees to)."""
+    if not task.cancel():
+        return False
+    _stopping.add(task)
+    task.add_done_callback(_stopping.discard)
+    return True
+
+
+async def _stop(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    """Cancel the tasks and wait until they have stopped (their backends included)."""
+    stopping = list(tasks)
+    for task in stopping:
+        task.cancel()
+    await asyncio.gather(*stopping, return_exceptions=True)
 
 
 def _describe(error: BaseException) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from codequorum.config import MemberConfig
+from codequorum.core.memo import GenerationMemo
 from codequorum.core.prompts import build_prompt
 from codequorum.core.request import Request
 from codequorum.core.resilience import MemberGuard
@@ -17,6 +18,7 @@ class Member:
     config: MemberConfig
     backend: Backend
     guard: MemberGuard = field(init=False)  # retries and circuit breaker, kept across requests
+    memo: GenerationMemo = field(default_factory=GenerationMemo)
 
     def __post_init__(self) -> None:
         self.guard = MemberGuard.for_member(self.config)
@@ -47,7 +49,13 @@ class Member:
         seconds_left: Callable[[], float | None] = lambda: None,
         on_retry: Callable[[str], None] = lambda note: None,
     ) -> list[Generation]:
-        """The backend's samples, through the member's retry policy and circuit breaker."""
-        return await self.guard.call(
+        """The backend's samples, through the member's retry policy and circuit breaker; a
+        greedy call answered before comes from the memo."""
+        remembered = self.memo.lookup(prompt, params)
+        if remembered is not None:
+            return remembered
+        generations = await self.guard.call(
             lambda: self.backend.generate(prompt, params, cancel), seconds_left, on_retry
         )
+        self.memo.remember(prompt, params, generations)
+        return generations

@@ -24,10 +24,14 @@ class ContextSnippet:
 
 @dataclass(frozen=True)
 class Budget:
-    """Limits for one request: wall-clock deadline and cost ceiling."""
+    """Limits for one request: wall-clock deadline, cost ceiling, and how long to wait for
+    slower members once one has answered."""
 
     deadline_s: float | None = None
     max_cost: float | None = None
+    # Once the first of several members asked together has answered, the others get this
+    # fraction of its time more (within the deadline); None waits for all of them.
+    settle_ratio: float | None = None
 
 
 @dataclass(frozen=True)

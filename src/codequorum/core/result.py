@@ -21,6 +21,7 @@ class MemberCall:
     compute_seconds: float = 0.0  # time the model spent generating
     cost: float = 0.0
     error: str | None = None
+    stopped: str | None = None  # why it was stopped unfinished ("cancelled", "settled"); not a failure
 
 
 @dataclass

@@ -31,11 +31,14 @@ class ComputeScheduler:
             self._release()
 
     async def _acquire(self, priority: float) -> None:
-        if self._busy < self.slots and not self._waiters:
-            self._busy += 1
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._waiters, (priority, next(self._order), future))
+        if self._busy < self.slots:
+            # Reserve the free slot and grant it on the next loop turn, once every member a
+            # strategy started together has queued: the cheapest of them goes first.
+            self._busy += 1
+            loop.call_soon(self._release)
         try:
             await future
         except asyncio.CancelledError:

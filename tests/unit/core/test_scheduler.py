@@ -58,3 +58,16 @@ async def test_a_cancelled_waiter_does_not_leak_its_slot():
     async with asyncio.timeout(1):
         async with scheduler.slot():
             pass
+
+
+async def test_requests_that_arrive_together_are_served_cheapest_first():
+    scheduler = ComputeScheduler(slots=1)
+    order: list[str] = []
+
+    async def job(name: str, priority: float):
+        async with scheduler.slot(priority):
+            order.append(name)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(job("strong", 33), job("cheap", 7), job("middle", 21))
+    assert order == ["cheap", "middle", "strong"]

@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,6 +104,8 @@ class LlamaCppBackend:
                     f"its context of {self.member.n_ctx} tokens"
                 )
             max_tokens = min(params.max_tokens, room)
+            if not _prefill(llama, tokens, cancel):
+                return []
             samples = []
             for index in range(params.n):
                 if cancel.cancelled:
@@ -138,6 +141,36 @@ def _chat_formatter(llama: Llama, member_name: str) -> Any:
         eos_token=model.token_get_text(eos) if eos != -1 else "",
         bos_token=model.token_get_text(bos) if bos != -1 else "",
     )
+
+
+PREFILL_CHUNK = 32  # prompt tokens evaluated between two looks at the CancelToken
+
+
+def _prefill(llama: Llama, tokens: list[int], cancel: CancelToken) -> bool:
+    """Evaluate the prompt but its last token (which `generate` evaluates to sample) in chunks.
+
+    One long prompt evaluation cannot be interrupted, so a cancel or a deadline would wait
+    for all of it (seconds on a small CPU); between chunks the token is looked at. The part
+    the KV cache already holds is kept, and a stopped prefill leaves what it evaluated there
+    for the next request. False when cancelled.
+    """
+    cached = _common_prefix(llama._input_ids, tokens[:-1])  # noqa: SLF001 - the KV cache's tokens
+    llama.n_tokens = cached
+    pending = tokens[cached:-1]
+    for start in range(0, len(pending), PREFILL_CHUNK):
+        if cancel.cancelled:
+            return False
+        llama.eval(pending[start:start + PREFILL_CHUNK])
+    return True
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    length = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        length += 1
+    return length
 
 
 def _sample(

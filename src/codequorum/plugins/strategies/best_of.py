@@ -37,8 +37,8 @@ class BestOfStrategy:
             writer = ctx.member(self.generated_tests) if isinstance(self.generated_tests, str) else ctx.members[0]
             await score_with_generated_tests(ctx, candidates, writer, self.test_limits)
         ranked = ctx.rank(candidates)
-        failed = len(ctx.trace.errors)
-        reason = f"ranked {len(candidates)} candidates from {len(ctx.members) - failed} member(s)"
+        answered = len({c.member for c in candidates})
+        reason = f"ranked {len(candidates)} candidates from {answered} member(s)"
         return ctx.result(ranked, reason)
 
     def _wants_generated_tests(self, ctx: StrategyContext, candidates: list[Candidate]) -> bool:

@@ -1,0 +1,1 @@
+"""The language server: a thin protocol layer (`features/`) over plain, testable modules."""

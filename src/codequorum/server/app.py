@@ -1,0 +1,25 @@
+"""A language server for one session, with every feature registered."""
+
+from __future__ import annotations
+
+from codequorum.server.connection import Connection
+from codequorum.server.features import (
+    code_actions,
+    commands,
+    completion,
+    configuration,
+    feedback,
+    inline_completion,
+    lifecycle,
+)
+from codequorum.server.lsp_server import CodequorumServer
+from codequorum.server.session import Session
+
+FEATURES = (lifecycle, inline_completion, completion, code_actions, commands, configuration, feedback)
+
+
+def create_server(session: Session, connection: Connection | None = None) -> CodequorumServer:
+    server = CodequorumServer(session, connection)
+    for feature in FEATURES:
+        feature.register(server)
+    return server

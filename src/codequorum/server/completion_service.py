@@ -1,0 +1,275 @@
+"""Completions under latency discipline, independent of the protocol.
+
+One call of `complete` goes: cache (exact or typed-through) → debounce → engine run under a
+deadline → ranked suggestions, which are cached. The run answers soon after its fastest member
+(the budget's settle ratio); members cut short then finish in a background *refinement*
+whose ranking replaces the cached answer, so repeated and typed-through requests get the whole
+ensemble's answer. A request that needs the models stops every refinement. A newer query for the same document
+supersedes an older one: the older one's CancelToken is set, so its backends stop at their
+next token and its caller gets no suggestions. A caller that is cancelled (the client's
+`$/cancelRequest` cancels the asyncio task) sets the token too and waits until the backends
+have stopped, so no model keeps working for a reply nobody will read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from codequorum.config import Settings
+from codequorum.core.request import Budget, ContextSnippet, Request, TaskKind, completion_request
+from codequorum.core.result import Result
+from codequorum.plugins.protocols import CancelToken
+from codequorum.server.cache import CacheKey, PrefixCache
+from codequorum.server.prompt_window import prompt_window
+from codequorum.server.stats import ServerStats
+from codequorum.server.stopping import run_stoppable
+from codequorum.server.suggestions import Scope, Suggestion, suggestions_from
+
+log = logging.getLogger(__name__)
+
+MIN_DEADLINE_S = 0.05  # a query that waited out its whole budget still gets one short try
+
+
+class CompletionEngine(Protocol):
+    """The part of `core.engine.Engine` the service uses."""
+
+    async def run(
+        self,
+        request: Request,
+        strategy: str | None = None,
+        members: Sequence[str] | None = None,
+        options: dict[str, Any] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Result: ...
+
+
+@dataclass(frozen=True)
+class CompletionQuery:
+    document: str  # a newer query for the same document supersedes an older one
+    text: str  # the whole document
+    offset: int  # the cursor
+    language: str | None = None
+    path: Path | None = None
+    scope: Scope = "block"
+    context: tuple[ContextSnippet, ...] = ()
+    received_at: float = field(default_factory=time.monotonic)
+
+    def cache_key(self) -> CacheKey:
+        return CacheKey(self.text[:self.offset], self.text[self.offset:])
+
+
+@dataclass(frozen=True)
+class CompletionPolicy:
+    """The settings the service works by, taken from `[server]`."""
+
+    debounce_s: float = 0.075
+    deadline_s: float = 5.0
+    settle_ratio: float | None = 0.1
+    refine: bool = True
+    strategy: str | None = None
+    members: tuple[str, ...] | None = None
+    block_max_tokens: int = 48
+    line_max_tokens: int = 24
+    prefix_chars: int = 1200
+    suffix_chars: int = 400
+    limit: int = 4  # the best suggestion and its alternatives
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CompletionPolicy:
+        config = settings.server
+        return cls(
+            debounce_s=config.debounce_ms / 1000,
+            deadline_s=config.inline_deadline_s,
+            settle_ratio=None if config.inline_wait_for_all else config.inline_settle_ratio,
+            refine=config.background_refine,
+            strategy=config.inline_strategy,
+            members=completion_members(settings),
+            block_max_tokens=config.inline_max_tokens,
+            line_max_tokens=config.line_max_tokens,
+            prefix_chars=config.prefix_chars,
+            suffix_chars=config.suffix_chars,
+            limit=1 + config.alternatives,
+        )
+
+    def max_tokens(self, scope: Scope) -> int:
+        return self.line_max_tokens if scope == "line" else self.block_max_tokens
+
+
+def completion_members(settings: Settings) -> tuple[str, ...] | None:
+    """`[server] inline_members`, else every enabled member that fills in the middle: a
+    chat-only model answers a completion later (a longer prompt, a code block to wrap it)
+    and worse. None (every enabled member) when no member has a FIM template."""
+    if settings.server.inline_members is not None:
+        return tuple(settings.server.inline_members)
+    return tuple(m.name for m in settings.enabled_members() if m.fim) or None
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """A background run finishing a cached answer's members."""
+
+    key: CacheKey  # the cache entry it will replace
+    token: CancelToken
+
+
+REFINE_DEADLINE_FACTOR = 2  # a refinement gets this many inline deadlines: nobody waits on it
+
+
+class CompletionService:
+    def __init__(
+        self, engine: CompletionEngine, policy: CompletionPolicy, stats: ServerStats, cache: PrefixCache
+    ) -> None:
+        self.engine = engine
+        self.policy = policy
+        self.stats = stats
+        self.cache = cache
+        self._jobs: dict[str, CancelToken] = {}  # the newest query's token per document
+        self._refinements: dict[str, Refinement] = {}  # per document
+        self._background: set[asyncio.Task[None]] = set()  # keeps refinement tasks alive
+
+    async def complete(self, query: CompletionQuery) -> tuple[Suggestion, ...]:
+        """Ranked suggestions for the cursor; none when superseded by a newer query."""
+        self.stats.requests += 1
+        token = self._supersede(query.document)
+        try:
+            return await self._complete(query, token)
+        except asyncio.CancelledError:
+            self.stats.cancelled += 1
+            raise
+        finally:
+            if self._jobs.get(query.document) is token:
+                del self._jobs[query.document]
+
+    def stop_all(self) -> None:
+        """Stop every query in progress (the configuration changed, or the client left)."""
+        for token in self._jobs.values():
+            token.cancel()
+        self._stop_refinements()
+
+    async def warm_up(self) -> None:
+        """Load every completion member's model now rather than on the first keystroke."""
+        started = time.monotonic()
+        request = Request(TaskKind.COMPLETE, prefix="def main():\n    ", max_tokens=1)
+        result = await self.engine.run(request, self.policy.strategy, self.policy.members)
+        for call in result.trace.errors:
+            log.warning("warm-up: member %s failed: %s", call.member, call.error)
+        self.stats.warm_up_seconds = round(time.monotonic() - started, 3)
+
+    async def _complete(self, query: CompletionQuery, token: CancelToken) -> tuple[Suggestion, ...]:
+        hit = self.cache.lookup(query.cache_key())
+        if hit is not None:
+            self._stop_refinements(keep=hit.key)
+            self.stats.cache_hits += 1
+            self.stats.typed_through_hits += bool(hit.typed)
+            return hit.suggestions
+        await asyncio.sleep(self.policy.debounce_s)
+        if token.cancelled:
+            self.stats.debounced += 1
+            return ()
+        self._stop_refinements()  # the models are needed now
+        result = await self._run(query, token)
+        if token.cancelled:
+            self.stats.superseded += 1
+            return ()
+        suggestions = self._suggestions(query, result)
+        self.cache.store(query.cache_key(), suggestions)
+        if self.policy.refine and _cut_short(result):
+            self._start_refinement(query, suggestions)
+        return suggestions
+
+    def _suggestions(self, query: CompletionQuery, result: Result) -> tuple[Suggestion, ...]:
+        return suggestions_from(result, query.scope, query.text[query.offset:], self.policy.limit)
+
+    def _start_refinement(self, query: CompletionQuery, answered: tuple[Suggestion, ...]) -> None:
+        refinement = Refinement(query.cache_key(), CancelToken())
+        self._refinements[query.document] = refinement
+        task = asyncio.create_task(self._refine(query, refinement, answered))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        self.stats.refinements += 1
+        self.stats.refining += 1
+
+    async def _refine(self, query: CompletionQuery, refinement: Refinement,
+                      answered: tuple[Suggestion, ...]) -> None:
+        try:
+            request = self._request(query, background=True)
+            result = await self.engine.run(request, self.policy.strategy, self.policy.members,
+                                           cancel=refinement.token)
+        except Exception:  # a refinement is a bonus: its failure must not reach anyone
+            log.exception("background refinement failed")
+            return
+        finally:
+            self.stats.refining -= 1
+            if self._refinements.get(query.document) is refinement:
+                del self._refinements[query.document]
+        self.stats.record_run(result, stopped=refinement.token.cancelled)
+        refined = self._suggestions(query, result)
+        if refinement.token.cancelled or not refined:
+            return
+        self.cache.store(refinement.key, refined)
+        self.stats.refinements_done += 1
+        self.stats.refinements_changed += not answered or refined[0].text != answered[0].text
+
+    def _stop_refinements(self, keep: CacheKey | None = None) -> None:
+        """Stop the background refinements, but the one improving the entry `keep`."""
+        for document, refinement in list(self._refinements.items()):
+            if refinement.key != keep:
+                refinement.token.cancel()
+                del self._refinements[document]
+                self.stats.refinements_stopped += 1
+
+    def _supersede(self, document: str) -> CancelToken:
+        previous = self._jobs.get(document)
+        if previous is not None:
+            previous.cancel()
+        token = self._jobs[document] = CancelToken()
+        return token
+
+    async def _run(self, query: CompletionQuery, token: CancelToken) -> Result:
+        work = self.engine.run(self._request(query), self.policy.strategy, self.policy.members,
+                               cancel=token)
+        self.stats.engine_runs += 1
+        self.stats.active_runs += 1
+        try:
+            result = await run_stoppable(work, token, lambda r: self.stats.record_run(r, stopped=True))
+        finally:
+            self.stats.active_runs -= 1
+        self.stats.record_run(result, stopped=token.cancelled)
+        if result.candidates and _someone_missed_the_deadline(result):
+            self.stats.deadline_fallbacks += 1
+        self.stats.settled += any(call.stopped == "settled" for call in result.trace.calls)
+        return result
+
+    def _request(self, query: CompletionQuery, background: bool = False) -> Request:
+        """The engine request; a background one waits for every member, for longer."""
+        window = prompt_window(query.text, query.offset, self.policy.prefix_chars, self.policy.suffix_chars)
+        if background:
+            budget = Budget(deadline_s=self.policy.deadline_s * REFINE_DEADLINE_FACTOR)
+        else:
+            waited = time.monotonic() - query.received_at
+            deadline = max(self.policy.deadline_s - waited, MIN_DEADLINE_S)
+            budget = Budget(deadline_s=deadline, settle_ratio=self.policy.settle_ratio)
+        return completion_request(
+            window.text, window.cursor,
+            language=query.language,
+            path=query.path,
+            context=query.context,
+            max_tokens=self.policy.max_tokens(query.scope),
+            budget=budget,
+        )
+
+
+def _someone_missed_the_deadline(result: Result) -> bool:
+    return any(call.error and "deadline" in call.error for call in result.trace.calls)
+
+
+def _cut_short(result: Result) -> bool:
+    """Some member was stopped by settling or the deadline, so the whole ensemble may answer
+    better given time."""
+    return any(call.stopped == "settled" for call in result.trace.calls) or _someone_missed_the_deadline(result)

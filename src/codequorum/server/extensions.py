@@ -1,0 +1,58 @@
+"""codequorum's extensions to LSP: command and notification names, and their wire schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from codequorum.server.feedback_store import Event
+
+ACCEPT_COMMAND = "codequorum.accept"  # arguments: [suggestion id]; inline items carry it
+GENERATE_COMMAND = "codequorum.generate"  # arguments: [GenerateArgs]
+STATS_COMMAND = "codequorum.stats"  # no arguments; returns the session's counters
+FEEDBACK_NOTIFICATION = "codequorum/feedback"  # params: FeedbackParams
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WirePosition(_Wire):
+    line: int = Field(ge=0)
+    character: int = Field(ge=0)
+
+
+class WireRange(_Wire):
+    start: WirePosition
+    end: WirePosition
+
+
+class GenerateArgs(_Wire):
+    """Where the instruction is: a selection (`range`) or the comment on `line` (0-based)."""
+
+    uri: str
+    range: WireRange | None = None
+    line: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_place(self) -> GenerateArgs:
+        if (self.range is None) == (self.line is None):
+            raise ValueError("give exactly one of `range` (a selection) or `line` (a comment)")
+        return self
+
+
+class FeedbackParams(_Wire):
+    id: str
+    event: Event
+
+
+def plain(value: Any) -> Any:
+    """JSON-like data from what pygls hands over for custom messages (namedtuples inside)."""
+    if hasattr(value, "_asdict"):
+        return {key: plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value

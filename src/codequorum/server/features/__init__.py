@@ -1,0 +1,1 @@
+"""The protocol layer: one module per LSP feature, each registering its handlers."""

@@ -1,0 +1,47 @@
+"""textDocument/codeAction: "Generate with codequorum" on a selection or a comment line."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+from pygls.workspace import TextDocument
+
+from codequorum.server.documents import DocumentError, document_path, open_document
+from codequorum.server.extensions import GENERATE_COMMAND
+from codequorum.server.lsp_server import CodequorumServer
+
+TITLE = "Generate with codequorum"
+KIND = types.CodeActionKind.Refactor
+
+
+def register(server: CodequorumServer) -> None:
+    options = types.CodeActionOptions(code_action_kinds=[KIND])
+    server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)(code_actions)
+
+
+def code_actions(ls: CodequorumServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    uri, selection = params.text_document.uri, params.range
+    try:
+        document = open_document(ls.workspace, uri)
+    except DocumentError:
+        return []  # offering nothing is the right answer for a document we do not have
+    if selection.start != selection.end:
+        argument: dict[str, object] = {"uri": uri, "range": _range_json(selection)}
+    elif _is_comment_line(ls, document, selection.start.line):
+        argument = {"uri": uri, "line": selection.start.line}
+    else:
+        return []
+    command = types.Command(title=TITLE, command=GENERATE_COMMAND, arguments=[argument])
+    return [types.CodeAction(title=TITLE, kind=KIND, command=command)]
+
+
+def _is_comment_line(ls: CodequorumServer, document: TextDocument, line: int) -> bool:
+    lines = document.source.split("\n")
+    if not 0 <= line < len(lines):
+        return False
+    language = ls.session.languages.name_for(document.language_id, document_path(document))
+    return lines[line].lstrip().startswith(ls.session.languages.comment_prefix(language))
+
+
+def _range_json(selection: types.Range) -> dict[str, dict[str, int]]:
+    return {"start": {"line": selection.start.line, "character": selection.start.character},
+            "end": {"line": selection.end.line, "character": selection.end.character}}

@@ -1,0 +1,23 @@
+"""workspace/didChangeConfiguration: new options, validated; a bad one keeps the old settings."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from codequorum.errors import ConfigError
+from codequorum.server.lsp_server import CodequorumServer
+
+ORIGIN = "workspace/didChangeConfiguration"
+
+
+def register(server: CodequorumServer) -> None:
+    server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(did_change_configuration)
+
+
+def did_change_configuration(ls: CodequorumServer, params: types.DidChangeConfigurationParams) -> None:
+    if params.settings is None:
+        return  # clients of the pull model send no settings
+    try:
+        ls.session.apply_options(params.settings, ORIGIN)
+    except ConfigError as error:
+        ls.show_error(f"{error}\n(keeping the previous configuration, from {ls.session.settings.source})")

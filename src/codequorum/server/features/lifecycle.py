@@ -1,0 +1,45 @@
+"""initialize (token check, client options), initialized (warm-up), shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcServerError
+
+from codequorum.errors import ConfigError
+from codequorum.server.auth import token_matches
+from codequorum.server.lsp_server import CodequorumServer
+
+UNAUTHORIZED = -32001
+
+
+def register(server: CodequorumServer) -> None:
+    server.feature(types.INITIALIZE)(initialize)
+    server.feature(types.INITIALIZED)(initialized)
+    server.feature(types.SHUTDOWN)(shutdown)
+
+
+def initialize(ls: CodequorumServer, params: types.InitializeParams) -> None:
+    options: Any = params.initialization_options
+    token = options.pop("token", None) if isinstance(options, dict) else None
+    if not token_matches(ls.session.context.token, token):
+        asyncio.get_running_loop().call_soon(ls.close_connection)  # after the error is sent
+        reason = "missing" if token is None else "wrong"
+        raise JsonRpcServerError(
+            f"codequorum: {reason} token: this server requires initializationOptions.token "
+            "(the contents of the server's --token-file)", UNAUTHORIZED)
+    try:
+        ls.session.apply_options(options, "initializationOptions")
+    except ConfigError as error:
+        ls.show_error(f"{error}\n(using {ls.session.settings.source} instead)")
+    ls.session.initialized = True
+
+
+def initialized(ls: CodequorumServer, params: types.InitializedParams) -> None:
+    ls.session.warm_up()
+
+
+async def shutdown(ls: CodequorumServer, params: None) -> None:
+    await ls.session.aclose()

@@ -1,0 +1,64 @@
+"""Settings for a session: the configuration file, with the client's options laid over it.
+
+Clients send the TOML schema as JSON (`initializationOptions`,
+`workspace/didChangeConfiguration`), either bare or under a "codequorum" key as editors that
+group settings by extension do. Options override the file key by key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from codequorum.config import Settings, find_config_file, settings_from_dict
+from codequorum.errors import ConfigError
+
+SECTION = "codequorum"
+
+
+class SettingsSource:
+    def __init__(self, data: dict[str, Any], source: str) -> None:
+        self.data = data
+        self.source = source
+
+    @classmethod
+    def load(cls, explicit: Path | None = None) -> SettingsSource:
+        """The configuration file that `--config`, the environment or the defaults name."""
+        path = find_config_file(explicit)
+        if path is None:
+            return cls({}, "built-in defaults")
+        try:
+            return cls(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML: {error}") from error
+        except OSError as error:
+            raise ConfigError(f"{path}: cannot be read: {error}") from error
+
+    def settings(self) -> Settings:
+        return settings_from_dict(self.data, self.source)
+
+    def with_options(self, options: object, origin: str) -> Settings:
+        """The file's settings with `options` laid over them; ConfigError names `origin`."""
+        layer = client_settings(options, origin)
+        source = origin if self.source == "built-in defaults" else f"{origin} over {self.source}"
+        return settings_from_dict(deep_merge(self.data, layer), source)
+
+
+def client_settings(options: object, origin: str) -> dict[str, Any]:
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise ConfigError(f"{origin}: expected an object with codequorum settings, got {options!r}")
+    nested = options.get(SECTION)
+    return nested if isinstance(nested, dict) else options
+
+
+def deep_merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in layer.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,45 @@
+"""An engine double for the completion service: scripted answers, observable cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from codequorum.core.candidate import Candidate
+from codequorum.core.request import Request
+from codequorum.core.result import MemberCall, Result, Trace
+from codequorum.plugins.protocols import CancelToken
+
+
+class FakeEngine:
+    """Answers with `answers` (member → text) after `steps` steps of `step_s` seconds each,
+    one "token" per step; stops early, like a backend, once its CancelToken is set."""
+
+    def __init__(self, answers: dict[str, str], steps: int = 1, step_s: float = 0.0) -> None:
+        self.answers = answers
+        self.steps = steps
+        self.step_s = step_s
+        self.requests: list[Request] = []
+        self.asked: list[tuple[str | None, Sequence[str] | None]] = []  # (strategy, members)
+        self.tokens: list[CancelToken] = []
+        self.started = asyncio.Event()
+
+    async def run(self, request: Request, strategy: str | None = None,
+                  members: Sequence[str] | None = None, options: dict[str, Any] | None = None,
+                  cancel: CancelToken | None = None) -> Result:
+        token = cancel or CancelToken()
+        self.requests.append(request)
+        self.asked.append((strategy, members))
+        self.tokens.append(token)
+        self.started.set()
+        done = 0
+        while done < self.steps and not token.cancelled:
+            await asyncio.sleep(self.step_s)
+            done += 1
+        trace = Trace(strategy=strategy or "best-of", stop_reason="stopped" if token.cancelled else "ranked")
+        candidates = []
+        for rank, (member, text) in enumerate(self.answers.items()):
+            trace.calls.append(MemberCall(member, "fim", 1, tokens=done))
+            candidates.append(Candidate(member=member, text=text, prompt_kind="fim", score=-rank))
+        return Result(candidates[0].text if candidates else "", trace.strategy, candidates, trace)
