@@ -176,6 +176,10 @@ class StrategyContext:
             cost=member.cost_of(generation.tokens),
         )
 
+    def cost_so_far(self) -> float:
+        """What this request's member calls have cost so far, in the members' price unit."""
+        return sum(call.cost for call in self.trace.calls)
+
 
 def _answered(task: asyncio.Future[list[Candidate]]) -> bool:
     return task.done() and not task.cancelled() and task.exception() is None and bool(task.result())

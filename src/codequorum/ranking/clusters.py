@@ -11,9 +11,15 @@ from codequorum.core.request import Request, TaskKind
 from codequorum.ranking.normalize import normalized_code
 
 
-def cluster_key(candidate: Candidate, request: Request) -> Hashable:
+def cluster_basis(candidate: Candidate) -> str:
+    """What the candidate is clustered on: "behaviour" when its tests ran cleanly, else "code"."""
     detail = candidate.checks.get("tests_detail")
-    if detail and not detail.get("error"):
+    return "behaviour" if detail and not detail.get("error") else "code"
+
+
+def cluster_key(candidate: Candidate, request: Request) -> Hashable:
+    if cluster_basis(candidate) == "behaviour":
+        detail = candidate.checks["tests_detail"]
         return ("behaviour", tuple(detail.get("behaviour") or detail["results"]))
     text = candidate.text
     if request.kind is TaskKind.COMPLETE:
@@ -35,3 +41,23 @@ def vote_shares(candidates: Sequence[Candidate], request: Request) -> dict[int, 
     groups = clusters(candidates, request)
     total = sum(len(group) for group in groups) or 1
     return {c.id: len(group) / total for group in groups for c in group}
+
+
+def majority(candidates: Sequence[Candidate], request: Request) -> list[Candidate]:
+    """The largest group (ties: the group found first); empty when no candidate has text."""
+    groups = clusters(candidates, request)
+    return groups[0] if groups else []
+
+
+def agreement_score(candidates: Sequence[Candidate], request: Request, samples: int) -> float:
+    """Share of the samples asked for that gave the majority answer: 1.0 when all agree.
+
+    Samples that failed or came back empty count against agreement, not out of the total.
+    """
+    return len(majority(candidates, request)) / max(samples, len(candidates), 1)
+
+
+def lead_with(group: Sequence[Candidate], ranked: Sequence[Candidate]) -> list[Candidate]:
+    """The group's candidates in ranked order, then the others in ranked order."""
+    chosen = {c.id for c in group}
+    return [c for c in ranked if c.id in chosen] + [c for c in ranked if c.id not in chosen]

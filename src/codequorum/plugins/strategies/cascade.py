@@ -1,0 +1,163 @@
+"""`cascade`: cheapest member first, escalate only when its samples disagree.
+
+FrugalGPT (Chen et al. 2023) asks models in order of cost and stops at the first answer it
+trusts; Yue et al. 2023 ("Large Language Model Cascades with Mixture of Thoughts
+Representations") trust an answer when the cheap model's samples agree with each other.
+Here each member in turn gives `samples` answers; the agreement score is the share of them in
+the largest cluster (same behaviour on the tests, else same normalised code). The member's
+answer is accepted when the score reaches `threshold` and the cluster's representative passes
+the checks; otherwise the next, more expensive member is asked. The last member's answer is
+taken whatever its agreement. Escalation also stops when the next step would miss the
+deadline or exceed the budget's `max_cost`.
+
+Options: `samples` (default 3), `temperature` (default 0.6 when samples > 1), `threshold`
+(default 0.6).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from codequorum.core.candidate import Candidate
+from codequorum.core.context import StrategyContext
+from codequorum.core.member import Member
+from codequorum.core.request import Request
+from codequorum.core.result import Result
+from codequorum.errors import ConfigError
+from codequorum.ranking.clusters import agreement_score, cluster_basis, clusters, lead_with
+
+
+@dataclass
+class Step:
+    """One member's turn: its samples, their largest cluster and the agreement score."""
+
+    member: Member
+    candidates: list[Candidate]
+    majority: list[Candidate]
+    agreement: float
+    seconds: float
+
+    @property
+    def representative_passes(self) -> bool:
+        return bool(self.majority) and passes_checks(self.majority[0])
+
+    def accepted(self, threshold: float) -> bool:
+        return self.agreement >= threshold and self.representative_passes
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What the next step is expected to take: seconds and cost (in the members' price unit)."""
+
+    seconds: float
+    cost: float
+
+
+class CascadeStrategy:
+    name: ClassVar[str] = "cascade"
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.samples = int(options.get("samples", 3))
+        self.temperature: float | None = options.get("temperature", 0.6 if self.samples > 1 else None)
+        self.threshold = float(options.get("threshold", 0.6))
+        if self.samples < 1 or not 0.0 <= self.threshold <= 1.0:
+            raise ConfigError("[strategies.cascade] needs samples >= 1 and 0 <= threshold <= 1, "
+                              f"not samples = {self.samples}, threshold = {self.threshold}")
+
+    async def run(self, ctx: StrategyContext) -> Result:
+        ladder = by_price(ctx.members)
+        order = ", ".join(f"{m.name} ({m.config.price_per_1k_tokens:g}/1k tokens)" for m in ladder)
+        ctx.trace.note(f"cascade, cheapest first: {order}; accept at agreement >= {self.threshold:g}")
+        previous: Step | None = None
+        for member in ladder:
+            if previous is not None:
+                blocker = escalation_blocker(self._outlook(ctx, member, previous),
+                                             ctx.request.seconds_left(), ctx.cost_so_far(),
+                                             ctx.request.budget.max_cost)
+                if blocker:
+                    ctx.trace.note(f"not escalating to {member.name}: {blocker}")
+                    return self._answer(ctx, [], f"stopped escalating ({blocker}); best so far")
+            step = await self._step(ctx, member)
+            if step.accepted(self.threshold):
+                ctx.trace.note(f"{self._verdict(step)}: accepted")
+                return self._answer(ctx, step.majority, f"accepted {member.name} at agreement {step.agreement:.2f}")
+            if member is ladder[-1]:
+                return self._last(ctx, step)
+            ctx.trace.note(f"{self._verdict(step)}: escalated")
+            previous = step
+        return self._answer(ctx, [], "no member to ask")
+
+    async def _step(self, ctx: StrategyContext, member: Member) -> Step:
+        started = time.monotonic()
+        candidates = await ctx.sample(member, n=self.samples, temperature=self.temperature)
+        if candidates:
+            await ctx.check(candidates)
+        return Step(member, candidates, majority_cluster(candidates, ctx.request),
+                    agreement_score(candidates, ctx.request, self.samples),
+                    seconds=time.monotonic() - started)
+
+    def _outlook(self, ctx: StrategyContext, member: Member, previous: Step) -> Outlook:
+        """Seconds scale with price (compute-seconds for local members); tokens as seen so far."""
+        produced = [c.tokens for c in ctx.pool]
+        per_sample = sum(produced) / len(produced) if produced else member.max_tokens(ctx.request)
+        before = previous.member.config.price_per_1k_tokens
+        ratio = member.config.price_per_1k_tokens / before if before > 0 else 1.0
+        return Outlook(seconds=previous.seconds * max(ratio, 1.0),
+                       cost=member.cost_of(round(per_sample * self.samples)))
+
+    def _verdict(self, step: Step) -> str:
+        basis = cluster_basis(step.majority[0]) if step.majority else "code"
+        checks = "passes checks" if step.representative_passes else "fails checks"
+        return (f"{step.member.name}: {len(step.majority)}/{self.samples} samples agree by {basis}, "
+                f"s = {step.agreement:.2f}, representative {checks}")
+
+    def _last(self, ctx: StrategyContext, step: Step) -> Result:
+        """The last member's majority leads whatever its agreement, unless it fails the checks."""
+        if step.representative_passes:
+            ctx.trace.note(f"{self._verdict(step)}: last member, taken as it is")
+            lead = step.majority
+        else:
+            ctx.trace.note(f"{self._verdict(step)}: last member, everything ranked")
+            lead = []
+        return self._answer(ctx, lead, f"last member {step.member.name}, agreement {step.agreement:.2f}")
+
+    def _answer(self, ctx: StrategyContext, preferred: list[Candidate], reason: str) -> Result:
+        """Ranked over every candidate produced so far, the preferred cluster first."""
+        if not ctx.pool:
+            return ctx.result([], "every member asked failed")
+        return ctx.result(lead_with(preferred, ctx.rank(ctx.pool)), reason)
+
+
+def by_price(members: Sequence[Member]) -> list[Member]:
+    """Cheapest first; equal prices keep the given order (strongest first)."""
+    return sorted(members, key=lambda m: m.config.price_per_1k_tokens)
+
+
+def majority_cluster(candidates: Sequence[Candidate], request: Request) -> list[Candidate]:
+    """The largest cluster; of equally large ones, the first whose representative passes."""
+    groups = clusters(candidates, request)
+    if not groups:
+        return []
+    largest = [group for group in groups if len(group) == len(groups[0])]
+    return next((group for group in largest if passes_checks(group[0])), largest[0])
+
+
+def passes_checks(candidate: Candidate) -> bool:
+    """Syntax not broken, and the tests, where they ran, all pass."""
+    tests = candidate.tests
+    return candidate.syntax_ok is not False and (tests is None or tests.all_passed)
+
+
+def escalation_blocker(
+    outlook: Outlook, seconds_left: float | None, spent: float, max_cost: float | None
+) -> str | None:
+    """Why the next step must not be taken (deadline near or passed, cost ceiling), or None."""
+    if seconds_left is not None and seconds_left <= outlook.seconds:
+        return (f"{max(seconds_left, 0.0):.2f}s left before the deadline, "
+                f"the next step takes ~{outlook.seconds:.2f}s")
+    if max_cost is not None and spent + outlook.cost > max_cost:
+        return f"cost spent {spent:.3g} + expected {outlook.cost:.3g} would exceed max_cost {max_cost:.3g}"
+    return None

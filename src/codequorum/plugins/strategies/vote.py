@@ -1,0 +1,71 @@
+"""`vote`: self-consistency (Wang et al. 2022) over the whole ensemble.
+
+Every member gives `samples` answers; answers that behave the same on the tests (or, without
+test outcomes, have the same normalised code) form a cluster, and the largest cluster wins.
+
+Options: `samples` per member (default 3), `temperature` (default 0.6 when samples > 1, so the
+samples can differ; else the engine's temperature).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from codequorum.core.candidate import Candidate
+from codequorum.core.context import StrategyContext
+from codequorum.core.result import Result
+from codequorum.ranking.clusters import cluster_basis, clusters, lead_with
+
+_BASIS = {"behaviour": "behaviour on tests", "code": "normalised code"}
+
+
+class VoteStrategy:
+    name: ClassVar[str] = "vote"
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.samples = int(options.get("samples", 3))
+        self.temperature: float | None = options.get("temperature", 0.6 if self.samples > 1 else None)
+
+    async def run(self, ctx: StrategyContext) -> Result:
+        names = ", ".join(m.name for m in ctx.members)
+        ctx.trace.note(f"asking every member ({names}) for {self.samples} sample(s), "
+                       f"temperature {self.temperature if self.temperature is not None else ctx.temperature}")
+        candidates = await ctx.sample_all(ctx.members, n=self.samples, temperature=self.temperature)
+        if not candidates:
+            return ctx.result([], "every member failed")
+        await ctx.check(candidates)
+        ranked = ctx.rank(candidates)
+        groups = clusters(candidates, ctx.request)
+        if not groups:
+            return ctx.result(ranked, f"no answer to vote on: all {len(candidates)} candidates are empty")
+        ctx.trace.note(describe_clusters(groups))
+        winner = largest_cluster(groups, ranked)
+        voters = ", ".join(sorted({c.member for c in winner}))
+        reason = f"largest cluster: {len(winner)} of {len(candidates)} candidates ({voters})"
+        return ctx.result(lead_with(winner, ranked), reason)
+
+
+def largest_cluster(groups: Sequence[list[Candidate]], ranked: Sequence[Candidate]) -> list[Candidate]:
+    """The largest group; ties go to more distinct members, then to the ranker's best."""
+    position = {c.id: index for index, c in enumerate(ranked)}
+
+    def strength(group: list[Candidate]) -> tuple[int, int, int]:
+        best_position = min(position.get(c.id, len(ranked)) for c in group)
+        return len(group), len({c.member for c in group}), -best_position
+
+    return max(groups, key=strength)
+
+
+def describe_clusters(groups: Sequence[list[Candidate]]) -> str:
+    """E.g. "clusters by behaviour on tests: 3 (qwen-small×2, qwen-large), 1 (qwen-large)"."""
+    kinds = {cluster_basis(c) for group in groups for c in group}
+    basis = " and ".join(sorted(_BASIS[kind] for kind in kinds))
+    sizes = ", ".join(f"{len(group)} ({_members(group)})" for group in groups)
+    return f"clusters by {basis}: {sizes}"
+
+
+def _members(group: list[Candidate]) -> str:
+    counts = Counter(c.member for c in group)
+    return ", ".join(name if n == 1 else f"{name}×{n}" for name, n in counts.items())

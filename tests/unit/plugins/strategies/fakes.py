@@ -1,0 +1,54 @@
+"""Doubles for strategy tests: scripted members (tests/unit/doubles.py) and scripted verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from codequorum.core.candidate import Candidate, TestOutcome
+from codequorum.core.engine import Engine
+from codequorum.core.request import Request, TaskKind
+from tests.unit.doubles import scripted_registry, scripted_settings
+
+REQUEST = Request(TaskKind.GENERATE, language="python", instruction="add two numbers")
+
+
+def answer(value: int) -> str:
+    """A small program; different values normalise to different code."""
+    return f"def f():\n    return {value}\n"
+
+
+def verdicts(table: dict[str, dict[str, Any]]) -> type:
+    """A check plugin that writes the verdicts given per candidate text (stripped):
+    `syntax` (bool) and `results` (one bool per test case, as the tests check records them)."""
+
+    class ScriptedVerdicts:
+        name = "verdicts"
+
+        def __init__(self, runtime: Any) -> None:
+            pass
+
+        async def run(self, request: Request, candidates: Sequence[Candidate]) -> None:
+            for candidate in candidates:
+                verdict = table.get(candidate.text.strip(), {})
+                if "syntax" in verdict:
+                    candidate.checks["syntax"] = verdict["syntax"]
+                if "results" in verdict:
+                    results = verdict["results"]
+                    candidate.checks["tests"] = TestOutcome(sum(results), len(results) - sum(results))
+                    candidate.checks["tests_detail"] = {"results": results, "error": None}
+
+    return ScriptedVerdicts
+
+
+def engine(members: dict[str, dict[str, Any]], checks: type | None = None, **extra: Any) -> Engine:
+    """Scripted members, no real checks (no sandbox), evidence ranking only (deterministic)."""
+    registry = scripted_registry(disabled=frozenset({"checks.syntax", "checks.tests"}))
+    if checks is not None:
+        registry.register("checks", "verdicts", checks)
+    return Engine(scripted_settings(members, ranking={"listwise": False}, **extra), registry)
+
+
+def member(replies: list[str], **config: Any) -> dict[str, Any]:
+    options = {"replies": replies, **config.pop("options", {})}
+    return {**config, "options": options}

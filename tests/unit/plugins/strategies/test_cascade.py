@@ -1,0 +1,201 @@
+import pytest
+
+from codequorum.core.candidate import Candidate
+from codequorum.core.candidate import TestOutcome as Outcome
+from codequorum.core.request import Budget, Request, TaskKind
+from codequorum.plugins.strategies.cascade import (
+    CascadeStrategy,
+    Outlook,
+    escalation_blocker,
+    majority_cluster,
+    passes_checks,
+)
+from codequorum.ranking.clusters import agreement_score
+from tests.unit.plugins.strategies.fakes import REQUEST, answer, engine, member, verdicts
+
+# ---- the agreement score -------------------------------------------------------------
+
+
+def cand(text, results=None):
+    candidate = Candidate(member="m", text=text, prompt_kind="chat")
+    if results is not None:
+        candidate.checks["tests_detail"] = {"results": results, "error": None}
+    return candidate
+
+
+def test_agreement_is_the_share_of_samples_in_the_largest_cluster():
+    group = [cand(answer(1)), cand(answer(1)), cand(answer(2))]
+    assert agreement_score(group, REQUEST, samples=3) == pytest.approx(2 / 3)
+    assert agreement_score(group[:2], REQUEST, samples=2) == 1.0
+
+
+def test_agreement_clusters_by_behaviour_when_tests_ran():
+    group = [cand("def f(x):\n    return x*2\n", [True, False]),
+             cand("def f(x):\n    return x+x\n", [True, False]),
+             cand("def f(x):\n    return x\n", [True, True])]
+    assert agreement_score(group, REQUEST, samples=3) == pytest.approx(2 / 3)
+
+
+def test_failed_and_empty_samples_count_against_agreement():
+    assert agreement_score([cand(answer(1))], REQUEST, samples=3) == pytest.approx(1 / 3)
+    assert agreement_score([cand(answer(1)), cand(" "), cand("")], REQUEST, samples=3) == pytest.approx(1 / 3)
+    assert agreement_score([], REQUEST, samples=3) == 0.0
+
+
+def test_a_representative_passes_unless_syntax_broke_or_a_test_failed():
+    ok, broken, failing, untested = cand("a"), cand("b"), cand("c"), cand("d")
+    ok.checks.update(syntax=True, tests=Outcome(3, 0))
+    broken.checks["syntax"] = False
+    failing.checks["tests"] = Outcome(2, 1)
+    assert passes_checks(ok) and passes_checks(untested)
+    assert not passes_checks(broken) and not passes_checks(failing)
+
+
+# ---- escalation limits -----------------------------------------------------------------
+
+
+def test_escalation_stops_near_or_after_the_deadline():
+    step = Outlook(seconds=2.0, cost=0.0)
+    assert escalation_blocker(step, seconds_left=None, spent=0.0, max_cost=None) is None
+    assert escalation_blocker(step, seconds_left=5.0, spent=0.0, max_cost=None) is None
+    assert "before the deadline" in escalation_blocker(step, seconds_left=1.0, spent=0.0, max_cost=None)
+    assert "0.00s left" in escalation_blocker(step, seconds_left=-3.0, spent=0.0, max_cost=None)
+
+
+def test_escalation_stops_when_the_next_step_would_exceed_max_cost():
+    step = Outlook(seconds=0.0, cost=4.0)
+    assert escalation_blocker(step, seconds_left=None, spent=5.0, max_cost=10.0) is None
+    assert "exceed max_cost 8" in escalation_blocker(step, seconds_left=None, spent=5.0, max_cost=8.0)
+
+
+# ---- the cascade through the engine ------------------------------------------------------
+
+CHEAP = {"quality": 0.2, "price_per_1k_tokens": 100.0}
+DEAR = {"quality": 0.9, "price_per_1k_tokens": 1000.0}
+
+
+def calls(result):
+    return [call.member for call in result.trace.calls]
+
+
+async def test_the_cheapest_member_is_accepted_when_its_samples_agree():
+    eng = engine({"dear": member([answer(9)], **DEAR), "cheap": member([answer(1)], **CHEAP)})
+    result = await eng.run(REQUEST, strategy="cascade")
+    assert calls(result) == ["cheap"]
+    assert result.text.strip() == answer(1).strip()
+    assert "cheap: 3/3 samples agree by code, s = 1.00, representative passes checks: accepted" \
+        in result.trace.events
+    assert result.trace.stop_reason == "accepted cheap at agreement 1.00"
+    assert result.trace.events[0].startswith("cascade, cheapest first: cheap (100/1k tokens), dear")
+
+
+async def test_disagreement_escalates_and_all_candidates_are_ranked():
+    eng = engine({"cheap": member([answer(1), answer(2), answer(3)], **CHEAP),
+                  "dear": member([answer(9)], **DEAR)})
+    result = await eng.run(REQUEST, strategy="cascade")
+    assert calls(result) == ["cheap", "dear"]
+    assert any(e.startswith("cheap: 1/3 samples agree") and e.endswith("escalated")
+               for e in result.trace.events)
+    assert result.trace.stop_reason == "accepted dear at agreement 1.00"
+    assert [c.member for c in result.candidates] == ["dear"] * 3 + ["cheap"] * 3
+
+
+async def test_an_agreed_answer_that_fails_the_checks_escalates():
+    broken = "def f(:"
+    eng = engine({"cheap": member([broken], **CHEAP), "dear": member([answer(9)], **DEAR)},
+                 checks=verdicts({broken: {"syntax": False}}))
+    result = await eng.run(REQUEST, strategy="cascade")
+    assert calls(result) == ["cheap", "dear"]
+    assert any("s = 1.00, representative fails checks: escalated" in e for e in result.trace.events)
+    assert result.text.strip() == answer(9).strip()
+
+
+async def test_a_failed_test_on_the_majority_escalates():
+    checks = verdicts({answer(1).strip(): {"results": [True, False]},
+                       answer(9).strip(): {"results": [True, True]}})
+    eng = engine({"cheap": member([answer(1)], **CHEAP), "dear": member([answer(9)], **DEAR)},
+                 checks=checks)
+    result = await eng.run(REQUEST, strategy="cascade")
+    assert calls(result) == ["cheap", "dear"]
+    assert any("dear: 3/3 samples agree by behaviour" in e for e in result.trace.events)
+
+
+async def test_the_last_member_is_taken_whatever_its_agreement():
+    eng = engine({"cheap": member([answer(1), answer(2), answer(3)], **CHEAP),
+                  "dear": member([answer(7), answer(8), answer(8)], **DEAR)})
+    result = await eng.run(REQUEST, strategy="cascade", options={"threshold": 0.9})
+    assert calls(result) == ["cheap", "dear"]
+    assert result.trace.stop_reason == "last member dear, agreement 0.67"
+    assert "dear: 2/3 samples agree by code, s = 0.67, representative passes checks: " \
+        "last member, taken as it is" in result.trace.events
+    assert [c.text.strip() for c in result.candidates[:2]] == [answer(8).strip()] * 2
+    assert len(result.candidates) == 6
+
+
+async def test_threshold_option_accepts_a_partial_majority():
+    eng = engine({"cheap": member([answer(1), answer(1), answer(2)], **CHEAP),
+                  "dear": member([answer(9)], **DEAR)})
+    strict = await eng.run(REQUEST, strategy="cascade", options={"threshold": 0.9})
+    lenient = await engine({"cheap": member([answer(1), answer(1), answer(2)], **CHEAP),
+                            "dear": member([answer(9)], **DEAR)}).run(
+        REQUEST, strategy="cascade", options={"threshold": 0.5})
+    assert calls(strict) == ["cheap", "dear"] and calls(lenient) == ["cheap"]
+
+
+async def test_a_failing_member_is_escalated_past():
+    eng = engine({"cheap": {**CHEAP, "options": {"fail": "down"}}, "dear": member([answer(9)], **DEAR)})
+    result = await eng.run(REQUEST, strategy="cascade")
+    assert calls(result) == ["cheap", "dear"]
+    assert result.text.strip() == answer(9).strip()
+
+
+async def test_no_escalation_when_the_next_step_would_miss_the_deadline():
+    # the cheap step takes ~0.2s; the dear member costs 10x as much, so ~2s: more than is left
+    eng = engine({"cheap": member([answer(1), answer(2), answer(3)], options={"delay": 0.2}, **CHEAP),
+                  "dear": member([answer(9)], **DEAR)})
+    request = Request(TaskKind.GENERATE, instruction="x", budget=Budget(deadline_s=1.0))
+    result = await eng.run(request, strategy="cascade")
+    assert calls(result) == ["cheap"]
+    assert any(e.startswith("not escalating to dear") and "deadline" in e for e in result.trace.events)
+    assert result.trace.stop_reason.startswith("stopped escalating")
+    assert len(result.candidates) == 3  # the best so far
+
+
+async def test_no_escalation_when_the_next_step_would_exceed_max_cost():
+    # cheap: 3 samples x 3 tokens at 100/1k = 0.9; dear is expected to cost 3 x 3 x 1000/1k = 9
+    members = {"cheap": member([answer(1), answer(2), answer(3)], **CHEAP),
+               "dear": member([answer(9)], **DEAR)}
+    tight = Request(TaskKind.GENERATE, instruction="x", budget=Budget(max_cost=5.0))
+    result = await engine(members).run(tight, strategy="cascade")
+    assert calls(result) == ["cheap"]
+    assert any("would exceed max_cost 5" in e for e in result.trace.events)
+    roomy = Request(TaskKind.GENERATE, instruction="x", budget=Budget(max_cost=20.0))
+    assert calls(await engine(members).run(roomy, strategy="cascade")) == ["cheap", "dear"]
+
+
+async def test_a_bad_threshold_is_reported_not_raised():
+    result = await engine({"cheap": member([answer(1)])}).run(
+        REQUEST, strategy="cascade", options={"threshold": 1.5})
+    assert result.candidates == [] and "threshold = 1.5" in result.trace.events[0]
+
+
+def test_defaults():
+    strategy = CascadeStrategy({})
+    assert (strategy.samples, strategy.temperature, strategy.threshold) == (3, 0.6, 0.6)
+
+
+def test_of_equally_large_clusters_the_one_passing_the_checks_is_the_majority():
+    failing, passing = cand(answer(1), [False]), cand(answer(2), [True])
+    failing.checks["tests"], passing.checks["tests"] = Outcome(0, 1), Outcome(1, 0)
+    assert majority_cluster([failing, passing], REQUEST) == [passing]
+    assert majority_cluster([failing], REQUEST) == [failing]
+    assert majority_cluster([cand(" ")], REQUEST) == []
+
+
+async def test_the_last_members_majority_does_not_lead_when_it_fails_the_checks():
+    broken = "def f(:"
+    eng = engine({"cheap": member([answer(1), answer(2), answer(3)], **CHEAP),
+                  "dear": member([broken], **DEAR)}, checks=verdicts({broken: {"syntax": False}}))
+    result = await eng.run(REQUEST, strategy="cascade")
+    assert any(e.endswith("fails checks: last member, everything ranked") for e in result.trace.events)
+    assert result.best.member == "cheap"  # the ranker puts the broken answer last
