@@ -11,6 +11,7 @@ measured when the samples were collected, so cost figures stay real.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -131,6 +132,33 @@ def replay_settings(settings: Settings, members: Sequence[str]) -> Settings:
 
 
 @dataclass(frozen=True)
+class StrategyRun:
+    """A strategy with options, e.g. from the spec "cascade:threshold=0.5:samples=3"."""
+
+    label: str
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, spec: str) -> StrategyRun:
+        name, *pairs = spec.strip().split(":")
+        options = {}
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            if not sep or not key:
+                raise CodequorumError(f"strategy spec {spec!r}: expected NAME[:key=value...], got {pair!r}")
+            options[key] = _option_value(value)
+        return cls(spec.strip(), name, options)
+
+
+def _option_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+@dataclass(frozen=True)
 class Outcome:
     """One strategy on one problem."""
 
@@ -150,12 +178,13 @@ async def replay(
     pool: ReplayPool,
     problems: Sequence[Problem],
     members: Sequence[str],
-    strategies: Sequence[str],
+    strategies: Sequence[StrategyRun | str],
     limits: SandboxLimits,
     max_tokens: int = 384,
 ) -> list[Outcome]:
     outcomes = []
-    for strategy in strategies:
+    for run in strategies:
+        strategy = run if isinstance(run, StrategyRun) else StrategyRun.parse(run)
         # An engine per strategy: its members' memo of greedy answers must not make a later
         # strategy's calls look free.
         engine = _replay_engine(settings, pool, members)
@@ -163,8 +192,9 @@ async def replay(
             for problem in problems:
                 pool.start(problem.id)
                 started = time.monotonic()
-                result = await engine.run(request_for(problem, max_tokens, None), strategy, members)
-                outcomes.append(await _outcome(problem, strategy, result, pool, limits,
+                result = await engine.run(request_for(problem, max_tokens, None), strategy.name,
+                                          members, strategy.options)
+                outcomes.append(await _outcome(problem, strategy.label, result, pool, limits,
                                                time.monotonic() - started))
         finally:
             await engine.aclose()

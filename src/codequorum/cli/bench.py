@@ -11,11 +11,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from codequorum.bench.collect import collect
 from codequorum.bench.problems import Problem, from_jsonl, humaneval
-from codequorum.bench.replay import GREEDY, ReplayPool, replay
+from codequorum.bench.replay import GREEDY, ReplayPool, StrategyRun, replay
 from codequorum.bench.report import member_figures, oracle
 from codequorum.bench.results import Report, strategy_figures, write_report
 from codequorum.bench.store import CandidateStore, Record, Setting
@@ -25,7 +25,7 @@ from codequorum.core.engine import Engine
 from codequorum.sandbox import SandboxLimits
 
 app = typer.Typer(help="Benchmarks: collect once (cached), report.", no_args_is_help=True)
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 120)  # tables stay readable in logs
 
 LimitOption = typer.Option(None, "--limit", help="Only the first N problems.")
 MembersOption = typer.Option(None, "--members", help="Comma-separated members (default: all enabled).")
@@ -66,6 +66,63 @@ def bench_file(
         _run(from_jsonl(path)[:limit], members, Setting(samples, temperature), out, config, strategies)
 
 
+@app.command("calibrate")
+def bench_calibrate(
+    out: Path = OutOption, limit: int | None = LimitOption, members: str | None = MembersOption,
+    samples: int = typer.Option(3, "--samples", help="The sampled setting the cascade replays."),
+    temperature: float = typer.Option(0.6, "--temperature", help="Its temperature."),
+    thresholds: str = typer.Option("0.34,0.5,0.67,1.0", "--thresholds", help="Thresholds to try."),
+    reference: str = typer.Option("best-of", "--reference",
+                                  help="Strategies whose best pass@1 sets the quality to reach."),
+    share: float = typer.Option(0.97, "--share", help="Share of the reference quality to reach."),
+    suite: Path | None = typer.Option(None, "--file", exists=True, dir_okay=False,
+                                      help="JSONL problems (default: HumanEval)."),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Pick the cascade's agreement threshold from a collection: the cheapest one that reaches
+    `share` of the reference strategies' pass@1. Replays only; nothing is generated."""
+    with user_errors():
+        settings = load_settings(config)
+        problems = (from_jsonl(suite) if suite else humaneval())[:limit]
+        names = members.split(",") if members else [m.name for m in settings.enabled_members()]
+        ids = {p.id for p in problems}
+        records = [r for r in CandidateStore(out / "candidates.jsonl").records()
+                   if r.problem in ids and r.member in names]
+        if suite is None:
+            settings = _without_listwise(settings)
+        runs = [StrategyRun.parse(name) for name in reference.split(",")]
+        runs += [StrategyRun(f"cascade threshold={t}", "cascade",
+                             {"threshold": float(t), "samples": samples, "temperature": temperature})
+                 for t in thresholds.split(",")]
+        limits = SandboxLimits(timeout_s=settings.sandbox.timeout_s, memory_mb=settings.sandbox.memory_mb)
+        pool = ReplayPool.of(records, sampled=Setting(samples, temperature).key)
+        figures = strategy_figures(asyncio.run(replay(settings, pool, problems, names, runs, limits)))
+        _print_strategies(figures)
+        _recommend(figures, len(runs) - len(thresholds.split(",")), share)
+
+
+def _recommend(figures, references: int, share: float) -> None:  # type: ignore[no-untyped-def]
+    goal = share * max(f.pass_at_1 for f in figures[:references])
+    reaching = [f for f in figures[references:] if f.pass_at_1 >= goal and not f.misses]
+    if not reaching:
+        console.print(f"no threshold reaches {goal:.1%} (= {share:.0%} of the reference)")
+        raise typer.Exit(1)
+    best = min(reaching, key=lambda f: f.compute_seconds_per_problem)
+    threshold = best.strategy.split("threshold=")[1]
+    console.print(f"threshold {threshold} reaches {best.pass_at_1:.1%} (goal {goal:.1%}) at "
+                  f"{best.compute_seconds_per_problem:.2f} compute s per problem:\n"
+                  f"[strategies.cascade]\nthreshold = {threshold}", markup=False)
+
+
+def _without_listwise(settings):  # type: ignore[no-untyped-def]
+    """Ranking HumanEval with weights trained on HumanEval candidates would flatter it."""
+    if not settings.ranking.listwise:
+        return settings
+    console.print("# the shipped listwise ranker was trained on HumanEval candidates: "
+                  "the replay ranks without it")
+    return settings.model_copy(update={"ranking": settings.ranking.model_copy(update={"listwise": False})})
+
+
 def _run(problems: list[Problem], members: str | None, setting: Setting, out: Path,
          config: Path | None, strategies: str | None, trained_on_suite: bool = False) -> None:
     settings = load_settings(config)
@@ -85,12 +142,8 @@ def _run(problems: list[Problem], members: str | None, setting: Setting, out: Pa
     records = [r for r in store.records() if r.problem in ids and r.member in names]
     _print_report(records)
     if strategies:
-        if trained_on_suite and settings.ranking.listwise:
-            # Ranking HumanEval with weights trained on HumanEval candidates would flatter it.
-            console.print("# the shipped listwise ranker was trained on HumanEval candidates: "
-                          "the replay ranks without it")
-            settings = settings.model_copy(
-                update={"ranking": settings.ranking.model_copy(update={"listwise": False})})
+        if trained_on_suite:
+            settings = _without_listwise(settings)
         _replay(settings, problems, names, setting, records, strategies.split(","), limits,
                 out, command, machine)
 
@@ -100,13 +153,7 @@ def _replay(settings, problems, names, setting, records: list[Record], strategie
     pool = ReplayPool.of(records, sampled=None if setting.key == GREEDY else setting.key)
     outcomes = asyncio.run(replay(settings, pool, problems, names, strategies, limits))
     figures = strategy_figures(outcomes)
-    table = Table("strategy", "problems", "pass@1", "calls / problem", "cost / problem",
-                  "compute s / problem", "missed")
-    for row in figures:
-        table.add_row(row.strategy, str(row.problems), f"{row.pass_at_1:.1%}",
-                      f"{row.member_calls_per_problem:.2f}", f"{row.cost_per_problem:.2f}",
-                      f"{row.compute_seconds_per_problem:.2f}", str(row.misses))
-    console.print(table)
+    _print_strategies(figures)
     report = Report(command, machine, member_figures(records), figures, oracle(records))
     for path in write_report(report, out):
         console.print(f"wrote {path}")
@@ -126,6 +173,16 @@ async def _collect(settings, problems, names, setting, store, limits) -> None:  
                           progress=lambda cell: progress.update(task, advance=1, description=cell))
     finally:
         await engine.aclose()
+
+
+def _print_strategies(figures) -> None:  # type: ignore[no-untyped-def]
+    table = Table("problems", "pass@1", "calls / problem", "cost / problem", "compute s / problem", "missed")
+    table.columns.insert(0, Column("strategy", no_wrap=True))
+    for row in figures:
+        table.add_row(row.strategy, str(row.problems), f"{row.pass_at_1:.1%}",
+                      f"{row.member_calls_per_problem:.2f}", f"{row.cost_per_problem:.2f}",
+                      f"{row.compute_seconds_per_problem:.2f}", str(row.misses))
+    console.print(table)
 
 
 def _print_report(records) -> None:  # type: ignore[no-untyped-def]
