@@ -7,6 +7,9 @@ the next unused samples of the sampled setting. Each candidate's hidden-test out
 stored at collection; a text the pool has not seen (a strategy that writes new code) is run
 against the hidden tests in the sandbox. The compute-seconds and tokens of a call are those
 measured when the samples were collected, so cost figures stay real.
+
+A prompt the collection cannot answer (a fusion or Mixture-of-Agents aggregation prompt) goes
+to the member's real backend, live: those strategies are measured with real generations.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from codequorum.bench.problems import Problem
 from codequorum.bench.store import Record
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
+from codequorum.core.prompts import build_prompt
+from codequorum.core.request import Request
 from codequorum.core.result import Result
 from codequorum.errors import CodequorumError
 from codequorum.plugins.protocols import CancelToken, Generation, GenerationParams, Prompt
 from codequorum.plugins.registry import Registry
+from codequorum.runtime import Runtime
 from codequorum.sandbox import SandboxLimits
 
 GREEDY = "k1-t0"
@@ -45,6 +51,7 @@ class ReplayPool:
     cells: dict[tuple[str, str, str], list[Record]] = field(default_factory=dict)
     problem: str = ""
     _next: dict[str, int] = field(default_factory=dict)  # next unused sample per member
+    _collected_prompts: frozenset[Prompt] = frozenset()  # what the collection answered
 
     @classmethod
     def of(cls, records: Iterable[Record], sampled: str | None) -> ReplayPool:
@@ -55,8 +62,16 @@ class ReplayPool:
             cell.sort(key=lambda r: r.index)
         return cls(sampled, dict(cells))
 
-    def start(self, problem: str) -> None:
+    def start(self, problem: str, request: Request | None = None, fims: Iterable[str | None] = ()) -> None:
+        """Serve `problem` next; `request` and the members' FIM templates tell the prompts the
+        collection answered from those it did not (None: every prompt is a collected one)."""
         self.problem, self._next = problem, {}
+        self._collected_prompts = frozenset(
+            build_prompt(request, fim, use_fim) for fim in fims for use_fim in (None, True, False)
+        ) if request is not None else frozenset()
+
+    def collected(self, prompt: Prompt) -> bool:
+        return not self._collected_prompts or prompt in self._collected_prompts
 
     def take(self, member: str, n: int, temperature: float) -> list[Record]:
         if temperature <= 0:
@@ -88,13 +103,16 @@ class ReplayPool:
         return cell
 
 
-def replay_backend(pool: ReplayPool) -> type:
-    """A backend class, bound to `pool`, that the engine builds like any other."""
+def replay_backend(pool: ReplayPool, live: Settings | None = None) -> type:
+    """A backend class, bound to `pool`, that the engine builds like any other; prompts the
+    pool did not collect go to the member's real backend as configured in `live`."""
+    runtime = Runtime.create(live) if live is not None else None
 
     class ReplayBackend:
-        def __init__(self, member: Any, runtime: Any) -> None:
+        def __init__(self, member: Any, _runtime: Any) -> None:
             self.name = member.options.get("replays", member.name)
             self.fim = member.fim
+            self._live: Any = None
 
         @property
         def supports_fim(self) -> bool:
@@ -102,13 +120,25 @@ def replay_backend(pool: ReplayPool) -> type:
 
         async def generate(self, prompt: Prompt, params: GenerationParams,
                            cancel: CancelToken) -> list[Generation]:
+            if not pool.collected(prompt):
+                return await self._live_backend().generate(prompt, params, cancel)
             records = pool.take(self.name, params.n, params.temperature)
             if any(r.error for r in records):
                 raise RuntimeError(records[0].error)
             return [_generation(r) for r in records]
 
+        def _live_backend(self) -> Any:
+            if runtime is None:
+                raise ReplayMiss(f"{pool.problem}: a prompt for {self.name} that the collection "
+                                 "does not hold, and no live backend to ask")
+            if self._live is None:
+                config = runtime.settings.members[self.name]
+                self._live = runtime.registry.load("backends", config.backend)(config, runtime)
+            return self._live
+
         async def aclose(self) -> None:
-            return None
+            if self._live is not None:
+                await self._live.aclose()
 
     return ReplayBackend
 
@@ -189,11 +219,12 @@ async def replay(
         # strategy's calls look free.
         engine = _replay_engine(settings, pool, members)
         try:
+            fims = [m.fim for m in engine.members(members)]
             for problem in problems:
-                pool.start(problem.id)
+                request = request_for(problem, max_tokens, None)
+                pool.start(problem.id, request, fims)
                 started = time.monotonic()
-                result = await engine.run(request_for(problem, max_tokens, None), strategy.name,
-                                          members, strategy.options)
+                result = await engine.run(request, strategy.name, members, strategy.options)
                 outcomes.append(await _outcome(problem, strategy.label, result, pool, limits,
                                                time.monotonic() - started))
         finally:
@@ -203,7 +234,7 @@ async def replay(
 
 def _replay_engine(settings: Settings, pool: ReplayPool, members: Sequence[str]) -> Engine:
     registry = Registry(disabled=frozenset(settings.plugins.disabled))
-    registry.register("backends", "replay", replay_backend(pool))
+    registry.register("backends", "replay", replay_backend(pool, live=settings))
     return Engine(replay_settings(settings, members), registry)
 
 

@@ -78,3 +78,17 @@ async def test_a_strategy_asking_more_than_the_pool_holds_is_reported_as_missed(
     missing = await replay(settings(), pool(sampled="k9-t1"), [PROBLEM], ["strong"], ["vote"],
                            SandboxLimits())
     assert "ReplayMiss" in missing[0].error and not missing[0].passed
+
+
+def test_prompts_the_collection_did_not_answer_are_told_apart():
+    from codequorum.bench.collect import request_for
+    from codequorum.core.prompts import build_prompt
+    from codequorum.plugins.protocols import ChatMessage, Prompt
+
+    replayed = pool()
+    request = request_for(PROBLEM, 64, None)
+    replayed.start("p1", request, [None, "qwen"])
+    assert replayed.collected(build_prompt(request, None))
+    assert replayed.collected(build_prompt(request, "qwen", use_fim=True))
+    aggregation = Prompt("chat", messages=(ChatMessage("user", "combine these answers: ..."),))
+    assert not replayed.collected(aggregation)
