@@ -7,7 +7,7 @@ import logging
 import typer
 
 from codequorum import __version__
-from codequorum.cli import bench, config_cmd, models, run, sandbox, serve
+from codequorum.cli import bench, config_cmd, models, router, run, sandbox, serve
 
 app = typer.Typer(
     name="codequorum",
@@ -22,6 +22,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(bench.app, name="bench")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(router.app, name="router")
 
 
 def _version(value: bool) -> None:

@@ -13,9 +13,10 @@ from codequorum.config import RankingConfig
 from codequorum.core.candidate import Candidate
 from codequorum.core.member import Member
 from codequorum.core.postprocess import clean, early_stop
+from codequorum.core.prompt_forms import check_forms, prompt_in_form
 from codequorum.core.request import Request
 from codequorum.core.result import MemberCall, Result, Trace
-from codequorum.plugins.protocols import CancelToken, Check, Generation, GenerationParams
+from codequorum.plugins.protocols import CancelToken, Check, Generation, GenerationParams, Prompt
 from codequorum.ranking.scoring import rank_candidates
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,33 @@ class StrategyContext:
         use_fim: bool | None = None,
         seed: int = 0,
     ) -> list[Candidate]:
-        """Ask one member for n samples; a failure is recorded in the trace, never raised."""
+        """Ask one member for n samples; a failure is recorded in the trace, never raised.
+        With the `prompt_forms` option, n samples per form (`core/prompt_forms.py`)."""
+        if self.options.get("prompt_forms") and use_fim is None:
+            return await self._sample_forms(member, n, temperature, seed)
         prompt = member.prompt_for(self.request, use_fim)
+        return await self.sample_prompt(member, prompt, n, temperature, seed)
+
+    async def _sample_forms(self, member: Member, n: int, temperature: float | None, seed: int) -> list[Candidate]:
+        candidates: list[Candidate] = []
+        for form in check_forms(self.options["prompt_forms"]):
+            prompt = prompt_in_form(self.request, member.fim, form)
+            if prompt is None:
+                self.trace.note(f"prompt form {form} does not apply to {member.name} here: skipped")
+                continue
+            candidates += await self.sample_prompt(member, prompt, n, temperature, seed)
+        return candidates
+
+    async def sample_prompt(
+        self,
+        member: Member,
+        prompt: Prompt,
+        n: int = 1,
+        temperature: float | None = None,
+        seed: int = 0,
+    ) -> list[Candidate]:
+        """Ask one member with a prompt the strategy built itself (e.g. an aggregation prompt),
+        under the same deadline, trace and failure handling as `sample`."""
         params = GenerationParams(
             max_tokens=member.max_tokens(self.request),
             temperature=self.temperature if temperature is None else temperature,

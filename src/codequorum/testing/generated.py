@@ -52,7 +52,7 @@ async def generated_suite(ctx: StrategyContext, writer: Member, count: int) -> T
         request = Request(TaskKind.GENERATE, language="python", instruction=TEST_INSTRUCTION.format(count=count),
                           prefix=task, max_tokens=32 * count, budget=ctx.request.budget,
                           created_at=ctx.request.created_at)
-    helper = dataclasses.replace(ctx, request=request, pool=[], checks=[])
+    helper = dataclasses.replace(ctx, request=request, pool=[], checks=[], options={})  # one plain prompt
     answers = await helper.sample(writer)
     text = answers[0].text if answers else ""
     if request.kind is TaskKind.COMPLETE:

@@ -11,7 +11,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,14 @@ class LlamaCppBackend:
     ) -> list[Generation]:
         async with self.runtime.scheduler.slot(priority=self.member.price_per_1k_tokens):
             return await run_cancellable(lambda: self._generate(prompt, params, cancel), cancel)
+
+    @contextmanager
+    def stepper(self) -> Iterator[TokenStepper]:
+        """Token-level access to this model, for strategies that mix members' next-token
+        distributions (`logit-fusion`). It holds the model while open: enter it in a worker
+        thread, inside a scheduler slot, as `generate` does."""
+        with self._lock:
+            yield TokenStepper(self, self.load())
 
     async def aclose(self) -> None:
         with self._lock:
@@ -125,6 +134,66 @@ class LlamaCppBackend:
             self._chat_formatter = _chat_formatter(llama, self.member.name)
         messages = [{"role": m.role, "content": m.content} for m in prompt.messages]
         return str(self._chat_formatter(messages=messages).prompt)
+
+
+class TokenStepper:
+    """One model, one token at a time: evaluate a prompt (reusing the KV cache), read the
+    next token's log-probabilities, feed the chosen token, and so on."""
+
+    def __init__(self, backend: LlamaCppBackend, llama: Llama) -> None:
+        self.name = backend.member.name
+        self._backend = backend
+        self._llama = llama
+
+    @property
+    def n_vocab(self) -> int:
+        return int(self._llama.n_vocab())
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self._llama.n_ctx())
+
+    def token_text(self, token: int) -> str:
+        return str(self._llama._model.token_get_text(token))  # noqa: SLF001 - token texts are only exposed here
+
+    def is_end(self, token: int) -> bool:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_vocab_is_eog(self._llama._model.vocab, token))  # noqa: SLF001
+
+    def tokenize(self, prompt: Prompt) -> list[int]:
+        return self._backend._tokenize(self._llama, prompt)  # noqa: SLF001 - same backend
+
+    def detokenize(self, tokens: list[int]) -> str:
+        return self._llama.detokenize(tokens, special=True).decode("utf-8", errors="ignore")
+
+    def start(self, tokens: list[int], cancel: CancelToken, scored: int = 0) -> list[float] | None:
+        """Evaluate the prompt; the log-probabilities of its last `scored` tokens, each given the
+        text before it (for perplexity), or None when cancelled. Then `logprobs()` is the
+        distribution of the first token after the prompt."""
+        scored = max(0, min(scored, len(tokens) - 1))
+        head, tail = tokens[: len(tokens) - scored], tokens[len(tokens) - scored:]
+        if not _prefill(self._llama, head, cancel):
+            return None
+        self._llama.eval(head[-1:])
+        scores = []
+        for token in tail:
+            if cancel.cancelled:
+                return None
+            scores.append(float(self.logprobs()[token]))
+            self._llama.eval([token])
+        return scores
+
+    def logprobs(self) -> np.ndarray:
+        """Log-probabilities of the next token (the raw distribution, no sampling filters)."""
+        pointer = self._llama._ctx.get_logits_ith(-1)  # noqa: SLF001 - logits of the last decode
+        logits = np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)).astype(np.float64)
+        peak = logits.max()
+        return logits - (peak + np.log(np.exp(logits - peak).sum()))
+
+    def push(self, token: int) -> None:
+        """Feed the chosen token, so that `logprobs()` gives the one after it."""
+        self._llama.eval([token])
 
 
 def _chat_formatter(llama: Llama, member_name: str) -> Any:

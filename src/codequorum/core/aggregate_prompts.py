@@ -1,0 +1,44 @@
+"""Aggregate-and-synthesize prompts: the request plus other models' answers, for one model to
+combine into a single better answer.
+
+LLM-Blender's fuser (Jiang et al. 2023) and every Mixture-of-Agents layer after the first
+(Wang et al. 2024) see the task and a few candidate answers and are asked to combine their
+strengths and fix their errors. The task part is the member's ordinary chat prompt for the
+request (`core/prompts.py`), so a fused answer is cleaned and checked like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from codequorum.core.prompts import complete_chat_prompt, generate_chat_prompt
+from codequorum.core.request import Request, TaskKind
+from codequorum.plugins.protocols import ChatMessage, Prompt
+
+_AGGREGATE_SYSTEM = (
+    "You are an expert {language}programmer. You are given a coding task and several candidate "
+    "answers written by other models. Some of them may be wrong. Critically evaluate them, "
+    "combine their strengths and fix their errors. Reply with one fenced code block "
+    "containing the single best answer, and nothing else."
+)
+_COMPLETE_TASK = "the code that replaces <CURSOR>"
+_GENERATE_TASK = "the full implementation"
+
+
+def aggregate_prompt(request: Request, answers: Sequence[str]) -> Prompt:
+    """The request's chat prompt, the answers numbered after it, and the synthesis instruction."""
+    task = complete_chat_prompt(request) if request.kind is TaskKind.COMPLETE else generate_chat_prompt(request)
+    language = request.language or ("" if request.kind is TaskKind.COMPLETE else "python")
+    user = task.messages[-1].content
+    shown = [text.strip("\n") for text in answers if text.strip()]
+    blocks = [f"Candidate answer {i}:\n```{language}\n{text}\n```" for i, text in enumerate(shown, start=1)]
+    wanted = _COMPLETE_TASK if request.kind is TaskKind.COMPLETE else _GENERATE_TASK
+    closing = (f"Combine the strengths of these {len(shown)} candidate answer(s) and fix their errors. "
+               f"Return one code block with {wanted}.")
+    return Prompt(
+        kind="chat",
+        messages=(
+            ChatMessage("system", _AGGREGATE_SYSTEM.format(language=f"{language} " if language else "")),
+            ChatMessage("user", "\n\n".join([user, *blocks, closing])),
+        ),
+    )

@@ -1,0 +1,126 @@
+"""`moa`: Mixture-of-Agents (Wang et al. 2024, "Mixture-of-Agents Enhances Large Language Model
+Capabilities").
+
+`layers` layers of proposers: the first answers the request as it is; every later one gets
+the request plus the previous layer's answers in an aggregate-and-synthesize prompt. A final
+aggregator (the strongest member that takes chat prompts, or `aggregator`) synthesises the
+last layer's answers. Every answer of every layer is a candidate: all are checked and ranked
+together, so a good first-layer answer is never lost to a worse synthesis. A layer is not
+started when the deadline is too near or the budget's `max_cost` would be exceeded; the
+answer is then ranked over what the finished layers produced.
+
+Options: `layers` (default 2), `proposers` (member names, default all), `aggregator` (default
+the strongest chat member), `temperature` (default the engine's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from codequorum.core.aggregate_prompts import aggregate_prompt
+from codequorum.core.candidate import Candidate
+from codequorum.core.context import StrategyContext
+from codequorum.core.member import Member
+from codequorum.core.result import Result
+from codequorum.errors import ConfigError
+from codequorum.plugins.strategies.cascade import Outlook, escalation_blocker
+from codequorum.plugins.strategies.fuse import chat_member, distinct_top
+
+
+@dataclass
+class Layer:
+    """What one layer produced, and how long it took."""
+
+    label: str  # "layer 1", "layer 2", …, "aggregator"
+    candidates: list[Candidate]
+    seconds: float
+
+
+class MoaStrategy:
+    name: ClassVar[str] = "moa"
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.layers = int(options.get("layers", 2))
+        self.proposers: list[str] | None = options.get("proposers")
+        self.aggregator: str | None = options.get("aggregator")
+        self.temperature: float | None = options.get("temperature")
+        if self.layers < 1:
+            raise ConfigError(f"[strategies.moa] layers must be at least 1, not {self.layers}")
+
+    async def run(self, ctx: StrategyContext) -> Result:
+        proposers = [ctx.member(n) for n in self.proposers] if self.proposers else list(ctx.members)
+        aggregator = chat_member(ctx, self.aggregator)
+        ctx.trace.note(f"mixture of agents: {self.layers} layer(s) of {', '.join(m.name for m in proposers)}; "
+                       f"aggregator: {aggregator.name if aggregator else 'none (no member takes chat prompts)'}")
+        origin: dict[int, str] = {}
+        done: list[Layer] = []
+        stopped = ""
+        for number in range(1, self.layers + 2):
+            final = number == self.layers + 1
+            label = "aggregator" if final else f"layer {number}"
+            members = ([aggregator] if aggregator else []) if final else self._layer_members(ctx, proposers, number)
+            previous = distinct_answers(done[-1].candidates) if done else []
+            if number > 1 and not previous:
+                stopped = f"{done[-1].label} gave no answer to build on"
+                break
+            if not members:
+                stopped = f"no member for the {label} takes chat prompts"
+                break
+            if done:
+                blocker = escalation_blocker(layer_outlook(members, done[-1]), ctx.request.seconds_left(),
+                                             ctx.cost_so_far(), ctx.request.budget.max_cost)
+                if blocker:
+                    stopped = f"{label} not started: {blocker}"
+                    break
+            layer = await self._layer(ctx, label, members, previous)
+            origin.update({c.id: f"{label} ({c.member})" for c in layer.candidates})
+            answered = sorted({c.member for c in layer.candidates})
+            ctx.trace.note(f"{label}: asked {', '.join(m.name for m in members)}; "
+                           f"{len(layer.candidates)} answer(s) from {', '.join(answered) or 'nobody'}")
+            done.append(layer)
+        if stopped:
+            ctx.trace.note(f"stopped: {stopped}")
+        if not ctx.pool:
+            return ctx.result([], "every member failed")
+        await ctx.check(ctx.pool)
+        ranked = ctx.rank(ctx.pool)
+        ctx.trace.note("ranked: " + ", ".join(origin.get(c.id, c.member) for c in ranked[:5]))
+        reason = f"best: {origin.get(ranked[0].id, ranked[0].member)} of {len(ranked)} candidates"
+        return ctx.result(ranked, f"{reason}; {stopped}" if stopped else reason)
+
+    def _layer_members(self, ctx: StrategyContext, proposers: list[Member], number: int) -> list[Member]:
+        if number == 1:
+            return proposers
+        unable = [m.name for m in proposers if not m.config.chat]
+        if unable:
+            ctx.trace.note(f"layer {number} leaves out {', '.join(unable)}: no chat prompts")
+        return [m for m in proposers if m.config.chat]
+
+    async def _layer(self, ctx: StrategyContext, label: str, members: Sequence[Member],
+                     previous: list[str]) -> Layer:
+        started = time.monotonic()
+        if not previous:
+            candidates = await ctx.sample_all(members, temperature=self.temperature)
+        else:
+            prompt = aggregate_prompt(ctx.request, previous)
+            answers = await asyncio.gather(
+                *(ctx.sample_prompt(m, prompt, temperature=self.temperature) for m in members))
+            candidates = [c for group in answers for c in group]
+        return Layer(label, candidates, time.monotonic() - started)
+
+
+def distinct_answers(candidates: Sequence[Candidate]) -> list[str]:
+    """The texts a layer produced, each once, empty ones left out, in the members' order."""
+    return [c.text for c in distinct_top(candidates, len(candidates))]
+
+
+def layer_outlook(members: Sequence[Member], previous: Layer) -> Outlook:
+    """A layer is expected to take as long as the previous one and to write as many tokens per
+    member as the previous layer did on average."""
+    produced = [c.tokens for c in previous.candidates]
+    per_answer = sum(produced) / len(produced) if produced else 0
+    return Outlook(seconds=previous.seconds, cost=sum(m.cost_of(round(per_answer)) for m in members))

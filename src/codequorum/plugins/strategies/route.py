@@ -1,0 +1,121 @@
+"""`route`: a kNN router with a cost trade-off (RouterBench, Hu et al. 2024; kNN routers).
+
+The request's text is embedded (the bundled MiniLM encoder) and its `k` nearest past requests
+are looked up in the router's memory (`codequorum router build`: benchmark runs and editor
+feedback). Each member's predicted quality P is the share of those neighbours it got right;
+the member with the highest `willingness_to_pay` × P − normalised expected cost answers
+(`routing/knn.py`). A member that fails hands over to the next best; one whose expected cost
+would exceed the budget's `max_cost` is not chosen. An unseen region (fewer than `k`
+neighbours, or none as similar as `min_similarity`), a missing memory or no prediction for any
+member falls back to the `cascade` strategy.
+
+Options: `k` (default 5), `willingness_to_pay` (default 1.0), `min_similarity` (default 0.5),
+`memory` (default `router-memory.jsonl` in the user data dir), `samples` (default 1),
+`temperature`, `cascade` (options for the fallback cascade, default its own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, ClassVar
+
+from codequorum.core.context import StrategyContext
+from codequorum.core.result import Result
+from codequorum.errors import CodequorumError, ConfigError
+from codequorum.plugins.strategies.cascade import CascadeStrategy
+from codequorum.routing.embed import Embedder, MiniLmEmbedder
+from codequorum.routing.knn import Choice, expected_cost, nearest, predict, trade_off
+from codequorum.routing.memory import RouterMemory, default_memory_path, request_text
+
+_memories: dict[Path, tuple[float, RouterMemory]] = {}  # loaded once per file version
+
+
+class RouteStrategy:
+    name: ClassVar[str] = "route"
+    embedder_class: ClassVar[type[Embedder]] = MiniLmEmbedder
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.k = int(options.get("k", 5))
+        self.willingness_to_pay = float(options.get("willingness_to_pay", 1.0))
+        self.min_similarity = float(options.get("min_similarity", 0.5))
+        self.memory_path = Path(options.get("memory") or default_memory_path()).expanduser()
+        self.samples = int(options.get("samples", 1))
+        self.temperature: float | None = options.get("temperature")
+        self.fallback = CascadeStrategy(dict(options.get("cascade", {})))
+        if self.k < 1 or self.samples < 1 or self.willingness_to_pay < 0:
+            raise ConfigError("[strategies.route] needs k >= 1, samples >= 1 and willingness_to_pay >= 0, "
+                              f"not k = {self.k}, samples = {self.samples}, "
+                              f"willingness_to_pay = {self.willingness_to_pay}")
+
+    async def run(self, ctx: StrategyContext) -> Result:
+        try:
+            memory = load_memory(self.memory_path)
+            [query] = await asyncio.to_thread(self.embedder_class().embed, [request_text(ctx.request)])
+        except CodequorumError as error:
+            return await self._fall_back(ctx, str(error))
+        neighbours = nearest(query, memory.matrix, memory.entries, self.k)
+        closest = neighbours[0].similarity if neighbours else 0.0
+        if len(neighbours) < self.k or closest < self.min_similarity:
+            return await self._fall_back(ctx, f"unseen region: {len(neighbours)} neighbour(s) of k = {self.k}, "
+                                              f"closest similarity {closest:.2f} (min_similarity "
+                                              f"{self.min_similarity:g})")
+        ctx.trace.note(f"{len(neighbours)} nearest of {len(memory)} past requests, similarity "
+                       f"{neighbours[-1].similarity:.2f}..{closest:.2f}")
+        predictions = predict(neighbours, [m.name for m in ctx.members])
+        if not predictions:
+            return await self._fall_back(ctx, "no member of this request was observed on the neighbours")
+        costs = {name: expected_cost(ctx.member(name).config.price_per_1k_tokens,
+                                     p.tokens if p.tokens is not None else ctx.member(name).max_tokens(ctx.request))
+                 * self.samples for name, p in predictions.items()}
+        choices = self._affordable(ctx, trade_off(predictions, costs, self.willingness_to_pay))
+        ctx.trace.note(f"score = {self.willingness_to_pay:g} × P − cost / dearest: " + describe(choices))
+        for choice in choices:
+            member = ctx.member(choice.member)
+            ctx.trace.note(f"routed to {member.name}")
+            candidates = await ctx.sample(member, n=self.samples, temperature=self.temperature)
+            if candidates:
+                await ctx.check(candidates)
+                return ctx.result(ctx.rank(candidates), f"routed to {member.name} (P = {choice.quality:.2f}, "
+                                                        f"score {choice.score:.2f})")
+            left = ctx.request.seconds_left()
+            if left is not None and left <= 0:
+                ctx.trace.note(f"{member.name} gave no answer and the deadline has passed")
+                break
+            ctx.trace.note(f"{member.name} gave no answer")
+        if ctx.pool:
+            return ctx.result(ctx.rank(ctx.pool), "routed members failed; best candidate so far")
+        return ctx.result([], "no routed member answered" if choices else "no member fits the budget")
+
+    def _affordable(self, ctx: StrategyContext, choices: list[Choice]) -> list[Choice]:
+        """The choices whose expected cost stays within the budget's `max_cost`."""
+        max_cost = ctx.request.budget.max_cost
+        if max_cost is None:
+            return choices
+        kept = [c for c in choices if ctx.cost_so_far() + c.cost <= max_cost]
+        dropped = [c.member for c in choices if c not in kept]
+        if dropped:
+            ctx.trace.note(f"over max_cost {max_cost:g}: {', '.join(dropped)}")
+        return kept
+
+    async def _fall_back(self, ctx: StrategyContext, why: str) -> Result:
+        ctx.trace.note(f"{why}: falling back to cascade")
+        return await self.fallback.run(ctx)
+
+
+def load_memory(path: Path) -> RouterMemory:
+    """The memory at `path`, read again only when the file has changed."""
+    try:
+        stamp = path.stat().st_mtime
+    except OSError:
+        return RouterMemory.load(path)  # raises the error that says how to build it
+    cached = _memories.get(path)
+    if cached is None or cached[0] != stamp:
+        _memories[path] = (stamp, RouterMemory.load(path))
+    return _memories[path][1]
+
+
+def describe(choices: list[Choice]) -> str:
+    """E.g. "qwen-small P 0.80, cost 0.64 → 0.16, qwen-large P 0.80, cost 1.00 → -0.20"."""
+    return ", ".join(f"{c.member} P {c.quality:.2f}, cost {c.normalised_cost:.2f} → {c.score:.2f}"
+                     for c in choices) or "no member"

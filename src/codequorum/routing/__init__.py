@@ -1,0 +1,1 @@
+"""The `route` strategy's parts: request embeddings, the memory of past outcomes, kNN prediction."""

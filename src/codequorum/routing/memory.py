@@ -1,0 +1,167 @@
+"""The router's memory: past requests (their text and embedding) and how each member did on them.
+
+Built by `codequorum router build` from
+- benchmark runs: a `codequorum bench ... --out DIR` folder's `candidates.jsonl`, one entry per
+  problem, a member right when its candidates passed the hidden tests (the share of them that
+  passed, over every setting collected);
+- editor feedback: the language server's SQLite store (read only), one entry per distinct
+  request text, a member right when its suggestion was accepted, wrong when dismissed.
+
+Stored as JSON lines, one entry each with its embedding, so routing never re-embeds the memory.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+
+from codequorum.core.request import Request, TaskKind
+from codequorum.errors import CodequorumError
+from codequorum.routing.embed import Embedder
+
+PREFIX_TAIL_CHARS = 500  # what the feedback store keeps of a completion's prefix
+
+
+def default_memory_path() -> Path:
+    return Path(platformdirs.user_data_dir("codequorum")) / "router-memory.jsonl"
+
+
+def request_text(request: Request) -> str:
+    """What the router embeds: the instruction and code of a generation, the text just before
+    the cursor of a completion (as much as the feedback store keeps)."""
+    if request.kind is TaskKind.COMPLETE:
+        return request.prefix[-PREFIX_TAIL_CHARS:]
+    return "\n".join(part for part in (request.instruction or "", request.prefix) if part.strip())
+
+
+@dataclass
+class Entry:
+    """One past request: how often each member was right on it, and its answers' length."""
+
+    text: str
+    source: str  # "bench:HumanEval/0", "feedback"
+    outcomes: dict[str, float]  # member → share of its answers that were right (0..1)
+    tokens: dict[str, float] = field(default_factory=dict)  # member → mean tokens of its answers
+    embedding: list[float] = field(default_factory=list)
+
+
+class RouterMemory:
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        self.entries = list(entries)
+        vectors = [e.embedding for e in self.entries]
+        self.matrix = np.asarray(vectors, dtype=np.float32) if vectors else np.zeros((0, 0), np.float32)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @classmethod
+    def load(cls, path: Path) -> RouterMemory:
+        if not path.is_file():
+            raise CodequorumError(f"no router memory at {path}: build one with "
+                                  "`codequorum router build --from BENCH_OUT_DIR`")
+        entries = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                entries.append(Entry(**json.loads(line)))
+            except (ValueError, TypeError) as error:
+                raise CodequorumError(f"{path}:{number}: not a router memory entry ({error}); "
+                                      "rebuild it with `codequorum router build`") from error
+        return cls(entries)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(path.suffix + ".partial")
+        with partial.open("w", encoding="utf-8") as handle:
+            for entry in self.entries:
+                handle.write(json.dumps(asdict(entry)) + "\n")
+        partial.replace(path)
+
+
+def build_memory(entries: Sequence[Entry], embedder: Embedder) -> RouterMemory:
+    """Embed every entry's text (in batches) and return the memory."""
+    vectors = embedder.embed([e.text for e in entries]) if entries else np.zeros((0, 0), np.float32)
+    for entry, vector in zip(entries, vectors, strict=True):
+        entry.embedding = [round(float(x), 6) for x in vector]
+    return RouterMemory(entries)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One observation: on the request `text`, `member` was right or wrong."""
+
+    text: str
+    member: str
+    right: float
+    tokens: int | None = None
+
+
+def entries_from_outcomes(outcomes: Iterable[Outcome], sources: dict[str, str] | None = None,
+                          default_source: str = "feedback") -> list[Entry]:
+    """Group observations by request text: per member, the share right and the mean tokens."""
+    right: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    tokens: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for outcome in outcomes:
+        right[outcome.text][outcome.member].append(outcome.right)
+        if outcome.tokens:
+            tokens[outcome.text][outcome.member].append(outcome.tokens)
+    return [
+        Entry(
+            text=text,
+            source=(sources or {}).get(text, default_source),
+            outcomes={m: sum(v) / len(v) for m, v in members.items()},
+            tokens={m: sum(v) / len(v) for m, v in tokens[text].items()},
+        )
+        for text, members in right.items()
+    ]
+
+
+def outcomes_from_bench(out_dir: Path, problems: dict[str, Request]) -> tuple[list[Outcome], dict[str, str]]:
+    """Every candidate record of a bench `--out` folder whose problem is known, and each text's
+    problem id. A record that failed to generate counts as wrong."""
+    from codequorum.bench.store import CandidateStore  # read only; the bench owns the format
+
+    path = out_dir / "candidates.jsonl"
+    if not path.is_file():
+        raise CodequorumError(f"{out_dir} holds no candidates.jsonl: point --from at a "
+                              "`codequorum bench ... --out` folder")
+    outcomes, sources, unknown = [], {}, set()
+    for record in CandidateStore(path).records():
+        request = problems.get(record.problem)
+        if request is None:
+            unknown.add(record.problem)
+            continue
+        text = request_text(request)
+        sources[text] = f"bench:{record.problem}"
+        outcomes.append(Outcome(text, record.member, 1.0 if record.passed else 0.0, record.tokens or None))
+    if unknown and not outcomes:
+        sample = ", ".join(sorted(unknown)[:3])
+        raise CodequorumError(f"{out_dir}: the records' problems ({sample}, …) are not among the problems "
+                              "given: pass the suite's JSONL with --problems")
+    return outcomes, sources
+
+
+def outcomes_from_feedback(path: Path) -> list[Outcome]:
+    """Accepted suggestions are right, dismissed ones wrong (opened read only)."""
+    if not path.is_file():
+        return []
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            rows = connection.execute(
+                "SELECT prefix_tail, member, event FROM feedback WHERE event IN ('accepted', 'dismissed')"
+            ).fetchall()
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise CodequorumError(f"could not read the feedback store {path}: {error}") from error
+    return [Outcome(tail, member, 1.0 if event == "accepted" else 0.0) for tail, member, event in rows
+            if tail.strip()]
