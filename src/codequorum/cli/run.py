@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from codequorum.cli.errors import user_errors
+from codequorum.cli.errors import stderr, user_errors
 from codequorum.cli.render import print_result
 from codequorum.config import Settings, load_settings
 from codequorum.core.engine import Engine
@@ -118,4 +118,14 @@ def _emit(result: Result, as_json: bool) -> None:
     else:
         print_result(result)
     if not result.candidates:
+        stderr.print(f"[bold red]error:[/] no answer: {_why_no_answer(result)}", highlight=False)
         raise typer.Exit(1)
+
+
+def _why_no_answer(result: Result) -> str:
+    """The stop reason, the members' errors, or else the trace's last word."""
+    reasons = [result.trace.stop_reason or "no candidate"]
+    reasons += [f"{call.member}: {call.error}" for call in result.trace.errors]
+    if not result.trace.errors and result.trace.events:
+        reasons.append(result.trace.events[-1])
+    return "; ".join(reasons)

@@ -11,6 +11,7 @@ import typer
 from codequorum.cli.errors import stderr, user_errors
 from codequorum.errors import CodequorumError
 from codequorum.server.auth import required_token
+from codequorum.server.logs import install_log_filters
 from codequorum.server.session import ServerContext
 from codequorum.server.settings_source import SettingsSource
 
@@ -39,13 +40,16 @@ def serve(
                 raise CodequorumError("--ws needs the websockets package: pip install 'codequorum[ws]'")
             _serve_network(transports.serve_ws, ws, source, token_file)
         else:
-            transports.serve_stdio(ServerContext(source, token=required_token("127.0.0.1", token_file)))
+            token = required_token("127.0.0.1", token_file)
+            install_log_filters(token)
+            transports.serve_stdio(ServerContext(source, token=token))
 
 
 def _serve_network(serve_on: Callable[..., None], address: str, source: SettingsSource,
                    token_file: Path | None) -> None:
     host, port = _address(address)
     context = ServerContext(source, token=required_token(host, token_file))
+    install_log_filters(context.token)
     try:
         serve_on(context, host, port, lambda line: stderr.print(line, highlight=False))
     except OSError as error:

@@ -16,6 +16,7 @@ from codequorum.core.postprocess import clean, early_stop
 from codequorum.core.prompt_forms import check_forms, prompt_in_form
 from codequorum.core.request import Request
 from codequorum.core.result import MemberCall, Result, Trace
+from codequorum.errors import ConfigError
 from codequorum.plugins.protocols import CancelToken, Check, Generation, GenerationParams, Prompt
 from codequorum.ranking.scoring import rank_candidates
 
@@ -39,7 +40,7 @@ class StrategyContext:
             if member.name == name:
                 return member
         known = ", ".join(m.name for m in self.members)
-        raise KeyError(f"no member named {name!r} in this request (members: {known})")
+        raise ConfigError(f"no member named {name!r} in this request (members: {known})")
 
     async def sample(
         self,

@@ -136,6 +136,11 @@ async def _run_guarded(plugin: Any, ctx: StrategyContext) -> Result:
         return await plugin.run(ctx)
     except asyncio.CancelledError:
         raise
+    except CodequorumError as error:  # a user error (a bad option): said once, no traceback
+        log.info("strategy %s: %s", ctx.trace.strategy, error)
+        ctx.trace.note(f"strategy failed: {error}")
+        ranked = sorted(ctx.pool, key=lambda c: c.score, reverse=True)
+        return ctx.result(ranked, "error")
     except Exception as error:  # a broken strategy must still answer
         log.exception("strategy %s failed", ctx.trace.strategy)
         ctx.trace.note(f"strategy failed: {type(error).__name__}: {error}")

@@ -72,8 +72,15 @@ def assemble(
 ) -> Path:
     """Concatenate the parts in order into the cache, hashing as we go; keep only a match."""
     target = store.path_for(model)
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.touch()
+    except OSError as error:
+        raise ModelFileError(
+            f"cannot write to the model cache {target.parent}: {error.strerror or error}; "
+            "set `[models] cache_dir` in the configuration to a writable directory"
+        ) from error
     digest = hashlib.sha256()
     with partial.open("wb") as out:
         for part in model.parts:

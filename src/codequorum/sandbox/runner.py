@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from codequorum.errors import CodequorumError
+from codequorum.sandbox.keyring import join_new_session_keyring
 from codequorum.sandbox.limits import Rlimit, SandboxLimits, apply_rlimits, rlimits
 from codequorum.sandbox.result import SandboxResult
 
@@ -425,7 +426,7 @@ def _execute(launch: _Launch, stdin: bytes | None, limits: SandboxLimits,
         launch.argv, cwd=launch.cwd, env=launch.env,
         stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-        preexec_fn=functools.partial(apply_rlimits, launch.rlimits),
+        preexec_fn=functools.partial(_prepare_child, launch.rlimits),
         **_identity_kwargs(launch.drop_privileges),
     )
     control.started(popen)
@@ -435,6 +436,12 @@ def _execute(launch: _Launch, stdin: bytes | None, limits: SandboxLimits,
         _kill_group(popen)  # no-op after a normal exit; after an error, nothing is left running
         popen.wait()
     return _Finished(popen.returncode, timed_out, out, err, time.monotonic() - started)
+
+
+def _prepare_child(values: tuple[Rlimit, ...]) -> None:
+    """Between fork and exec: the rlimits, and a session keyring of the child's own."""
+    apply_rlimits(values)
+    join_new_session_keyring()
 
 
 def _pump(popen: subprocess.Popen[bytes], stdin: bytes | None, deadline: float,

@@ -13,6 +13,7 @@ from typing import Any
 
 from codequorum.config import Settings, find_config_file, settings_from_dict
 from codequorum.errors import ConfigError
+from codequorum.plugins.registry import Registry
 
 SECTION = "codequorum"
 
@@ -42,7 +43,26 @@ class SettingsSource:
         """The file's settings with `options` laid over them; ConfigError names `origin`."""
         layer = client_settings(options, origin)
         source = origin if self.source == "built-in defaults" else f"{origin} over {self.source}"
-        return settings_from_dict(deep_merge(self.data, layer), source)
+        settings = settings_from_dict(deep_merge(self.data, layer), source)
+        check_names(settings)
+        return settings
+
+
+def check_names(settings: Settings) -> None:
+    """Strategies and members the server settings name must exist: found now, not at the
+    first keystroke."""
+    strategies = set(Registry(disabled=frozenset(settings.plugins.disabled)).names("strategies"))
+    named = {"[engine] strategy": settings.engine.strategy,
+             "[server] inline_strategy": settings.server.inline_strategy,
+             "[server] generate_strategy": settings.server.generate_strategy}
+    for key, name in named.items():
+        if name is not None and name not in strategies:
+            raise ConfigError(f"{settings.source}: {key} = {name!r} is not a strategy "
+                              f"(known: {', '.join(sorted(strategies))})")
+    unknown = [m for m in settings.server.inline_members or [] if m not in settings.members]
+    if unknown:
+        raise ConfigError(f"{settings.source}: [server] inline_members names unknown member(s) "
+                          f"{', '.join(unknown)} (members: {', '.join(settings.members)})")
 
 
 def client_settings(options: object, origin: str) -> dict[str, Any]:
