@@ -165,6 +165,13 @@ class ServerConfig(_Strict):
     generate_max_tokens: int = Field(
         384, ge=1, le=4096, description="generated tokens per candidate for the generate command"
     )
+    fix_test_command: str = Field(
+        "python -m pytest -q", description="test command of the fix command and code action, run "
+        "in the sandbox from the project root"
+    )
+    fix_members: list[str] | None = Field(
+        None, description="members asked by the fix command; none = every enabled member"
+    )
     warm_up: bool = Field(
         True, description="load the completion members' models as soon as a client is initialized"
     )

@@ -3,7 +3,7 @@ import { NotificationType, Range } from "vscode-languageserver-protocol";
 
 export const ACCEPT_COMMAND = "codequorum.accept"; // arguments: [suggestion id]
 export const GENERATE_COMMAND = "codequorum.generate"; // arguments: [Place]
-export const FIX_COMMAND = "codequorum.fix"; // arguments: [Place], once the server has it
+export const FIX_COMMAND = "codequorum.fix"; // arguments: [Place]; the server finds the function from the failing tests
 export const STATS_COMMAND = "codequorum.stats"; // no arguments; the session's counters
 
 export type FeedbackEvent = "shown" | "accepted" | "dismissed";

@@ -7,7 +7,7 @@ import logging
 import typer
 
 from codequorum import __version__
-from codequorum.cli import bench, config_cmd, models, router, run, sandbox, serve
+from codequorum.cli import bench, config_cmd, fix, models, router, run, sandbox, serve
 
 app = typer.Typer(
     name="codequorum",
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.command("complete")(run.complete)
 app.command("generate")(run.generate)
+app.command("fix")(fix.fix)
 app.command("serve")(serve.serve)
 app.add_typer(models.app, name="models")
 app.add_typer(sandbox.app, name="sandbox")

@@ -51,6 +51,11 @@ _GENERATE_SYSTEM = (
     "Reply with one fenced ```{language} code block containing the full implementation."
 )
 
+_FIX_SYSTEM = (
+    "You are an expert {language} programmer who fixes bugs with the smallest correct change. "
+    "Reply with one fenced ```{language} code block containing the whole corrected function."
+)
+
 
 def fim_template(name: str) -> FimTemplate:
     try:
@@ -67,6 +72,8 @@ def build_prompt(request: Request, fim: str | None, use_fim: bool | None = None)
         return fim_prompt(request, fim_template(fim))
     if request.kind is TaskKind.COMPLETE:
         return complete_chat_prompt(request)
+    if request.kind is TaskKind.FIX:
+        return fix_chat_prompt(request)
     return generate_chat_prompt(request)
 
 
@@ -130,6 +137,23 @@ def generate_chat_prompt(request: Request) -> Prompt:
         kind="chat",
         messages=(
             ChatMessage("system", _GENERATE_SYSTEM.format(language=language)),
+            ChatMessage("user", "\n\n".join(parts)),
+        ),
+    )
+
+
+def fix_chat_prompt(request: Request) -> Prompt:
+    """FIX: `prefix` is the code to repair, `instruction` the test failure it causes."""
+    language = request.language or "python"
+    parts = [_context_block(request)] if request.context else []
+    parts.append(f"This code has a bug:\n```{language}\n{request.prefix.rstrip()}\n```")
+    parts.append(f"Running the tests fails with:\n```\n{(request.instruction or '').strip()}\n```")
+    parts.append("Fix the bug. Reply with the whole corrected code, the same function with the "
+                 "same name and signature, in one code block.")
+    return Prompt(
+        kind="chat",
+        messages=(
+            ChatMessage("system", _FIX_SYSTEM.format(language=language)),
             ChatMessage("user", "\n\n".join(parts)),
         ),
     )

@@ -180,6 +180,7 @@ def bwrap_argv(
     *,
     work_path: str = DEFAULT_WORK_PATH,
     readonly_paths: Sequence[Path] = (),
+    readonly_mounts: Sequence[tuple[Path, str]] = (),
     max_processes: int | None = None,
     tmp_size_mb: int | None = None,
     disable_userns: bool = True,
@@ -188,6 +189,7 @@ def bwrap_argv(
     """The full bwrap command. With max_processes, RLIMIT_NPROC is set inside the sandbox.
 
     /tmp and /dev/shm are in memory: tmp_size_mb bounds each (bwrap 0.8+); /dev is read-only.
+    `readonly_mounts` are (host path, path inside) pairs: a host tree shown read-only elsewhere.
     """
     return [
         bwrap,
@@ -199,6 +201,7 @@ def bwrap_argv(
         *_sized(tmp_size_mb), "--tmpfs", "/tmp",
         "--bind", str(workdir), work_path,
         *_readonly_binds(readonly_paths),
+        *_readonly_mounts(readonly_mounts),
         "--chdir", work_path,
         "--remount-ro", "/dev",
         "--remount-ro", "/",
@@ -216,6 +219,13 @@ def _readonly_binds(paths: Sequence[Path]) -> list[str]:
     args: list[str] = []
     for path in paths:
         args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def _readonly_mounts(mounts: Sequence[tuple[Path, str]]) -> list[str]:
+    args: list[str] = []
+    for source, inside in mounts:
+        args += ["--ro-bind", str(source), inside]
     return args
 
 
@@ -238,7 +248,7 @@ def check_work_path(work_path: str) -> str:
     return str(path)
 
 
-def check_readonly_path(path: Path, work_path: str) -> Path:
+def check_readonly_path(path: Path, work_path: str, *, must_exist: bool = True) -> Path:
     """Extra read-only paths are bound at the same path: absolute, existing, not over the work dir."""
     if not path.is_absolute():
         raise ValueError(f"read-only paths must be absolute, got {str(path)!r}")
@@ -248,7 +258,7 @@ def check_readonly_path(path: Path, work_path: str) -> Path:
                          "choose another work_path")
     if any(_overlaps(pure, PurePosixPath(p)) for p in ("/proc", "/dev")):
         raise ValueError(f"read-only path {str(path)!r} overlaps the sandbox's /proc or /dev")
-    if not path.exists():
+    if must_exist and not path.exists():
         raise SandboxError(f"read-only path {path} does not exist")
     return path
 
@@ -497,11 +507,18 @@ class Sandbox:
     """
 
     def __init__(self, limits: SandboxLimits = SandboxLimits(), readonly_paths: Sequence[Path] = (),
-                 *, work_path: str = DEFAULT_WORK_PATH) -> None:
+                 *, work_path: str = DEFAULT_WORK_PATH,
+                 readonly_mounts: Sequence[tuple[Path, str]] = ()) -> None:
         self.limits = limits
         self.work_path = check_work_path(work_path)
         self.readonly_paths = tuple(check_readonly_path(Path(p), self.work_path)
                                     for p in readonly_paths)
+        # (host path, path inside): a host tree shown read-only at another path inside.
+        self.readonly_mounts = tuple(
+            (check_readonly_path(Path(source), self.work_path),
+             str(check_readonly_path(Path(inside), self.work_path, must_exist=False)))
+            for source, inside in readonly_mounts
+        )
 
     def run(self, argv: Sequence[str], workdir: Path | None = None,
             files: Mapping[str, str | bytes] | None = None, stdin: bytes | None = None,
@@ -565,12 +582,13 @@ class Sandbox:
     def _sandboxed(self, bwrap: tuple[str, bool], argv: Sequence[str], host_dir: Path,
                    env: Mapping[str, str] | None, drop: bool) -> _Launch:
         if drop:
-            for path in self.readonly_paths:
+            for path in (*self.readonly_paths, *(source for source, _ in self.readonly_mounts)):
                 check_reachable(path)
         bwrap_path, recent = bwrap
         nproc_inside = os.path.exists(PRLIMIT)
         command = bwrap_argv(
             bwrap_path, argv, host_dir, work_path=self.work_path, readonly_paths=self.readonly_paths,
+            readonly_mounts=self.readonly_mounts,
             max_processes=self.limits.max_processes if nproc_inside else None,
             tmp_size_mb=self.limits.tmp_size_mb if recent else None,
             disable_userns=recent,

@@ -10,6 +10,7 @@ from codequorum.server.feedback_store import Event
 
 ACCEPT_COMMAND = "codequorum.accept"  # arguments: [suggestion id]; inline items carry it
 GENERATE_COMMAND = "codequorum.generate"  # arguments: [GenerateArgs]
+FIX_COMMAND = "codequorum.fix"  # arguments: [FixArgs]
 STATS_COMMAND = "codequorum.stats"  # no arguments; returns the session's counters
 FEEDBACK_NOTIFICATION = "codequorum/feedback"  # params: FeedbackParams
 
@@ -40,6 +41,19 @@ class GenerateArgs(_Wire):
         if (self.range is None) == (self.line is None):
             raise ValueError("give exactly one of `range` (a selection) or `line` (a comment)")
         return self
+
+
+class FixArgs(_Wire):
+    """The saved file to fix, and the test command (default: `[server] fix_test_command`).
+
+    Editors send the place the command was invoked at (the same shape as generate's); the
+    function to fix is found from the failing tests, so `range` and `line` are accepted and
+    not needed."""
+
+    uri: str
+    test: str | None = None
+    range: WireRange | None = None
+    line: int | None = Field(None, ge=0)
 
 
 class FeedbackParams(_Wire):

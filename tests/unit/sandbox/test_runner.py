@@ -97,6 +97,19 @@ def test_readonly_paths_are_bound_at_the_same_path_after_the_work_dir(tmp_path: 
     assert argv.index("/opt/venv") > argv.index("--bind")
 
 
+def test_readonly_mounts_show_a_host_tree_at_another_path(tmp_path: Path) -> None:
+    argv = _argv(tmp_path, readonly_mounts=[(Path("/tmp/staged/0"), "/root/.pyenv/versions/3.11")])
+    assert ("/tmp/staged/0", "/root/.pyenv/versions/3.11") in _pairs(argv, "--ro-bind")
+    assert argv.index("/tmp/staged/0") > argv.index("--bind")
+
+
+def test_sandbox_checks_readonly_mount_targets(tmp_path: Path) -> None:
+    sandbox = Sandbox(readonly_mounts=[(tmp_path, "/not/there/yet")])
+    assert sandbox.readonly_mounts == ((tmp_path, "/not/there/yet"),)
+    with pytest.raises(ValueError, match="overlaps the work path"):
+        Sandbox(readonly_mounts=[(tmp_path, "/sandbox/x")])
+
+
 def test_system_mounts_expose_only_system_dirs_and_selected_etc(tmp_path: Path) -> None:
     (tmp_path / "usr" / "lib").mkdir(parents=True)
     (tmp_path / "lib").symlink_to("usr/lib")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import tree_sitter_python
 
 from codequorum.plugins.languages.base import TreeSitterLanguage
+from codequorum.plugins.languages.python_failures import PythonFailures
 
 
-class PythonLanguage(TreeSitterLanguage):
+class PythonLanguage(PythonFailures, TreeSitterLanguage):
     name = "python"
     extensions = (".py", ".pyi", ".pyw")
     comment_prefix = "#"

@@ -1,4 +1,5 @@
-"""textDocument/codeAction: "Generate with codequorum" on a selection or a comment line."""
+"""textDocument/codeAction: "Generate with codequorum" on a selection or a comment line, and
+"Fix failing tests with codequorum" in a saved document of a language that can read failures."""
 
 from __future__ import annotations
 
@@ -6,15 +7,18 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 
 from codequorum.server.documents import DocumentError, document_path, open_document
-from codequorum.server.extensions import GENERATE_COMMAND
+from codequorum.server.extensions import FIX_COMMAND, GENERATE_COMMAND
 from codequorum.server.lsp_server import CodequorumServer
 
 TITLE = "Generate with codequorum"
 KIND = types.CodeActionKind.Refactor
+FIX_TITLE = "Fix failing tests with codequorum"
+FIX_KIND = types.CodeActionKind.QuickFix
+FIX_LANGUAGES = frozenset({"python"})  # those whose plugin implements FailureLocator
 
 
 def register(server: CodequorumServer) -> None:
-    options = types.CodeActionOptions(code_action_kinds=[KIND])
+    options = types.CodeActionOptions(code_action_kinds=[KIND, FIX_KIND])
     server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)(code_actions)
 
 
@@ -24,6 +28,11 @@ def code_actions(ls: CodequorumServer, params: types.CodeActionParams) -> list[t
         document = open_document(ls.workspace, uri)
     except DocumentError:
         return []  # offering nothing is the right answer for a document we do not have
+    return [*_generate_action(ls, document, uri, selection), *_fix_action(ls, document, uri)]
+
+
+def _generate_action(ls: CodequorumServer, document: TextDocument, uri: str,
+                     selection: types.Range) -> list[types.CodeAction]:
     if selection.start != selection.end:
         argument: dict[str, object] = {"uri": uri, "range": _range_json(selection)}
     elif _is_comment_line(ls, document, selection.start.line):
@@ -32,6 +41,15 @@ def code_actions(ls: CodequorumServer, params: types.CodeActionParams) -> list[t
         return []
     command = types.Command(title=TITLE, command=GENERATE_COMMAND, arguments=[argument])
     return [types.CodeAction(title=TITLE, kind=KIND, command=command)]
+
+
+def _fix_action(ls: CodequorumServer, document: TextDocument, uri: str) -> list[types.CodeAction]:
+    path = document_path(document)
+    language = ls.session.languages.name_for(document.language_id, path)
+    if path is None or language not in FIX_LANGUAGES or not path.is_file():
+        return []  # the fix runs the tests on the saved project
+    command = types.Command(title=FIX_TITLE, command=FIX_COMMAND, arguments=[{"uri": uri}])
+    return [types.CodeAction(title=FIX_TITLE, kind=FIX_KIND, command=command)]
 
 
 def _is_comment_line(ls: CodequorumServer, document: TextDocument, line: int) -> bool:

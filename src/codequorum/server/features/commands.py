@@ -24,6 +24,7 @@ from codequorum.server.documents import (
 )
 from codequorum.server.extensions import (
     ACCEPT_COMMAND,
+    FIX_COMMAND,
     GENERATE_COMMAND,
     STATS_COMMAND,
     GenerateArgs,
@@ -31,6 +32,7 @@ from codequorum.server.extensions import (
     plain,
 )
 from codequorum.server.features.errors import ArgumentsError, client_errors
+from codequorum.server.fixing import fix_document, summary
 from codequorum.server.generation import GenerateJob, generate
 from codequorum.server.instructions import (
     GenerateSite,
@@ -92,8 +94,22 @@ async def generate_command(ls: CodequorumServer, args: list[Any]) -> dict[str, A
             "strategy": result.strategy, "edit": get_converter().unstructure(edit)}
 
 
+async def fix_command(ls: CodequorumServer, args: list[Any]) -> dict[str, Any]:
+    """Repair the function that the failing tests point at (docs/fix.md), as a workspace edit."""
+    if len(args) != 1:
+        raise ArgumentsError(f"{FIX_COMMAND} takes one argument, {{uri, test?}}; got {args!r}")
+    async with _progress(ls, "codequorum: fixing"):
+        fixed = await fix_document(ls, args[0])
+    if fixed.edit is None:
+        return {**summary(fixed.report), "applied": False}
+    edit = _edit(ls, fixed.uri, fixed.version, fixed.edit)
+    applied = await _apply(ls, edit, "codequorum: fix")
+    return {**summary(fixed.report), "applied": applied, "edit": get_converter().unstructure(edit)}
+
+
 COMMANDS: dict[str, Command] = {
     ACCEPT_COMMAND: accept,
+    FIX_COMMAND: fix_command,
     GENERATE_COMMAND: generate_command,
     STATS_COMMAND: stats,
 }
@@ -137,14 +153,15 @@ def _edit(ls: CodequorumServer, uri: str, version: int | None, edit: types.TextE
     return types.WorkspaceEdit(changes={uri: [edit]})
 
 
-async def _apply(ls: CodequorumServer, edit: types.WorkspaceEdit) -> bool:
+async def _apply(ls: CodequorumServer, edit: types.WorkspaceEdit,
+                 label: str = "codequorum: generate") -> bool:
     workspace = ls.client_capabilities.workspace
     if not (workspace and workspace.apply_edit):
         return False  # the client applies the returned edit itself
     response = await ls.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=edit, label="codequorum: generate"))
+        types.ApplyWorkspaceEditParams(edit=edit, label=label))
     if not response.applied:
-        ls.log_warning(f"the editor did not apply the generated code: {response.failure_reason}")
+        ls.log_warning(f"the editor did not apply the edit ({label}): {response.failure_reason}")
     return bool(response.applied)
 
 

@@ -1,0 +1,83 @@
+"""`codequorum.fix` through `codequorum serve` over stdio: the code action, the command and the
+workspace edit, with the real sandbox and a real model (Qwen2.5-Coder-0.5B)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from tests.e2e.conftest import ROOT
+from tests.e2e.lsp_session import (
+    command,
+    initialize,
+    insert,
+    open_document,
+    start_stdio,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+
+CONFIG = """
+[engine]
+deadline_s = 300
+[server]
+warm_up = false
+fix_members = ["qwen-small"]
+generate_max_tokens = 96
+fix_test_command = "python -m pytest -q --tb=short -p no:cacheprovider -p no:asyncio"
+"""
+
+
+@pytest.fixture(scope="module")
+def project() -> Iterator[Path]:
+    base = Path(tempfile.mkdtemp(prefix="cq-lsp-fix-"))
+    base.chmod(0o755)  # the sandbox user must reach the project
+    shutil.copytree(ROOT / "tests" / "fixtures" / "fix_projects" / "buggy_calc", base / "calc")
+    (base / "codequorum.toml").write_text(CONFIG)
+    yield base / "calc"
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def client(installed_models, project):
+    client = await start_stdio(project.parent / "codequorum.toml")
+    await initialize(client)
+    yield client
+    await client.shutdown_session()
+    await client.stop()
+
+
+async def test_the_fix_code_action_returns_and_applies_a_workspace_edit(client, project):
+    ops = project / "calc" / "ops.py"
+    original = ops.read_text()
+    uri = ops.as_uri()
+    open_document(client, uri, original)
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        types.TextDocumentIdentifier(uri), types.Range(types.Position(5, 4), types.Position(5, 4)),
+        types.CodeActionContext(diagnostics=[])))
+    [action] = [a for a in actions if a.title == "Fix failing tests with codequorum"]
+    assert action.kind == types.CodeActionKind.QuickFix
+    result = await command(client, action.command.command, *action.command.arguments)
+    assert result["outcome"] == "fixed" and result["applied"] is True, result
+    assert result["member"] == "qwen-small" and "+    return a + b" in result["diff"]
+    [edit] = client.applied_edits
+    [change] = edit.document_changes
+    assert change.text_document.uri == uri and change.text_document.version == 1
+    assert "return a + b" in change.edits[0].new_text
+    assert ops.read_text() == original  # the editor writes the file, not the server
+
+
+async def test_unsaved_changes_are_refused(client, project):
+    uri = (project / "calc" / "__init__.py").as_uri()
+    open_document(client, uri, "")
+    insert(client, uri, 2, 0, 0, "x = 1\n")
+    with pytest.raises(JsonRpcInvalidParams) as error:
+        await command(client, "codequorum.fix", {"uri": uri})
+    assert "unsaved changes" in error.value.message
