@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,3 +32,14 @@ def run_cli(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.Co
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     command = [str(Path(sys.executable).with_name("codequorum")), *args]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+ADD = "Write a Python function add(a, b) that returns a + b."  # examples/add_tests.py checks it
+
+
+def generate_add(strategy: str, config: Path) -> dict[str, Any]:
+    """`codequorum generate` for ADD with its visible tests, through the strategy: the JSON."""
+    done = run_cli("generate", "--instruction", ADD, "--tests-file", str(ROOT / "examples/add_tests.py"),
+                   "--strategy", strategy, "--max-tokens", "32", "--config", str(config), "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

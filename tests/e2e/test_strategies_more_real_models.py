@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from codequorum.bench.store import CandidateStore, Record
-from tests.e2e.conftest import ROOT, run_cli
+from tests.e2e.conftest import ROOT, generate_add, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,6 @@ layers = 1
 k = 3
 memory = "{memory}"
 """
-ADD = "Write a Python function add(a, b) that returns a + b."
 
 
 @pytest.fixture
@@ -37,13 +36,6 @@ def qwens_config(tmp_path: Path) -> Path:
     path = tmp_path / "codequorum.toml"
     path.write_text(TWO_QWENS.format(memory=tmp_path / "router-memory.jsonl"))
     return path
-
-
-def generate_add(strategy: str, config: Path) -> dict[str, Any]:
-    done = run_cli("generate", "--instruction", ADD, "--tests-file", str(ROOT / "examples/add_tests.py"),
-                   "--strategy", strategy, "--max-tokens", "32", "--config", str(config), "--json")
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def test_fuse_hands_the_top_candidates_to_the_strongest_member(installed_models, qwens_config):

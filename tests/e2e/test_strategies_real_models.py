@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, run_cli
+from tests.e2e.conftest import ROOT, generate_add, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,6 @@ top_k = 3
 [strategies.cascade]
 samples = 2
 """
-ADD = "Write a Python function add(a, b) that returns a + b."
 
 
 @pytest.fixture
@@ -34,13 +33,6 @@ def qwens_config(tmp_path: Path) -> Path:
     path = tmp_path / "codequorum.toml"
     path.write_text(TWO_QWENS)
     return path
-
-
-def generate_add(strategy: str, config: Path) -> dict[str, Any]:
-    done = run_cli("generate", "--instruction", ADD, "--tests-file", str(ROOT / "examples/add_tests.py"),
-                   "--strategy", strategy, "--max-tokens", "32", "--config", str(config), "--json")
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def test_vote_answers_with_the_largest_behaviour_cluster(installed_models, qwens_config):

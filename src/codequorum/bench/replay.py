@@ -89,11 +89,10 @@ class ReplayPool:
 
     def passed(self, problem: str, text: str) -> bool | None:
         """The stored hidden-test outcome of this exact text, if the pool has it."""
-        for (cell_problem, _member, _setting), records in self.cells.items():
-            if cell_problem == problem:
-                for record in records:
-                    if record.text == text and record.passed is not None:
-                        return record.passed
+        for records in self.cells.values():
+            for record in records:
+                if record.problem == problem and record.text == text and record.passed is not None:
+                    return record.passed
         return None
 
     def _cell(self, member: str, setting: str) -> list[Record]:

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
+from codequorum.core.scheduler import ComputeScheduler
 from codequorum.plugins.protocols import CancelToken
 
 T = TypeVar("T")
@@ -26,3 +27,10 @@ async def run_cancellable(work: Callable[[], T], cancel: CancelToken) -> T:
         with contextlib.suppress(Exception):
             await future
         raise
+
+
+async def run_local(scheduler: ComputeScheduler, priority: float, work: Callable[[], T],
+                    cancel: CancelToken) -> T:
+    """Local model work: wait for a CPU slot (cheapest first), then run it cancellably."""
+    async with scheduler.slot(priority=priority):
+        return await run_cancellable(work, cancel)

@@ -20,7 +20,7 @@ import numpy as np
 
 from codequorum.config import MemberConfig
 from codequorum.errors import MemberError
-from codequorum.plugins.backends._threads import run_cancellable
+from codequorum.plugins.backends._threads import run_local
 from codequorum.plugins.protocols import CancelToken, Generation, GenerationParams, Prompt
 
 if TYPE_CHECKING:
@@ -57,8 +57,8 @@ class LlamaCppBackend:
     async def generate(
         self, prompt: Prompt, params: GenerationParams, cancel: CancelToken
     ) -> list[Generation]:
-        async with self.runtime.scheduler.slot(priority=self.member.price_per_1k_tokens):
-            return await run_cancellable(lambda: self._generate(prompt, params, cancel), cancel)
+        return await run_local(self.runtime.scheduler, self.member.price_per_1k_tokens,
+                               lambda: self._generate(prompt, params, cancel), cancel)
 
     @contextmanager
     def stepper(self) -> Iterator[TokenStepper]:

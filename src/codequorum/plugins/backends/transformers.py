@@ -27,7 +27,7 @@ from codequorum.errors import MemberError
 from codequorum.models.catalog import CATALOG
 from codequorum.plugins.backends._chat import chat_messages
 from codequorum.plugins.backends._stopping import stop_offset
-from codequorum.plugins.backends._threads import run_cancellable
+from codequorum.plugins.backends._threads import run_local
 from codequorum.plugins.protocols import CancelToken, Generation, GenerationParams, Prompt
 
 if TYPE_CHECKING:
@@ -64,8 +64,8 @@ class TransformersBackend:
     async def generate(
         self, prompt: Prompt, params: GenerationParams, cancel: CancelToken
     ) -> list[Generation]:
-        async with self.runtime.scheduler.slot(priority=self.member.price_per_1k_tokens):
-            return await run_cancellable(lambda: self._generate(prompt, params, cancel), cancel)
+        return await run_local(self.runtime.scheduler, self.member.price_per_1k_tokens,
+                               lambda: self._generate(prompt, params, cancel), cancel)
 
     async def aclose(self) -> None:
         with self._lock:

@@ -35,7 +35,7 @@ from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
 from codequorum.core.result import Result
 from codequorum.errors import ConfigError, MemberError
-from codequorum.plugins.backends._threads import run_cancellable
+from codequorum.plugins.backends._threads import run_local
 from codequorum.plugins.backends.llama_cpp import LlamaCppBackend
 from codequorum.plugins.protocols import CancelToken, Generation, GenerationParams, Prompt
 
@@ -197,8 +197,7 @@ class FusedBackend:
     async def generate(self, prompt: Prompt, params: GenerationParams, cancel: CancelToken) -> list[Generation]:
         runtime = self.backends[0].runtime
         priority = sum(b.member.price_per_1k_tokens for b in self.backends)
-        async with runtime.scheduler.slot(priority=priority):
-            return await run_cancellable(lambda: self._generate(prompt, params, cancel), cancel)
+        return await run_local(runtime.scheduler, priority, lambda: self._generate(prompt, params, cancel), cancel)
 
     def _generate(self, prompt: Prompt, params: GenerationParams, cancel: CancelToken) -> list[Generation]:
         with ExitStack() as stack:
