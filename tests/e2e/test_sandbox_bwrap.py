@@ -26,7 +26,7 @@ from codequorum.sandbox import (
     bubblewrap_available,
     run_command_json,
 )
-from codequorum.sandbox.runner import find_bwrap
+from codequorum.sandbox.runner import SEED_FAILED, find_bwrap
 
 pytestmark = pytest.mark.e2e
 
@@ -210,7 +210,7 @@ def test_real_sandbox_cannot_write_outside_the_work_dir(host_dir: Path) -> None:
     lines = result.stdout.splitlines()
     assert all(not line.endswith("written") for line in lines[:5]), lines
     assert lines[5:] == ["inside.txt written", "/tmp/scratch written"]
-    assert (host_dir / "inside.txt").read_text() == "x"
+    assert not (host_dir / "inside.txt").exists()  # the work dir is an in-memory copy
     for path in ("/etc/x", "/usr/x", "/root/x", "/x", "/bin/x"):
         assert not os.path.exists(path)
 
@@ -313,10 +313,41 @@ def test_real_sandbox_stdout_flood_is_capped_without_hanging() -> None:
 
 
 def test_real_sandbox_file_size_is_limited(host_dir: Path) -> None:
-    result = python("open('big', 'wb').write(b'x' * (3 * 1024 * 1024))",
-                    SandboxLimits(file_size_mb=1), workdir=host_dir)
-    assert result.exit_code != 0 or result.killed_by == "SIGXFSZ"
-    assert (host_dir / "big").stat().st_size <= 1024 * 1024
+    result = python("""
+        try:
+            open('big', 'wb').write(b'x' * (3 * 1024 * 1024))
+        except OSError as error:
+            print(error.errno)
+    """, SandboxLimits(file_size_mb=1), workdir=host_dir)
+    assert result.stdout == "27\n" or result.killed_by == "SIGXFSZ"  # EFBIG
+    assert not (host_dir / "big").exists()
+
+
+def test_real_sandbox_work_dir_is_an_in_memory_copy_bounded_in_total(host_dir: Path) -> None:
+    (host_dir / "given.txt").write_text("from the host")
+    result = python("""
+        import os
+        print(open('given.txt').read())
+        written = 0
+        try:
+            for index in range(16):  # each file below file_size_mb, 32 MiB in all
+                with open('part%d' % index, 'wb') as handle:
+                    handle.write(b'x' * (2 * 1024 * 1024))
+                written += 1
+        except OSError as error:
+            print(written, error.errno)
+        open('given.txt', 'w').write('changed inside')
+    """, SandboxLimits(work_size_mb=8, file_size_mb=4), workdir=host_dir)
+    assert result.stdout == "from the host\n3 28\n", result  # ENOSPC: 8 MiB in all
+    assert sorted(p.name for p in host_dir.iterdir()) == ["given.txt"]
+    assert (host_dir / "given.txt").read_text() == "from the host"
+
+
+def test_real_sandbox_work_dir_too_big_for_its_limit_is_refused_clearly() -> None:
+    result = python("print('ran')", SandboxLimits(work_size_mb=1),
+                    files={"big.bin": b"x" * (2 * 1024 * 1024)})
+    assert (result.exit_code, result.stdout) == (SEED_FAILED, "")
+    assert "work_size_mb" in result.stderr
 
 
 def test_real_sandbox_cancelling_run_async_kills_the_process_group() -> None:

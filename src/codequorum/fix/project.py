@@ -121,6 +121,7 @@ class SandboxedProject:
 def sandbox_limits(timeout_s: float, memory_mb: int, allow_unsandboxed: bool) -> SandboxLimits:
     return SandboxLimits(timeout_s=timeout_s, cpu_s=max(1, math.ceil(timeout_s)),
                          memory_mb=memory_mb, max_output_bytes=200_000,
+                         work_size_mb=MAX_BYTES // 2**20 + 64,  # the largest project, and room to work
                          allow_unsandboxed=allow_unsandboxed)
 
 

@@ -24,12 +24,13 @@ class SandboxLimits:
     allow_unsandboxed: bool = False
     max_open_files: int = 256
     tmp_size_mb: int = 64  # each of the in-memory /tmp and /dev/shm (needs bubblewrap 0.8+)
+    work_size_mb: int = 256  # the in-memory work dir, its seed files included (bubblewrap 0.8+)
 
     def __post_init__(self) -> None:
         if self.timeout_s <= 0:
             raise ValueError(f"timeout_s must be positive, got {self.timeout_s}")
         for name in ("cpu_s", "memory_mb", "file_size_mb", "max_processes", "max_open_files",
-                     "tmp_size_mb"):
+                     "tmp_size_mb", "work_size_mb"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.max_output_bytes < 0:

@@ -36,6 +36,15 @@ log = logging.getLogger(__name__)
 SANDBOX_UID = 65534  # nobody
 SANDBOX_GID = 65534  # nogroup
 DEFAULT_WORK_PATH = "/sandbox"
+SEED_PATH = "/.codequorum-seed"  # the host work dir, read-only, copied into the in-memory work dir
+SEED_FAILED = 125
+# Runs inside the sandbox before the command: the work dir is a size-capped tmpfs, so the copy
+# and everything the command writes stay in memory, bounded, and never reach the host disk.
+_SEED_SCRIPT = (
+    'cp -PR --preserve=mode,timestamps "$0"/. . || { echo "codequorum: could not copy the work dir '
+    f'into the sandbox (its in-memory work dir holds work_size_mb)" >&2; exit {SEED_FAILED}; }}; '
+    'exec "$@"'
+)
 PRLIMIT = "/usr/bin/prlimit"
 INSTALL_HINT = (
     "install it with `apt-get install bubblewrap` (Debian/Ubuntu) or `dnf install bubblewrap`"
@@ -55,7 +64,7 @@ ETC_PATTERNS = (
     "python3*", "services", "ssl", "timezone",
 )
 _RESERVED_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc",
-                   "/dev", "/tmp")
+                   "/dev", "/tmp", SEED_PATH)
 _GRACE_S = 2.0
 _CHUNK = 65536
 
@@ -183,12 +192,15 @@ def bwrap_argv(
     readonly_mounts: Sequence[tuple[Path, str]] = (),
     max_processes: int | None = None,
     tmp_size_mb: int | None = None,
+    work_size_mb: int | None = None,
     disable_userns: bool = True,
     system: Sequence[str] | None = None,
 ) -> list[str]:
     """The full bwrap command. With max_processes, RLIMIT_NPROC is set inside the sandbox.
 
     /tmp and /dev/shm are in memory: tmp_size_mb bounds each (bwrap 0.8+); /dev is read-only.
+    With work_size_mb (bwrap 0.8+) the work dir is in memory too, bounded, and starts as a copy
+    of `workdir`, which the sandbox sees only read-only; without it `workdir` is bound as is.
     `readonly_mounts` are (host path, path inside) pairs: a host tree shown read-only elsewhere.
     """
     return [
@@ -199,7 +211,7 @@ def bwrap_argv(
         "--dev", "/dev",
         *_sized(tmp_size_mb), "--tmpfs", "/dev/shm",
         *_sized(tmp_size_mb), "--tmpfs", "/tmp",
-        "--bind", str(workdir), work_path,
+        *_work_dir(workdir, work_path, work_size_mb),
         *_readonly_binds(readonly_paths),
         *_readonly_mounts(readonly_mounts),
         "--chdir", work_path,
@@ -207,8 +219,19 @@ def bwrap_argv(
         "--remount-ro", "/",
         "--",
         *_nproc_prefix(max_processes),
+        *(_seed_prefix() if work_size_mb is not None else []),
         *command,
     ]
+
+
+def _work_dir(workdir: Path, work_path: str, size_mb: int | None) -> list[str]:
+    if size_mb is None:
+        return ["--bind", str(workdir), work_path]
+    return [*_sized(size_mb), "--tmpfs", work_path, "--ro-bind", str(workdir), SEED_PATH]
+
+
+def _seed_prefix() -> list[str]:
+    return ["/bin/sh", "-c", _SEED_SCRIPT, SEED_PATH]
 
 
 def _sized(size_mb: int | None) -> list[str]:
@@ -503,7 +526,9 @@ def exit_status(returncode: int, timed_out: bool, sandboxed: bool) -> tuple[int 
 class Sandbox:
     """Runs commands under bubblewrap with `limits`; `readonly_paths` are bound read-only as is.
 
-    The work directory appears at `work_path` inside the sandbox and is the command's cwd.
+    The work directory appears at `work_path` inside the sandbox and is the command's cwd. With
+    bubblewrap 0.8+ it is an in-memory copy capped at `limits.work_size_mb`: what the command
+    writes there is bounded in total and never reaches the host's directory or disk.
     """
 
     def __init__(self, limits: SandboxLimits = SandboxLimits(), readonly_paths: Sequence[Path] = (),
@@ -591,6 +616,7 @@ class Sandbox:
             readonly_mounts=self.readonly_mounts,
             max_processes=self.limits.max_processes if nproc_inside else None,
             tmp_size_mb=self.limits.tmp_size_mb if recent else None,
+            work_size_mb=self.limits.work_size_mb if recent else None,
             disable_userns=recent,
         )
         return _Launch(command, Path("/"), sandbox_environment(self.work_path, env),

@@ -22,6 +22,7 @@ from codequorum.sandbox import (
 from codequorum.sandbox.runner import (
     DEFAULT_WORK_PATH,
     PRLIMIT,
+    SEED_PATH,
     bwrap_argv,
     check_reachable,
     check_readonly_path,
@@ -78,6 +79,17 @@ def test_in_memory_dirs_are_bounded_and_dev_is_read_only(tmp_path: Path) -> None
         assert argv[at - 3: at] == ["--size", size, "--tmpfs"]
     assert ("--remount-ro", "/dev") in pairwise(argv)
     assert "--size" not in _argv(tmp_path)  # bwrap before 0.8 has no --size
+
+
+def test_a_sized_work_dir_is_in_memory_seeded_from_a_read_only_copy(tmp_path: Path) -> None:
+    argv = _argv(tmp_path, work_size_mb=32)
+    assert _pairs(argv, "--bind") == []
+    at = argv.index(DEFAULT_WORK_PATH, argv.index("--tmpfs", argv.index("/tmp")))
+    assert argv[at - 3: at] == ["--size", str(32 * 1024 * 1024), "--tmpfs"]
+    assert (str(tmp_path), SEED_PATH) in _pairs(argv, "--ro-bind")
+    command = argv[argv.index("--") + 1:]
+    assert command[:2] == ["/bin/sh", "-c"] and command[3] == SEED_PATH
+    assert command[4:] == [PY, "-c", "pass"]  # exec'd after the copy, as its own arguments
 
 
 def test_work_path_is_configurable(tmp_path: Path) -> None:
