@@ -49,3 +49,19 @@ def test_collect_execute_replay_report_and_resume(installed_models, tmp_path):
 
 def without_wall_time(strategies: list[dict]) -> list[dict]:
     return [{k: v for k, v in s.items() if k != "replay_seconds"} for s in strategies]
+
+
+def test_logit_fusion_runs_live_on_the_real_members(installed_models, tmp_path):
+    """It steps both Qwen models token by token, which no collection holds: the replay runs it
+    on the real models, checked against the hidden tests like every other strategy."""
+    out = tmp_path / "bench"
+    done = run_cli("bench", "humaneval", "--limit", "1", "--members", "qwen-small,qwen-large",
+                   "--out", str(out), "--strategies", "single,logit-fusion", timeout=900)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "results.json").read_text())
+    fusion = next(s for s in results["strategies"] if s["strategy"] == "logit-fusion")
+    single = next(s for s in results["strategies"] if s["strategy"] == "single")
+    assert fusion["misses"] == 0 and fusion["member_calls_per_problem"] == 1
+    assert fusion["compute_seconds_per_problem"] > 0
+    assert fusion["cost_per_problem"] > 0 and single["misses"] == 0
+    assert fusion["pass_at_1"] == 1.0  # HumanEval/0, which both members solve alone

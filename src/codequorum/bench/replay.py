@@ -9,7 +9,9 @@ against the hidden tests in the sandbox. The compute-seconds and tokens of a cal
 measured when the samples were collected, so cost figures stay real.
 
 A prompt the collection cannot answer (a fusion or Mixture-of-Agents aggregation prompt) goes
-to the member's real backend, live: those strategies are measured with real generations.
+to the member's real backend, live: those strategies are measured with real generations. A
+strategy that is not `replayable` at all (`logit-fusion` steps the models token by token) runs
+on the real members from the start, scored the same way.
 """
 
 from __future__ import annotations
@@ -216,7 +218,7 @@ async def replay(
         strategy = run if isinstance(run, StrategyRun) else StrategyRun.parse(run)
         # An engine per strategy: its members' memo of greedy answers must not make a later
         # strategy's calls look free.
-        engine = _replay_engine(settings, pool, members)
+        engine = _engine_for(strategy, settings, pool, members)
         try:
             fims = [m.fim for m in engine.members(members)]
             for problem in problems:
@@ -231,10 +233,20 @@ async def replay(
     return outcomes
 
 
-def _replay_engine(settings: Settings, pool: ReplayPool, members: Sequence[str]) -> Engine:
+def _engine_for(strategy: StrategyRun, settings: Settings, pool: ReplayPool,
+                members: Sequence[str]) -> Engine:
     registry = Registry(disabled=frozenset(settings.plugins.disabled))
+    if not _replayable(registry, strategy.name):
+        return Engine(settings, registry)
     registry.register("backends", "replay", replay_backend(pool, live=settings))
     return Engine(replay_settings(settings, members), registry)
+
+
+def _replayable(registry: Registry, strategy: str) -> bool:
+    try:
+        return bool(getattr(registry.load("strategies", strategy), "replayable", True))
+    except CodequorumError:
+        return True  # an unknown strategy: the engine reports it on every problem
 
 
 async def _outcome(problem: Problem, strategy: str, result: Result, pool: ReplayPool,

@@ -106,7 +106,12 @@ class Backend(Protocol):
 
 
 class Strategy(Protocol):
-    """A recipe over members, checks and ranking. Constructed as `Strategy(options)`."""
+    """A recipe over members, checks and ranking. Constructed as `Strategy(options)`.
+
+    A strategy that needs more of a member than `generate` (the token-level mixing of
+    `logit-fusion`) sets `replayable = False`: the benchmark then runs it on the real members
+    instead of replaying their collected answers.
+    """
 
     name: ClassVar[str]
 

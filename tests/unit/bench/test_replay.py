@@ -1,9 +1,10 @@
 import pytest
 
 from codequorum.bench.problems import Problem
-from codequorum.bench.replay import ReplayMiss, ReplayPool, replay
+from codequorum.bench.replay import ReplayMiss, ReplayPool, _replayable, replay
 from codequorum.bench.store import Record
 from codequorum.config import settings_from_dict
+from codequorum.plugins.registry import Registry
 from codequorum.sandbox import SandboxLimits
 
 PROBLEM = Problem("p1", 'def add(a, b):\n    """a + b"""\n', "def check(f):\n    assert f(1, 2) == 3\n", "add")
@@ -92,3 +93,11 @@ def test_prompts_the_collection_did_not_answer_are_told_apart():
     assert replayed.collected(build_prompt(request, "qwen", use_fim=True))
     aggregation = Prompt("chat", messages=(ChatMessage("user", "combine these answers: ..."),))
     assert not replayed.collected(aggregation)
+
+
+def test_only_strategies_that_step_the_models_themselves_run_live():
+    registry = Registry()
+    assert not _replayable(registry, "logit-fusion")
+    assert all(_replayable(registry, name) for name in ("single", "vote", "cascade", "fuse", "moa"))
+    assert _replayable(registry, "no-such-strategy")  # the engine reports it on every problem
+

@@ -214,6 +214,7 @@ class FusedBackend:
 
 class LogitFusionStrategy:
     name: ClassVar[str] = "logit-fusion"
+    replayable: ClassVar[bool] = False  # it steps the models token by token: no collection holds that
 
     def __init__(self, options: dict[str, Any]) -> None:
         self.member_names: list[str] | None = options.get("members")
