@@ -9,7 +9,8 @@ against the hidden tests in the sandbox. The compute-seconds and tokens of a cal
 measured when the samples were collected, so cost figures stay real.
 
 A prompt the collection cannot answer (a fusion or Mixture-of-Agents aggregation prompt) goes
-to the member's real backend, live: those strategies are measured with real generations. A
+to the member's real backend, live: those strategies are measured with real generations, which
+a LiveCache keeps so that a second replay asks no model again. A
 strategy that is not `replayable` at all (`logit-fusion` steps the models token by token) runs
 on the real members from the start, scored the same way.
 """
@@ -25,6 +26,7 @@ from typing import Any
 
 from codequorum.bench.collect import request_for
 from codequorum.bench.execute import hidden_results
+from codequorum.bench.live_cache import LiveCache
 from codequorum.bench.problems import Problem
 from codequorum.bench.store import Record
 from codequorum.config import Settings
@@ -104,10 +106,13 @@ class ReplayPool:
         return cell
 
 
-def replay_backend(pool: ReplayPool, live: Settings | None = None) -> type:
+def replay_backend(pool: ReplayPool, live: Settings | None = None,
+                   live_cache: LiveCache | None = None) -> type:
     """A backend class, bound to `pool`, that the engine builds like any other; prompts the
-    pool did not collect go to the member's real backend as configured in `live`."""
+    pool did not collect go to the member's real backend as configured in `live`, and their
+    answers to `live_cache`."""
     runtime = Runtime.create(live) if live is not None else None
+    cache = live_cache if live_cache is not None else LiveCache(None)
 
     class ReplayBackend:
         def __init__(self, member: Any, _runtime: Any) -> None:
@@ -122,17 +127,26 @@ def replay_backend(pool: ReplayPool, live: Settings | None = None) -> type:
         async def generate(self, prompt: Prompt, params: GenerationParams,
                            cancel: CancelToken) -> list[Generation]:
             if not pool.collected(prompt):
-                return await self._live_backend().generate(prompt, params, cancel)
+                return await self._generate_live(prompt, params, cancel)
             records = pool.take(self.name, params.n, params.temperature)
             if any(r.error for r in records):
                 raise RuntimeError(records[0].error)
             return [_generation(r) for r in records]
 
+        async def _generate_live(self, prompt: Prompt, params: GenerationParams,
+                                 cancel: CancelToken) -> list[Generation]:
+            cached = cache.get(self.name, prompt, params)
+            if cached is not None:
+                return cached
+            generations: list[Generation] = await self._live_backend().generate(prompt, params, cancel)
+            cache.put(self.name, prompt, params, generations)
+            return generations
+
         def _live_backend(self) -> Any:
-            if runtime is None:
-                raise ReplayMiss(f"{pool.problem}: a prompt for {self.name} that the collection "
-                                 "does not hold, and no live backend to ask")
             if self._live is None:
+                if runtime is None:
+                    raise ReplayMiss(f"{pool.problem}: a prompt for {self.name} that the collection "
+                                     "does not hold, and no live backend to ask")
                 config = runtime.settings.members[self.name]
                 self._live = runtime.registry.load("backends", config.backend)(config, runtime)
             return self._live
@@ -212,13 +226,14 @@ async def replay(
     strategies: Sequence[StrategyRun | str],
     limits: SandboxLimits,
     max_tokens: int = 384,
+    live_cache: LiveCache | None = None,
 ) -> list[Outcome]:
     outcomes = []
     for run in strategies:
         strategy = run if isinstance(run, StrategyRun) else StrategyRun.parse(run)
         # An engine per strategy: its members' memo of greedy answers must not make a later
         # strategy's calls look free.
-        engine = _engine_for(strategy, settings, pool, members)
+        engine = _engine_for(strategy, settings, pool, members, live_cache)
         try:
             fims = [m.fim for m in engine.members(members)]
             for problem in problems:
@@ -234,11 +249,11 @@ async def replay(
 
 
 def _engine_for(strategy: StrategyRun, settings: Settings, pool: ReplayPool,
-                members: Sequence[str]) -> Engine:
+                members: Sequence[str], live_cache: LiveCache | None) -> Engine:
     registry = Registry(disabled=frozenset(settings.plugins.disabled))
     if not _replayable(registry, strategy.name):
         return Engine(settings, registry)
-    registry.register("backends", "replay", replay_backend(pool, live=settings))
+    registry.register("backends", "replay", replay_backend(pool, settings, live_cache))
     return Engine(replay_settings(settings, members), registry)
 
 

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Column, Table
 
 from codequorum.bench.collect import collect
+from codequorum.bench.live_cache import LiveCache
 from codequorum.bench.problems import Problem, from_jsonl, humaneval
 from codequorum.bench.replay import GREEDY, ReplayPool, StrategyRun, replay
 from codequorum.bench.report import member_figures, oracle
@@ -25,6 +26,7 @@ from codequorum.core.engine import Engine
 from codequorum.sandbox import SandboxLimits
 
 app = typer.Typer(help="Benchmarks: collect once (cached), report.", no_args_is_help=True)
+LIVE_CACHE = "live.jsonl"  # answers to prompts the collection did not hold (fuse, moa)
 console = Console(width=None if sys.stdout.isatty() else 120)  # tables stay readable in logs
 
 LimitOption = typer.Option(None, "--limit", help="Only the first N problems.")
@@ -96,7 +98,8 @@ def bench_calibrate(
                  for t in thresholds.split(",")]
         limits = SandboxLimits(timeout_s=settings.sandbox.timeout_s, memory_mb=settings.sandbox.memory_mb)
         pool = ReplayPool.of(records, sampled=Setting(samples, temperature).key)
-        figures = strategy_figures(asyncio.run(replay(settings, pool, problems, names, runs, limits)))
+        figures = strategy_figures(asyncio.run(replay(settings, pool, problems, names, runs, limits,
+                                                      live_cache=LiveCache.open(out / LIVE_CACHE))))
         _print_strategies(figures)
         _recommend(figures, len(runs) - len(thresholds.split(",")), share)
 
@@ -151,7 +154,9 @@ def _run(problems: list[Problem], members: str | None, setting: Setting, out: Pa
 def _replay(settings, problems, names, setting, records: list[Record], strategies: list[str],  # type: ignore[no-untyped-def]
             limits, out: Path, command: str, machine: str) -> None:
     pool = ReplayPool.of(records, sampled=None if setting.key == GREEDY else setting.key)
-    outcomes = asyncio.run(replay(settings, pool, problems, names, strategies, limits))
+    live_cache = LiveCache.open(out / LIVE_CACHE)
+    outcomes = asyncio.run(replay(settings, pool, problems, names, strategies, limits,
+                                  live_cache=live_cache))
     figures = strategy_figures(outcomes)
     _print_strategies(figures)
     report = Report(command, machine, member_figures(records), figures, oracle(records))
