@@ -95,6 +95,10 @@ class RankingConfig(_Strict):
     )
     uncertainty_k: float = Field(1.0, ge=0.0, description="k for the uncertainty rule")
     listwise: bool = Field(True, description="use the trained listwise ranker as a scorer")
+    listwise_weights: Path | None = Field(
+        None, description="weights of a listwise ranker you trained (scripts/train_ranker.py); "
+        "none = the shipped ones"
+    )
     codebertscore: bool = Field(
         False, description="add CodeBERTScore agreement as a scorer (needs the similarity extra)"
     )

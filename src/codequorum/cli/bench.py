@@ -7,21 +7,29 @@ import os
 import platform
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Column, Table
 
 from codequorum.bench.collect import collect
 from codequorum.bench.live_cache import LiveCache
+from codequorum.bench.out_of_fold import Fold, out_of_fold, trainable
 from codequorum.bench.problems import Problem, from_jsonl, humaneval
-from codequorum.bench.replay import GREEDY, ReplayPool, StrategyRun, replay
+from codequorum.bench.replay import GREEDY, Outcome, ReplayPool, StrategyRun, replay
 from codequorum.bench.report import member_figures, oracle
 from codequorum.bench.results import Report, strategy_figures, write_report
 from codequorum.bench.store import CandidateStore, Record, Setting
 from codequorum.cli.errors import user_errors
-from codequorum.config import load_settings
+from codequorum.config import Settings, load_settings
 from codequorum.core.engine import Engine
 from codequorum.sandbox import SandboxLimits
 
@@ -88,18 +96,16 @@ def bench_calibrate(
         problems = (from_jsonl(suite) if suite else humaneval())[:limit]
         names = members.split(",") if members else [m.name for m in settings.enabled_members()]
         ids = {p.id for p in problems}
-        records = [r for r in CandidateStore(out / "candidates.jsonl").records()
-                   if r.problem in ids and r.member in names]
-        if suite is None:
-            settings = _without_listwise(settings)
+        collected = [r for r in CandidateStore(out / "candidates.jsonl").records() if r.member in names]
+        records = [r for r in collected if r.problem in ids]
+        folds = _folds(settings, problems, collected, out, trained_on_suite=suite is None)
         runs = [StrategyRun.parse(name) for name in reference.split(",")]
         runs += [StrategyRun(f"cascade threshold={t}", "cascade",
                              {"threshold": float(t), "samples": samples, "temperature": temperature})
                  for t in thresholds.split(",")]
         limits = SandboxLimits(timeout_s=settings.sandbox.timeout_s, memory_mb=settings.sandbox.memory_mb)
         pool = ReplayPool.of(records, sampled=Setting(samples, temperature).key)
-        figures = strategy_figures(asyncio.run(replay(settings, pool, problems, names, runs, limits,
-                                                      live_cache=LiveCache.open(out / LIVE_CACHE))))
+        figures = strategy_figures(_replay_folds(folds, pool, names, runs, limits, out))
         _print_strategies(figures)
         _recommend(figures, len(runs) - len(thresholds.split(",")), share)
 
@@ -117,13 +123,33 @@ def _recommend(figures, references: int, share: float) -> None:  # type: ignore[
                   f"[strategies.cascade]\nthreshold = {threshold}", markup=False)
 
 
-def _without_listwise(settings):  # type: ignore[no-untyped-def]
-    """Ranking HumanEval with weights trained on HumanEval candidates would flatter it."""
-    if not settings.ranking.listwise:
-        return settings
-    console.print("# the shipped listwise ranker was trained on HumanEval candidates: "
-                  "the replay ranks without it")
-    return settings.model_copy(update={"ranking": settings.ranking.model_copy(update={"listwise": False})})
+def _folds(settings: Settings, problems: list[Problem], collected: list[Record], out: Path,
+           trained_on_suite: bool) -> list[Fold]:
+    """The problems and the settings that rank them. Ranking HumanEval with the shipped weights,
+    trained on HumanEval candidates, would flatter it: there each problem is ranked by a ranker
+    trained out of fold on the collection (or, without torch, by no ranker)."""
+    if not trained_on_suite or not settings.ranking.listwise:
+        return [Fold(settings, problems)]
+    if not trainable():
+        console.print("# the shipped listwise ranker was trained on HumanEval candidates and torch "
+                      "(the ranker extra) is missing to train one out of fold: ranking without it")
+        ranking = settings.ranking.model_copy(update={"listwise": False})
+        return [Fold(settings.model_copy(update={"ranking": ranking}), problems)]
+    folds = out_of_fold(settings, collected, problems, out / "rankers")
+    console.print(f"# the shipped listwise ranker was trained on HumanEval candidates: each problem "
+                  f"is ranked by one of {len(folds)} rankers trained on the other folds' greedy "
+                  f"candidates ({out / 'rankers'})")
+    return folds
+
+
+def _replay_folds(folds: list[Fold], pool: ReplayPool, names: list[str], strategies: list[Any],
+                  limits: SandboxLimits, out: Path) -> list[Outcome]:
+    live_cache = LiveCache.open(out / LIVE_CACHE)
+    outcomes: list[Outcome] = []
+    for fold in folds:
+        outcomes += asyncio.run(replay(fold.settings, pool, fold.problems, names, strategies, limits,
+                                       live_cache=live_cache))
+    return outcomes
 
 
 def _run(problems: list[Problem], members: str | None, setting: Setting, out: Path,
@@ -142,22 +168,18 @@ def _run(problems: list[Problem], members: str | None, setting: Setting, out: Pa
     for each in settings_to_collect:
         asyncio.run(_collect(settings, problems, names, each, store, limits))
     ids = {p.id for p in problems}
-    records = [r for r in store.records() if r.problem in ids and r.member in names]
+    collected = [r for r in store.records() if r.member in names]
+    records = [r for r in collected if r.problem in ids]
     _print_report(records)
     if strategies:
-        if trained_on_suite:
-            settings = _without_listwise(settings)
-        _replay(settings, problems, names, setting, records, strategies.split(","), limits,
-                out, command, machine)
+        folds = _folds(settings, problems, collected, out, trained_on_suite)
+        _replay(folds, names, setting, records, strategies.split(","), limits, out, command, machine)
 
 
-def _replay(settings, problems, names, setting, records: list[Record], strategies: list[str],  # type: ignore[no-untyped-def]
-            limits, out: Path, command: str, machine: str) -> None:
+def _replay(folds: list[Fold], names: list[str], setting: Setting, records: list[Record],
+            strategies: list[str], limits: SandboxLimits, out: Path, command: str, machine: str) -> None:
     pool = ReplayPool.of(records, sampled=None if setting.key == GREEDY else setting.key)
-    live_cache = LiveCache.open(out / LIVE_CACHE)
-    outcomes = asyncio.run(replay(settings, pool, problems, names, strategies, limits,
-                                  live_cache=live_cache))
-    figures = strategy_figures(outcomes)
+    figures = strategy_figures(_replay_folds(folds, pool, names, strategies, limits, out))
     _print_strategies(figures)
     report = Report(command, machine, member_figures(records), figures, oracle(records))
     for path in write_report(report, out):

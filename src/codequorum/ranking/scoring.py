@@ -17,9 +17,10 @@ from codequorum.ranking.features import feature_matrix
 from codequorum.ranking.listwise import ListwiseRanker, load_ranker
 
 
-@lru_cache(maxsize=1)
-def shipped_ranker() -> ListwiseRanker | None:
-    return load_ranker()
+@lru_cache(maxsize=8)
+def listwise_ranker(weights: Path | None) -> ListwiseRanker | None:
+    """The ranker with these weights (None: the shipped ones); None when they cannot be read."""
+    return load_ranker(weights)
 
 
 @lru_cache(maxsize=4)
@@ -36,7 +37,10 @@ def rank_candidates(
         return []
     score_by_evidence(candidates, priors, request)
     scorers = {"evidence": [c.score for c in candidates]}
-    ranker = shipped_ranker() if config.listwise else None
+    ranker = listwise_ranker(config.listwise_weights) if config.listwise else None
+    if config.listwise and ranker is None and config.listwise_weights is not None:
+        note(f"listwise weights {config.listwise_weights} could not be read (or were trained on "
+             "other features): ranking without them")
     if ranker is not None:
         scorers["listwise"] = ranker.scores(feature_matrix(candidates, request, priors)).tolist()
     if config.codebertscore and len(candidates) > 1:

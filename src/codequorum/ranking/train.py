@@ -106,11 +106,10 @@ def cross_validate(
     examples: Sequence[ListExample], priors: dict[str, float], folds: int = 5, seed: int = 0,
     **train_options: float,
 ) -> CrossValidation:
-    order = list(range(len(examples)))
-    random.Random(seed).shuffle(order)
+    fold_of = fold_assignment([e.problem for e in examples], folds, seed)
     hits = 0.0
     for fold in range(folds):
-        held_out = {i for position, i in enumerate(order) if position % folds == fold}
+        held_out = {i for i, e in enumerate(examples) if fold_of[e.problem] == fold}
         ranker = train_listnet([e for i, e in enumerate(examples) if i not in held_out], seed=seed,
                                **train_options)  # type: ignore[arg-type]
         hits += sum(top1_correct(ranker.scores(examples[i].features), examples[i].labels) for i in held_out)
@@ -121,6 +120,13 @@ def cross_validate(
         strongest_top1=sum(_strongest_passes(e, priors) for e in examples) / count,
         oracle=sum(float(e.labels.max()) for e in examples) / count,
     )
+
+
+def fold_assignment(problems: Sequence[str], folds: int, seed: int = 0) -> dict[str, int]:
+    """Each problem's fold, 0 to folds - 1: a seeded shuffle dealt round-robin."""
+    order = list(range(len(problems)))
+    random.Random(seed).shuffle(order)
+    return {problems[i]: position % folds for position, i in enumerate(order)}
 
 
 def top1_correct(scores: np.ndarray, labels: np.ndarray) -> float:

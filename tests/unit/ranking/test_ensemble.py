@@ -33,3 +33,29 @@ def test_rank_candidates_records_each_scorer():
     assert ranked[-1] is odd
     assert set(ranked[0].scores) >= {"scorer.evidence", "vote", "agreement"}
     assert np.isclose(ranked[0].score, 0.75)
+
+
+def test_listwise_weights_of_your_own_are_used_and_unreadable_ones_are_said(tmp_path):
+    import json
+
+    from codequorum.ranking.features import FEATURES
+    from codequorum.ranking.listwise import ListwiseRanker
+
+    request = Request(TaskKind.GENERATE, language="python", instruction="x")
+
+    def candidates() -> list[Candidate]:
+        return [Candidate("a", "def f():\n    return 1\n", "chat"), Candidate("b", "def f():\n    return 2\n", "chat")]
+
+    mine = tmp_path / "mine.json"
+    ranker = ListwiseRanker(np.zeros((len(FEATURES), 2), np.float32), np.zeros(2, np.float32),
+                            np.zeros(2, np.float32), 7.0)
+    mine.write_text(json.dumps(ranker.to_json()))
+    ranked = rank_candidates(candidates(), request, {"a": 0.5, "b": 0.5}, RankingConfig(listwise_weights=mine))
+    assert all(c.scores["scorer.listwise"] == 7.0 for c in ranked)
+
+    notes: list[str] = []
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    ranked = rank_candidates(candidates(), request, {"a": 0.5, "b": 0.5}, RankingConfig(listwise_weights=broken),
+                             notes.append)
+    assert "scorer.listwise" not in ranked[0].scores and "could not be read" in notes[0]
