@@ -169,7 +169,9 @@ def _run(problems: list[Problem], members: str | None, setting: Setting, out: Pa
         asyncio.run(_collect(settings, problems, names, each, store, limits))
     ids = {p.id for p in problems}
     collected = [r for r in store.records() if r.member in names]
-    records = [r for r in collected if r.problem in ids]
+    # what this command asked for: other settings in the store may cover other problems
+    keys = {each.key for each in settings_to_collect}
+    records = [r for r in collected if r.problem in ids and r.setting in keys]
     _print_report(records)
     if strategies:
         folds = _folds(settings, problems, collected, out, trained_on_suite)

@@ -1,4 +1,5 @@
-"""Turn visible Python tests (asserts, test functions, doctest examples) into named cases."""
+"""Turn visible Python tests (asserts, test functions, doctest examples, informal examples such as
+`f(2) => 4` in docstrings) into named cases."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 _QUOTE_LINE = re.compile(r"^[ \t]*(\"{3}|'{3})[ \t]*$", re.MULTILINE)
+_CODE_START = re.compile(r"^(def |async def |class |import |from |@)")
+# `call  =>  expected` (also ==>, ➞, ->, ==), as docstrings often show examples without doctest
+_EXAMPLE_LINE = re.compile(r"^\s*(?P<call>[A-Za-z_]\w*\(.*\))\s*(?:==>|=>|➞|->|==)\s*(?P<want>.+?)[\s.,;]*$")
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ def suite_from_text(tests: str | None, docstrings: str | None = None) -> TestSui
     """Cases from a tests file (asserts and `test_*` functions) plus doctest examples."""
     setup, cases = _split_tests(tests) if tests and tests.strip() else ("", [])
     if docstrings:
-        cases += _doctest_cases(docstrings)
+        cases += _doctest_cases(docstrings) + _example_cases(docstrings)
     return TestSuite(setup=setup, cases=tuple(cases))
 
 
@@ -73,6 +77,63 @@ def _doctest_cases(text: str) -> list[TestCase]:
     except ValueError:  # malformed doctest: not evidence either way
         return []
     return [TestCase(f"doctest line {e.lineno + 1}", "doctest", e.source, e.want) for e in examples]
+
+
+def _example_cases(code: str) -> list[TestCase]:
+    """Informal examples in the docstrings of `code`, one per line: a call of a function the code
+    defines, an arrow, and a literal result. Anything else on such a line is prose, not a test."""
+    tree = _parse_code(code)
+    if tree is None:
+        return []
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    cases = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        docstring = _docstring_node(node)
+        if docstring is None:
+            continue
+        for offset, line in enumerate(str(docstring.value).splitlines()):
+            assertion = _example_assertion(line, defined)
+            if assertion:
+                cases.append(TestCase(f"example line {docstring.lineno + offset}", "exec", assertion))
+    return cases
+
+
+def _parse_code(text: str) -> ast.Module | None:
+    """The code in `text`: all of it, or from the first top-level statement after some prose
+    (an instruction followed by the code it is about)."""
+    lines = text.splitlines()
+    starts = [0] + [i for i, line in enumerate(lines) if _CODE_START.match(line)]
+    for start in starts:
+        try:
+            return ast.parse("\n".join(lines[start:]))
+        except (SyntaxError, ValueError):
+            continue
+    return None
+
+
+def _docstring_node(node: ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> ast.Constant | None:
+    first = node.body[0] if node.body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return first.value
+    return None
+
+
+def _example_assertion(line: str, defined: set[str]) -> str | None:
+    match = _EXAMPLE_LINE.match(line)
+    if match is None or line.lstrip().startswith(">>>"):
+        return None
+    call, want = match["call"], match["want"]
+    try:
+        called = ast.parse(call, mode="eval").body
+        if not (isinstance(called, ast.Call) and isinstance(called.func, ast.Name) and called.func.id in defined):
+            return None
+        for value in (want, *(ast.unparse(a) for a in called.args), *(ast.unparse(k.value) for k in called.keywords)):
+            ast.literal_eval(value)  # `f(a) => b` with names is prose about a and b
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        return None
+    return f"assert ({call}) == ({want})"
 
 
 def imports_of(code: str) -> str:

@@ -46,3 +46,36 @@ def test_unparsable_tests_still_run_as_one_case():
 
 def test_no_tests_gives_an_empty_suite():
     assert suite_from_text(None).cases == () and suite_from_text("  \n").cases == ()
+
+
+def test_informal_docstring_examples_become_cases():
+    code = '''def digit_sum(s):
+    """Sum of the upper-case characters' codes.
+
+    Examples:
+        digit_sum("") => 0
+        digit_sum("abAB") ➞ 131.
+        digit_sum("x") == 0
+        pair(1) ==> (1, 1)
+        digit_sum(s) -> int: the sum, see above
+        print(3) => 3
+        digit_sum(s) => 0
+        >>> digit_sum("A")
+        65
+    """
+'''
+    cases = suite_from_text(None, code).cases
+    examples = [c for c in cases if c.name.startswith("example")]
+    assert [c.source for c in examples] == ['assert (digit_sum("")) == (0)', 'assert (digit_sum("abAB")) == (131)',
+                                            'assert (digit_sum("x")) == (0)']
+    assert [c.name for c in examples] == ["example line 5", "example line 6", "example line 7"]
+    assert [c.kind for c in cases if c.kind == "doctest"] == ["doctest"]
+
+
+def test_informal_examples_need_code_that_parses():
+    assert suite_from_text(None, 'def f(x):\n    """f(1) => 2"""\n    return (').cases == ()
+
+
+def test_informal_examples_are_found_after_an_instruction_in_prose():
+    text = 'Complete the function below, don\'t change it.\ndef f(x):\n    """f(1) => 2"""\n'
+    assert [c.source for c in suite_from_text(None, text).cases] == ["assert (f(1)) == (2)"]

@@ -6,7 +6,9 @@ Representations") trust an answer when the cheap model's samples agree with each
 Here each member in turn gives `samples` answers; the agreement score is the share of them in
 the largest cluster (same behaviour on the tests, else same normalised code). The member's
 answer is accepted when the score reaches `threshold` and the cluster's representative passes
-the checks; otherwise the next, more expensive member is asked. The last member's answer is
+the checks; otherwise the next, more expensive member is asked. A lone answer (`samples` = 1,
+or the only one that came back) agrees with itself whatever it is worth: it is accepted only
+when tests ran and it passed them. The last member's answer is
 taken whatever its agreement. Escalation also stops when the next step would miss the
 deadline or exceed the budget's `max_cost`.
 
@@ -44,8 +46,13 @@ class Step:
     def representative_passes(self) -> bool:
         return bool(self.majority) and passes_checks(self.majority[0])
 
+    @property
+    def vouched_for(self) -> bool:
+        """Evidence beyond one answer's word: other samples to agree with, or tests that ran."""
+        return len(self.candidates) > 1 or (bool(self.majority) and self.majority[0].tests is not None)
+
     def accepted(self, threshold: float) -> bool:
-        return self.agreement >= threshold and self.representative_passes
+        return self.agreement >= threshold and self.representative_passes and self.vouched_for
 
 
 @dataclass(frozen=True)
@@ -111,8 +118,9 @@ class CascadeStrategy:
     def _verdict(self, step: Step) -> str:
         basis = cluster_basis(step.majority[0]) if step.majority else "code"
         checks = "passes checks" if step.representative_passes else "fails checks"
+        alone = "" if step.vouched_for else ", a lone answer with no tests to vouch for it"
         return (f"{step.member.name}: {len(step.majority)}/{self.samples} samples agree by {basis}, "
-                f"s = {step.agreement:.2f}, representative {checks}")
+                f"s = {step.agreement:.2f}, representative {checks}{alone}")
 
     def _last(self, ctx: StrategyContext, step: Step) -> Result:
         """The last member's majority leads whatever its agreement, unless it fails the checks."""

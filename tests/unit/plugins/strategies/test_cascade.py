@@ -199,3 +199,13 @@ async def test_the_last_members_majority_does_not_lead_when_it_fails_the_checks(
     result = await eng.run(REQUEST, strategy="cascade")
     assert any(e.endswith("fails checks: last member, everything ranked") for e in result.trace.events)
     assert result.best.member == "cheap"  # the ranker puts the broken answer last
+
+
+async def test_a_lone_answer_is_accepted_only_when_tests_vouch_for_it():
+    members = {"cheap": member([answer(1)], **CHEAP), "dear": member([answer(9)], **DEAR)}
+    untested = await engine(members).run(REQUEST, strategy="cascade", options={"samples": 1})
+    assert calls(untested) == ["cheap", "dear"]
+    assert any(e.endswith("a lone answer with no tests to vouch for it: escalated") for e in untested.trace.events)
+    tested = await engine(members, checks=verdicts({answer(1).strip(): {"results": [True, True]}})).run(
+        REQUEST, strategy="cascade", options={"samples": 1})
+    assert calls(tested) == ["cheap"] and tested.trace.stop_reason == "accepted cheap at agreement 1.00"
