@@ -31,6 +31,8 @@ def test_collect_execute_replay_report_and_resume(installed_models, tmp_path):
     results = json.loads((out / "results.json").read_text())
     strategies = {s["strategy"]: s for s in results["strategies"]}
     assert set(strategies) == {"single", "best-of"} and all(s["problems"] == 3 for s in strategies.values())
+    assert {(o["strategy"], o["problem"]) for o in results["outcomes"]} == {
+        (s, p) for s in strategies for p in PROBLEMS}
     # single asks the strongest member once: its figures are that member's greedy figures
     qwen = next(m for m in results["members"] if m["member"] == "qwen-small")
     assert strategies["single"]["pass_at_1"] == qwen["pass_at_1"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ class Report:
     members: list[MemberFigures]
     strategies: list[StrategyFigures]
     oracle: float
+    outcomes: list[Outcome] = field(default_factory=list)  # per strategy and problem
 
     def points(self) -> list[Point]:
         return ([Point(f"{m.member} ({m.setting})", m.cost_per_problem, m.pass_at_1) for m in self.members]
@@ -64,6 +65,7 @@ class Report:
             "strategies": [asdict(s) for s in self.strategies],
             "frontier": [asdict(p) for p in frontier(self.points())],
             "aiq": {"members": aiq(member_points), "members_and_strategies": aiq(self.points())},
+            "outcomes": [asdict(o) for o in self.outcomes],
         }
 
 

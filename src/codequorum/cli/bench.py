@@ -181,9 +181,10 @@ def _run(problems: list[Problem], members: str | None, setting: Setting, out: Pa
 def _replay(folds: list[Fold], names: list[str], setting: Setting, records: list[Record],
             strategies: list[str], limits: SandboxLimits, out: Path, command: str, machine: str) -> None:
     pool = ReplayPool.of(records, sampled=None if setting.key == GREEDY else setting.key)
-    figures = strategy_figures(_replay_folds(folds, pool, names, strategies, limits, out))
+    outcomes = _replay_folds(folds, pool, names, strategies, limits, out)
+    figures = strategy_figures(outcomes)
     _print_strategies(figures)
-    report = Report(command, machine, member_figures(records), figures, oracle(records))
+    report = Report(command, machine, member_figures(records), figures, oracle(records), outcomes)
     for path in write_report(report, out):
         console.print(f"wrote {path}")
 
