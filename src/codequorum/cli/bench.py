@@ -135,10 +135,10 @@ def _folds(settings: Settings, problems: list[Problem], collected: list[Record],
                       "(the ranker extra) is missing to train one out of fold: ranking without it")
         ranking = settings.ranking.model_copy(update={"listwise": False})
         return [Fold(settings.model_copy(update={"ranking": ranking}), problems)]
-    folds = out_of_fold(settings, collected, problems, out / "rankers")
+    folds = out_of_fold(settings, collected, problems, out / "rankers", suite=humaneval())
     console.print(f"# the shipped listwise ranker was trained on HumanEval candidates: each problem "
                   f"is ranked by one of {len(folds)} rankers trained on the other folds' greedy "
-                  f"candidates ({out / 'rankers'})")
+                  f"candidates ({out / 'rankers'}), and routed with a memory built the same way")
     return folds
 
 

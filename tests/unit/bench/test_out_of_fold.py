@@ -80,3 +80,25 @@ def test_unreadable_weights_are_no_ranker(tmp_path, content):
     path = tmp_path / "w.json"
     path.write_text(content)
     assert load_ranker(path) is None
+
+
+class FakeEmbedder:
+    def embed(self, texts):
+        import numpy as np
+        return np.ones((len(texts), 4), np.float32)
+
+
+def test_each_problem_is_routed_by_a_memory_built_without_it(tmp_path, monkeypatch):
+    from codequorum.bench.collect import request_for
+    from codequorum.routing import embed
+    from codequorum.routing.memory import RouterMemory, request_text
+
+    monkeypatch.setattr(train, "train_listnet", lambda examples, **options: _tiny_ranker())
+    monkeypatch.setattr(embed, "MiniLmEmbedder", FakeEmbedder)
+    suite = [Problem(pid, f"def f{pid}():\n    pass\n", "", "f") for pid in IDS]
+    folds = oof.out_of_fold(settings(), records(), suite[:6], tmp_path, folds=3, suite=suite)
+    for fold in folds:
+        memory = RouterMemory.load(tmp_path / fold.settings.strategy_options("route")["memory"])
+        held_out = {request_text(request_for(p, 384, None)) for p in fold.problems}
+        assert len(memory) == 12 - 4 and not held_out & {e.text for e in memory.entries}
+        assert all(set(e.outcomes) == {"strong", "weak"} for e in memory.entries)  # greedy only
