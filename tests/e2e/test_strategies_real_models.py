@@ -77,7 +77,11 @@ def test_cascade_asks_the_cheap_member_first_and_traces_each_step(installed_mode
     steps = [e for e in events if e.startswith(("qwen-small: ", "qwen-large: "))]
     assert len(steps) == len(members)
     assert all(" samples agree by " in e and ", s = " in e for e in steps)
-    if members == ["qwen-small"]:
+    blocked = any(e.startswith("not escalating to qwen-large") for e in events)  # a busy machine
+    if blocked:
+        assert members == ["qwen-small"] and steps[0].endswith("escalated")
+        assert result["trace"]["stop_reason"].startswith("stopped escalating")
+    elif members == ["qwen-small"]:
         assert steps[0].endswith("accepted") and result["trace"]["stop_reason"].startswith("accepted")
     else:
         assert members == ["qwen-small", "qwen-large"] and steps[0].endswith("escalated")

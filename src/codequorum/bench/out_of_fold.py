@@ -44,11 +44,7 @@ def out_of_fold(settings: Settings, records: Sequence[Record], problems: Sequenc
     """`problems` split into folds, each with a ranker trained on every other fold's greedy
     candidates (of all collected problems, not only these), written to `directory`, and, when
     `suite` (every problem of the collection) is given, a route memory built the same way."""
-    from codequorum.ranking.train import (
-        examples_from_records,
-        fold_assignment,
-        train_listnet,
-    )
+    from codequorum.ranking.train import examples_from_records, fold_assignment
 
     priors = {name: member.quality for name, member in settings.members.items()}
     examples = examples_from_records([r for r in records if r.setting == GREEDY], priors)
@@ -60,19 +56,32 @@ def out_of_fold(settings: Settings, records: Sequence[Record], problems: Sequenc
         held_out = [p for p in problems if fold_of.get(p.id) == fold]
         if not held_out:
             continue
-        ranker = train_listnet([e for e in examples if fold_of[e.problem] != fold], seed=seed)
-        weights = directory / f"ranker-fold-{fold}.json"
-        weights.write_text(json.dumps(ranker.to_json()) + "\n")
-        ranking = settings.ranking.model_copy(update={"listwise": True, "listwise_weights": weights})
-        fold_settings = settings.model_copy(update={"ranking": ranking})
+        training = [e for e in examples if fold_of[e.problem] != fold]
+        fold_settings = _ranking_with(settings, training, directory / f"ranker-fold-{fold}.json", seed)
         if memories is not None:
-            fold_settings = _routing_with(fold_settings, memories.without(fold), directory / f"route-fold-{fold}.jsonl")
+            memory = directory / f"route-fold-{fold}.jsonl"
+            fold_settings = _routing_with(fold_settings, memories.without(fold), memory)
         result.append(Fold(fold_settings, held_out))
     unseen = [p for p in problems if p.id not in fold_of]  # nothing collected to train on
     if unseen:
         ranking = settings.ranking.model_copy(update={"listwise": False})
         result.append(Fold(settings.model_copy(update={"ranking": ranking}), unseen))
     return result
+
+
+def _ranking_with(settings: Settings, training: list[Any], weights: Path, seed: int) -> Settings:
+    """Ranked with a ranker trained on `training` (saved at `weights`), or without the ranker
+    when there is too little to learn from."""
+    from codequorum.ranking.train import train_listnet
+
+    try:
+        ranker = train_listnet(training, seed=seed)
+    except ValueError:
+        ranking = settings.ranking.model_copy(update={"listwise": False})
+    else:
+        weights.write_text(json.dumps(ranker.to_json()) + "\n")
+        ranking = settings.ranking.model_copy(update={"listwise": True, "listwise_weights": weights})
+    return settings.model_copy(update={"ranking": ranking})
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,12 @@ def _route_memories(records: Sequence[Record], suite: Sequence[Problem],
         return None
     try:
         from codequorum.routing.embed import MiniLmEmbedder
-        from codequorum.routing.memory import Outcome, build_memory, entries_from_outcomes, request_text
+        from codequorum.routing.memory import (
+            Outcome,
+            build_memory,
+            entries_from_outcomes,
+            request_text,
+        )
 
         texts = {p.id: request_text(request_for(p, 384, None)) for p in suite if p.id in fold_of}
         outcomes = [Outcome(texts[r.problem], r.member, 1.0 if r.passed else 0.0, r.tokens or None)

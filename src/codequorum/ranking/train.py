@@ -83,6 +83,8 @@ def train_listnet(
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     lists = [(torch.from_numpy(e.features), torch.from_numpy(e.labels))
              for e in examples if 0 < e.labels.sum() < len(e.labels)]  # mixed lists only teach
+    if not lists:
+        raise ValueError("nothing to learn from: no problem has both passing and failing candidates")
     for _epoch in range(epochs):
         optimiser.zero_grad()
         loss = sum(_listnet_loss(model(x).squeeze(-1), y) for x, y in lists) / max(1, len(lists))

@@ -102,3 +102,9 @@ def test_each_problem_is_routed_by_a_memory_built_without_it(tmp_path, monkeypat
         held_out = {request_text(request_for(p, 384, None)) for p in fold.problems}
         assert len(memory) == 12 - 4 and not held_out & {e.text for e in memory.entries}
         assert all(set(e.outcomes) == {"strong", "weak"} for e in memory.entries)  # greedy only
+
+
+def test_a_fold_with_nothing_to_learn_from_is_ranked_without_the_ranker(tmp_path):
+    only = [r for r in records() if r.problem == "p1"]  # its fold has nothing else to learn from
+    folds = oof.out_of_fold(settings(), only, [Problem("p1", "", "", "f")], tmp_path, folds=2)
+    assert [p.id for p in folds[0].problems] == ["p1"] and not folds[0].settings.ranking.listwise
