@@ -10,9 +10,9 @@ measured when the samples were collected, so cost figures stay real.
 
 A prompt the collection cannot answer (a fusion or Mixture-of-Agents aggregation prompt) goes
 to the member's real backend, live: those strategies are measured with real generations, which
-a LiveCache keeps so that a second replay asks no model again. A
-strategy that is not `replayable` at all (`logit-fusion` steps the models token by token) runs
-on the real members from the start, scored the same way.
+a LiveCache keeps so that a second replay asks no model again. A strategy that is not
+`replayable` at all (`logit-fusion` steps the models token by token) runs on the real members
+from the start, scored the same way.
 """
 
 from __future__ import annotations

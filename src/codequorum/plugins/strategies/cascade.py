@@ -8,9 +8,9 @@ the largest cluster (same behaviour on the tests, else same normalised code). Th
 answer is accepted when the score reaches `threshold` and the cluster's representative passes
 the checks; otherwise the next, more expensive member is asked. A lone answer (`samples` = 1,
 or the only one that came back) agrees with itself whatever it is worth: it is accepted only
-when tests ran and it passed them. The last member's answer is
-taken whatever its agreement. Escalation also stops when the next step would miss the
-deadline or exceed the budget's `max_cost`.
+when tests ran and it passed them. The last member's answer is taken whatever its agreement.
+Escalation also stops when the next step would miss the deadline or exceed the budget's
+`max_cost`.
 
 Options: `samples` (default 3), `temperature` (default 0.6 when samples > 1), `threshold`
 (default 0.6).
