@@ -4,7 +4,9 @@ many" for the live calls too.
 
 One JSON line per call: the key (member, prompt and sampling parameters, hashed) and the
 generations as measured, so a replay from the cache reports the original compute-seconds. A
-cancelled call is not kept; a damaged line is skipped, and the call is made again.
+strategy that runs on the real members as a whole (logit-fusion) is kept the same way, one line
+per problem with its scored outcome. A cancelled call is not kept; a damaged line is skipped,
+and the call is made again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from codequorum.plugins.protocols import Generation, GenerationParams, Prompt
 
@@ -25,6 +28,7 @@ log = logging.getLogger(__name__)
 class LiveCache:
     path: Path | None  # None: kept in memory only
     _entries: dict[str, list[Generation]] = field(default_factory=dict)
+    _outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, path: Path | None) -> LiveCache:
@@ -33,13 +37,16 @@ class LiveCache:
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 try:
                     entry = json.loads(line)
-                    cache._entries[entry["key"]] = [Generation(**g) for g in entry["generations"]]
+                    if "outcome" in entry:
+                        cache._outcomes[entry["key"]] = dict(entry["outcome"])
+                    else:
+                        cache._entries[entry["key"]] = [Generation(**g) for g in entry["generations"]]
                 except (ValueError, KeyError, TypeError):
                     log.warning("%s:%d: not a cached generation, skipped", path, number)
         return cache
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries) + len(self._outcomes)
 
     def get(self, member: str, prompt: Prompt, params: GenerationParams) -> list[Generation] | None:
         return self._entries.get(cache_key(member, prompt, params))
@@ -50,12 +57,22 @@ class LiveCache:
             return
         key = cache_key(member, prompt, params)
         self._entries[key] = generations
+        self._append({"key": key, "member": member,
+                      "generations": [dataclasses.asdict(g) for g in generations]})
+
+    def outcome(self, key: str) -> dict[str, Any] | None:
+        """A whole strategy's stored outcome on one problem (see `outcome_key`)."""
+        return self._outcomes.get(key)
+
+    def put_outcome(self, key: str, outcome: dict[str, Any]) -> None:
+        self._outcomes[key] = outcome
+        self._append({"key": key, "outcome": outcome})
+
+    def _append(self, entry: dict[str, Any]) -> None:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            line = json.dumps({"key": key, "member": member,
-                               "generations": [dataclasses.asdict(g) for g in generations]})
             with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
+                handle.write(json.dumps(entry) + "\n")
 
 
 def cache_key(member: str, prompt: Prompt, params: GenerationParams) -> str:
@@ -67,3 +84,11 @@ def cache_key(member: str, prompt: Prompt, params: GenerationParams) -> str:
                    for name in ("max_tokens", "temperature", "top_p", "n", "seed", "stop")},
     }
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+
+
+def outcome_key(strategy: str, options: dict[str, Any], members: list[str], prompt: str,
+                max_tokens: int) -> str:
+    """A strategy run as a whole on one problem: its name and options, the members, the prompt."""
+    described = {"strategy": strategy, "options": options, "members": members, "prompt": prompt,
+                 "max_tokens": max_tokens}
+    return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()

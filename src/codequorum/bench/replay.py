@@ -17,6 +17,7 @@ from the start, scored the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections import defaultdict
@@ -26,7 +27,7 @@ from typing import Any
 
 from codequorum.bench.collect import request_for
 from codequorum.bench.execute import hidden_results
-from codequorum.bench.live_cache import LiveCache
+from codequorum.bench.live_cache import LiveCache, outcome_key
 from codequorum.bench.problems import Problem
 from codequorum.bench.store import Record
 from codequorum.config import Settings
@@ -35,7 +36,12 @@ from codequorum.core.prompts import build_prompt
 from codequorum.core.request import Request
 from codequorum.core.result import Result
 from codequorum.errors import CodequorumError
-from codequorum.plugins.protocols import CancelToken, Generation, GenerationParams, Prompt
+from codequorum.plugins.protocols import (
+    CancelToken,
+    Generation,
+    GenerationParams,
+    Prompt,
+)
 from codequorum.plugins.registry import Registry
 from codequorum.runtime import Runtime
 from codequorum.sandbox import SandboxLimits
@@ -234,18 +240,44 @@ async def replay(
         # An engine per strategy: its members' memo of greedy answers must not make a later
         # strategy's calls look free.
         engine = _engine_for(strategy, settings, pool, members, live_cache)
+        # a strategy run live as a whole keeps its outcomes in the cache, one per problem
+        kept = live_cache if not _replayable(engine.runtime.registry, strategy.name) else None
         try:
             fims = [m.fim for m in engine.members(members)]
             for problem in problems:
-                request = request_for(problem, max_tokens, None)
-                pool.start(problem.id, request, fims)
-                started = time.monotonic()
-                result = await engine.run(request, strategy.name, members, strategy.options)
-                outcomes.append(await _outcome(problem, strategy.label, result, pool, limits,
-                                               time.monotonic() - started))
+                key = outcome_key(strategy.name, strategy.options, list(members), problem.prompt, max_tokens)
+                stored = _stored(kept, key, strategy.label)
+                if stored is not None:
+                    outcomes.append(stored)
+                    continue
+                outcome, answered = await _play(engine, strategy, problem, members, pool, fims,
+                                                limits, max_tokens)
+                if kept is not None and answered and outcome.error is None:
+                    kept.put_outcome(key, dataclasses.asdict(outcome))
+                outcomes.append(outcome)
         finally:
             await engine.aclose()
     return outcomes
+
+
+def _stored(kept: LiveCache | None, key: str, label: str) -> Outcome | None:
+    entry = kept.outcome(key) if kept is not None else None
+    try:
+        return Outcome(**{**entry, "strategy": label}) if entry is not None else None
+    except TypeError:  # written by another version: run it again
+        return None
+
+
+async def _play(engine: Engine, strategy: StrategyRun, problem: Problem, members: Sequence[str],
+                pool: ReplayPool, fims: list[str | None], limits: SandboxLimits,
+                max_tokens: int) -> tuple[Outcome, bool]:
+    """One strategy on one problem, scored; and whether it produced any candidate."""
+    request = request_for(problem, max_tokens, None)
+    pool.start(problem.id, request, fims)
+    started = time.monotonic()
+    result = await engine.run(request, strategy.name, members, strategy.options)
+    outcome = await _outcome(problem, strategy.label, result, pool, limits, time.monotonic() - started)
+    return outcome, bool(result.candidates)
 
 
 def _engine_for(strategy: StrategyRun, settings: Settings, pool: ReplayPool,

@@ -70,3 +70,13 @@ async def test_a_prompt_the_collection_lacks_is_generated_once_then_served_from_
         backend._live = live
         assert await backend.generate(PROMPT, PARAMS, CancelToken()) == [ANSWER]
     assert live.calls == 1
+
+
+def test_a_whole_strategys_outcome_is_kept_by_its_key(tmp_path):
+    from codequorum.bench.live_cache import outcome_key
+
+    key = outcome_key("logit-fusion", {}, ["a", "b"], "def f():", 384)
+    assert key != outcome_key("logit-fusion", {"temperature": 0.6}, ["a", "b"], "def f():", 384)
+    LiveCache.open(tmp_path / "live.jsonl").put_outcome(key, {"problem": "p1", "passed": True})
+    reopened = LiveCache.open(tmp_path / "live.jsonl")
+    assert reopened.outcome(key) == {"problem": "p1", "passed": True} and len(reopened) == 1
