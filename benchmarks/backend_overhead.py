@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _provenance import print_provenance  # benchmarks/, next to this script
 
 from codequorum.config import settings_from_dict
 from codequorum.plugins.backends.llama_cpp import LlamaCppBackend
@@ -31,9 +31,7 @@ PROMPT = Prompt("chat", messages=(ChatMessage("user", "Write a Python function t
 
 def main() -> None:
     args = _parse()
-    print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}, Python {platform.python_version()}")
-    print(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print_provenance()
     runtime = Runtime.create(settings_from_dict({}, source="benchmark"))
     model_path = runtime.models.verified_path(args.model)
     port = _free_port()

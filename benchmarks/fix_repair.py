@@ -19,18 +19,17 @@ import argparse
 import asyncio
 import gzip
 import json
-import os
-import platform
 import random
 import re
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+from _provenance import print_provenance  # benchmarks/, next to this script
 
 from codequorum.config import load_settings
 from codequorum.core.engine import Engine
@@ -59,9 +58,7 @@ class RepairCase:
 
 def main() -> None:
     args = _parse()
-    print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}, Python {platform.python_version()}")
-    print(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print_provenance()
     asyncio.run(_run(args))
 
 

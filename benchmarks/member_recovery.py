@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from _provenance import print_provenance  # benchmarks/, next to this script
 from backend_overhead import _free_port, _spawn_server, _start_server, _wait_ready
 
 from codequorum.config import Settings, settings_from_dict
@@ -30,9 +30,7 @@ from codequorum.core.request import Budget, Request, TaskKind
 
 def main() -> None:
     args = _parse()
-    print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}, Python {platform.python_version()}")
-    print(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print_provenance()
     asyncio.run(_run(args))
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.dirs import searchable_dir
 from tests.e2e.conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -28,11 +28,9 @@ deadline_s = 300
 @pytest.fixture
 def workspace() -> Iterator[Path]:
     """A folder the sandbox user can reach, with a config (pytest's tmp_path is 0700)."""
-    base = Path(tempfile.mkdtemp(prefix="cq-fix-e2e-"))
-    base.chmod(0o755)
-    (base / "codequorum.toml").write_text(CONFIG)
-    yield base
-    shutil.rmtree(base, ignore_errors=True)
+    with searchable_dir("cq-fix-e2e-") as base:
+        (base / "codequorum.toml").write_text(CONFIG)
+        yield base
 
 
 def _project(workspace: Path, name: str) -> Path:

@@ -4,7 +4,6 @@ workspace edit, with the real sandbox and a real model (Qwen2.5-Coder-0.5B)."""
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest_asyncio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from tests.dirs import searchable_dir
 from tests.e2e.conftest import ROOT
 from tests.e2e.lsp_session import (
     command,
@@ -37,12 +37,10 @@ fix_test_command = "python -m pytest -q --tb=short -p no:cacheprovider -p no:asy
 
 @pytest.fixture(scope="module")
 def project() -> Iterator[Path]:
-    base = Path(tempfile.mkdtemp(prefix="cq-lsp-fix-"))
-    base.chmod(0o755)  # the sandbox user must reach the project
-    shutil.copytree(ROOT / "tests" / "fixtures" / "fix_projects" / "buggy_calc", base / "calc")
-    (base / "codequorum.toml").write_text(CONFIG)
-    yield base / "calc"
-    shutil.rmtree(base, ignore_errors=True)
+    with searchable_dir("cq-lsp-fix-") as base:
+        shutil.copytree(ROOT / "tests" / "fixtures" / "fix_projects" / "buggy_calc", base / "calc")
+        (base / "codequorum.toml").write_text(CONFIG)
+        yield base / "calc"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -27,6 +27,7 @@ from codequorum.sandbox import (
     run_command_json,
 )
 from codequorum.sandbox.runner import SEED_FAILED, find_bwrap
+from tests.dirs import searchable_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -46,11 +47,8 @@ def real_bubblewrap() -> None:
 
 @pytest.fixture
 def host_dir() -> Iterator[Path]:
-    """A directory the sandbox user can reach (pytest's tmp_path is 0700 under root)."""
-    path = Path(tempfile.mkdtemp(prefix="cq-sandbox-test-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    with searchable_dir("cq-sandbox-test-") as path:
+        yield path
 
 
 def python(code: str, limits: SandboxLimits = SandboxLimits(), **kwargs: object) -> SandboxResult:

@@ -77,18 +77,20 @@ class LiveCache:
 
 def cache_key(member: str, prompt: Prompt, params: GenerationParams) -> str:
     """Everything that decides the answer; `stop_at` (a function of the request) is left out."""
-    described = {
+    return _digest({
         "member": member,
         "prompt": dataclasses.asdict(prompt),
         "params": {name: getattr(params, name)
                    for name in ("max_tokens", "temperature", "top_p", "n", "seed", "stop")},
-    }
-    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+    })
 
 
 def outcome_key(strategy: str, options: dict[str, Any], members: list[str], prompt: str,
                 max_tokens: int) -> str:
     """A strategy run as a whole on one problem: its name and options, the members, the prompt."""
-    described = {"strategy": strategy, "options": options, "members": members, "prompt": prompt,
-                 "max_tokens": max_tokens}
+    return _digest({"strategy": strategy, "options": options, "members": members, "prompt": prompt,
+                    "max_tokens": max_tokens})
+
+
+def _digest(described: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()

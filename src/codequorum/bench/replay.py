@@ -239,9 +239,10 @@ async def replay(
         strategy = run if isinstance(run, StrategyRun) else StrategyRun.parse(run)
         # An engine per strategy: its members' memo of greedy answers must not make a later
         # strategy's calls look free.
-        engine = _engine_for(strategy, settings, pool, members, live_cache)
-        # a strategy run live as a whole keeps its outcomes in the cache, one per problem
-        kept = live_cache if not _replayable(engine.runtime.registry, strategy.name) else None
+        registry = Registry(disabled=frozenset(settings.plugins.disabled))
+        live = not _replayable(registry, strategy.name)
+        engine = _engine_for(live, registry, settings, pool, members, live_cache)
+        kept = live_cache if live else None  # a strategy run live as a whole: outcomes per problem
         try:
             fims = [m.fim for m in engine.members(members)]
             for problem in problems:
@@ -280,10 +281,9 @@ async def _play(engine: Engine, strategy: StrategyRun, problem: Problem, members
     return outcome, bool(result.candidates)
 
 
-def _engine_for(strategy: StrategyRun, settings: Settings, pool: ReplayPool,
+def _engine_for(live: bool, registry: Registry, settings: Settings, pool: ReplayPool,
                 members: Sequence[str], live_cache: LiveCache | None) -> Engine:
-    registry = Registry(disabled=frozenset(settings.plugins.disabled))
-    if not _replayable(registry, strategy.name):
+    if live:
         return Engine(settings, registry)
     registry.register("backends", "replay", replay_backend(pool, settings, live_cache))
     return Engine(replay_settings(settings, members), registry)

@@ -7,7 +7,6 @@ import os
 import platform
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -98,11 +97,11 @@ def bench_calibrate(
         ids = {p.id for p in problems}
         collected = [r for r in CandidateStore(out / "candidates.jsonl").records() if r.member in names]
         records = [r for r in collected if r.problem in ids]
-        folds = _folds(settings, problems, collected, out, trained_on_suite=suite is None)
         runs = [StrategyRun.parse(name) for name in reference.split(",")]
         runs += [StrategyRun(f"cascade threshold={t}", "cascade",
                              {"threshold": float(t), "samples": samples, "temperature": temperature})
                  for t in thresholds.split(",")]
+        folds = _folds(settings, problems, collected, out, runs, trained_on_suite=suite is None)
         limits = SandboxLimits(timeout_s=settings.sandbox.timeout_s, memory_mb=settings.sandbox.memory_mb)
         pool = ReplayPool.of(records, sampled=Setting(samples, temperature).key)
         figures = strategy_figures(_replay_folds(folds, pool, names, runs, limits, out))
@@ -124,7 +123,7 @@ def _recommend(figures, references: int, share: float) -> None:  # type: ignore[
 
 
 def _folds(settings: Settings, problems: list[Problem], collected: list[Record], out: Path,
-           trained_on_suite: bool) -> list[Fold]:
+           runs: list[StrategyRun], trained_on_suite: bool) -> list[Fold]:
     """The problems and the settings that rank them. Ranking HumanEval with the shipped weights,
     trained on HumanEval candidates, would flatter it: there each problem is ranked by a ranker
     trained out of fold on the collection (or, without torch, by no ranker)."""
@@ -135,14 +134,16 @@ def _folds(settings: Settings, problems: list[Problem], collected: list[Record],
                       "(the ranker extra) is missing to train one out of fold: ranking without it")
         ranking = settings.ranking.model_copy(update={"listwise": False})
         return [Fold(settings.model_copy(update={"ranking": ranking}), problems)]
-    folds = out_of_fold(settings, collected, problems, out / "rankers", suite=humaneval())
+    routed = any(run.name == "route" for run in runs)  # its memories cost an embedding pass
+    folds = out_of_fold(settings, collected, problems, out / "rankers", suite=humaneval() if routed else ())
     console.print(f"# the shipped listwise ranker was trained on HumanEval candidates: each problem "
                   f"is ranked by one of {len(folds)} rankers trained on the other folds' greedy "
-                  f"candidates ({out / 'rankers'}), and routed with a memory built the same way")
+                  f"candidates ({out / 'rankers'})" + (", and routed with a memory built the same way"
+                                                       if routed else ""))
     return folds
 
 
-def _replay_folds(folds: list[Fold], pool: ReplayPool, names: list[str], strategies: list[Any],
+def _replay_folds(folds: list[Fold], pool: ReplayPool, names: list[str], strategies: list[StrategyRun],
                   limits: SandboxLimits, out: Path) -> list[Outcome]:
     live_cache = LiveCache.open(out / LIVE_CACHE)
     outcomes: list[Outcome] = []
@@ -174,12 +175,14 @@ def _run(problems: list[Problem], members: str | None, setting: Setting, out: Pa
     records = [r for r in collected if r.problem in ids and r.setting in keys]
     _print_report(records)
     if strategies:
-        folds = _folds(settings, problems, collected, out, trained_on_suite)
-        _replay(folds, names, setting, records, strategies.split(","), limits, out, command, machine)
+        runs = [StrategyRun.parse(spec) for spec in strategies.split(",")]
+        folds = _folds(settings, problems, collected, out, runs, trained_on_suite)
+        _replay(folds, names, setting, records, runs, limits, out, command, machine)
 
 
 def _replay(folds: list[Fold], names: list[str], setting: Setting, records: list[Record],
-            strategies: list[str], limits: SandboxLimits, out: Path, command: str, machine: str) -> None:
+            strategies: list[StrategyRun], limits: SandboxLimits, out: Path, command: str,
+            machine: str) -> None:
     pool = ReplayPool.of(records, sampled=None if setting.key == GREEDY else setting.key)
     outcomes = _replay_folds(folds, pool, names, strategies, limits, out)
     figures = strategy_figures(outcomes)

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from codequorum.fix.environment import (
     trees_of,
     visible_in_sandbox,
 )
+from tests.dirs import searchable_dir
 
 
 def _venv(root: Path, home: Path, system_site: bool = False) -> Path:
@@ -83,16 +82,13 @@ def test_link_tree_hard_links_files_keeps_links_and_skips(tmp_path: Path):
 
 
 @pytest.fixture
-def searchable_dir() -> Iterator[Path]:
-    """A directory every user can walk to (pytest's tmp_path is under a 0700 folder)."""
-    path = Path(tempfile.mkdtemp(prefix="cq-env-test-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+def reachable_dir() -> Iterator[Path]:
+    with searchable_dir("cq-env-test-") as path:
+        yield path
 
 
-def test_reachable_trees_are_bound_in_place_unreachable_ones_staged(searchable_dir: Path):
-    tmp_path = searchable_dir
+def test_reachable_trees_are_bound_in_place_unreachable_ones_staged(reachable_dir: Path):
+    tmp_path = reachable_dir
     open_tree = tmp_path / "open"
     open_tree.mkdir()
     locked = tmp_path / "home"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from codequorum.errors import CodequorumError
 from codequorum.fix.report import FixOutcome
 from codequorum.fix.service import FixJob, resolve_target, run_fix
 from codequorum.sandbox import bubblewrap_available
+from tests.dirs import searchable_dir
 from tests.unit.doubles import scripted_registry, scripted_settings
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "fix_projects" / "buggy_calc"
@@ -27,11 +27,9 @@ needs_bwrap = pytest.mark.skipif(not bubblewrap_available(), reason="needs a wor
 
 @pytest.fixture
 def project() -> Iterator[Path]:
-    base = Path(tempfile.mkdtemp(prefix="cq-fix-test-"))
-    base.chmod(0o755)
-    shutil.copytree(FIXTURE, base / "calc")
-    yield base / "calc"
-    shutil.rmtree(base, ignore_errors=True)
+    with searchable_dir("cq-fix-test-") as base:
+        shutil.copytree(FIXTURE, base / "calc")
+        yield base / "calc"
 
 
 def _engine(**replies: str) -> Engine:
