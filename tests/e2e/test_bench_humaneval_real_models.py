@@ -74,3 +74,38 @@ def test_logit_fusion_runs_live_on_the_real_members(installed_models, tmp_path):
     assert fusion["compute_seconds_per_problem"] > 0
     assert fusion["cost_per_problem"] > 0 and single["misses"] == 0
     assert fusion["pass_at_1"] == 1.0  # HumanEval/0, which both members solve alone
+
+
+# The docstring's example is wrong on purpose: every sensible answer fails the visible test, so
+# the cascade resamples; the well-stated problem's answer passes and is never resampled.
+MISSTATED = {"id": "misstated", "entry_point": "add",
+             "prompt": 'def add(a, b):\n    """Return a + b.\n    >>> add(2, 2)\n    5\n    """\n',
+             "tests": "def check(f):\n    assert f(1, 2) == 3\n"}
+WELL_STATED = {"id": "well-stated", "entry_point": "double",
+               "prompt": 'def double(x):\n    """Return 2 * x.\n    >>> double(3)\n    6\n    """\n',
+               "tests": "def check(f):\n    assert f(4) == 8\n"}
+
+
+def test_samples_are_collected_on_demand_where_the_cascade_resamples(installed_models, tmp_path):
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text("".join(json.dumps(p) + "\n" for p in (MISSTATED, WELL_STATED)))
+    out = tmp_path / "bench"
+    args = ("bench", "file", str(suite), "--members", "qwen-small", "--samples", "2",
+            "--temperature", "0.6", "--lazy-samples", "--out", str(out),
+            "--strategies", "cascade:samples=1:resample=2")
+    first = run_cli(*args, timeout=600)
+    assert first.returncode == 0, first.stderr
+    lines = (out / "candidates.jsonl").read_text().splitlines()
+    sampled = [r for r in map(json.loads, lines) if r["setting"] == "k2-t0.6"]
+    assert [(r["problem"], r["index"]) for r in sampled] == [("misstated", 0), ("misstated", 1)]
+    assert all(isinstance(r["passed"], bool) and r["compute_seconds"] > 0 for r in sampled)
+    assert "collected on demand: 2 sampled answers" in first.stdout
+    assert "| member qwen-small (k2-t0.6) | 1 (a subset: collected on demand) |" in \
+        (out / "results.md").read_text()
+    cascade = json.loads((out / "results.json").read_text())["strategies"][0]
+    assert cascade["misses"] == 0 and cascade["member_calls_per_problem"] == 1.5  # 2 calls, then 1
+
+    again = run_cli(*args, timeout=300)  # the samples are in the store: nothing is generated again
+    assert again.returncode == 0, again.stderr
+    assert (out / "candidates.jsonl").read_text().splitlines() == lines
+    assert "collected on demand: 0 sampled answers" in again.stdout

@@ -37,9 +37,10 @@ async def collect(
     limits: SandboxLimits,
     max_tokens: int = 384,
     progress: Progress = lambda _cell: None,
-) -> None:
-    """Generate every missing cell, execute its candidates, append them to the store."""
-    done = store.done_cells()
+) -> list[Record]:
+    """Generate every missing cell, execute its candidates, append them to the store; the
+    records appended."""
+    done, appended = store.done_cells(), []
     for problem in problems:
         for member in members:
             if (problem.id, member, setting.key) in done:
@@ -56,7 +57,9 @@ async def collect(
             for record in records:
                 record.passed = next(passed) if record.error is None else False
             store.append(records)
+            appended += records
             progress(f"{problem.id} {member}")
+    return appended
 
 
 def _records(problem: Problem, member: str, setting: Setting, result: Result) -> list[Record]:

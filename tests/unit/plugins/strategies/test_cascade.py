@@ -3,6 +3,7 @@ import pytest
 from codequorum.core.candidate import Candidate
 from codequorum.core.candidate import TestOutcome as Outcome
 from codequorum.core.request import Budget, Request, TaskKind
+from codequorum.errors import ConfigError
 from codequorum.plugins.strategies.cascade import (
     CascadeStrategy,
     Outlook,
@@ -11,7 +12,13 @@ from codequorum.plugins.strategies.cascade import (
     passes_checks,
 )
 from codequorum.ranking.clusters import agreement_score
-from tests.unit.plugins.strategies.fakes import REQUEST, answer, engine, member, verdicts
+from tests.unit.plugins.strategies.fakes import (
+    REQUEST,
+    answer,
+    engine,
+    member,
+    verdicts,
+)
 
 # ---- the agreement score -------------------------------------------------------------
 
@@ -209,3 +216,42 @@ async def test_a_lone_answer_is_accepted_only_when_tests_vouch_for_it():
     tested = await engine(members, checks=verdicts({answer(1).strip(): {"results": [True, True]}})).run(
         REQUEST, strategy="cascade", options={"samples": 1})
     assert calls(tested) == ["cheap"] and tested.trace.stop_reason == "accepted cheap at agreement 1.00"
+
+
+async def test_the_last_member_resamples_only_when_its_answer_fails_the_checks():
+    checks = verdicts({answer(1).strip(): {"results": [True, False]},
+                       answer(8).strip(): {"results": [True, False]},
+                       answer(9).strip(): {"results": [True, True]}})
+    members = {"cheap": member([answer(1)], **CHEAP), "dear": member([answer(8), answer(9)], **DEAR)}
+    result = await engine(members, checks=checks).run(
+        REQUEST, strategy="cascade", options={"samples": 1, "resample": 3})
+    assert calls(result) == ["cheap", "dear", "dear"]
+    assert [c.samples for c in result.trace.calls] == [1, 1, 3]
+    assert any(e.endswith("resampling dear 3 times at temperature 0.6") for e in result.trace.events)
+    assert result.text.strip() == answer(9).strip()  # 2 of the 3 resamples pass: they lead
+    assert result.trace.stop_reason == "resampled dear, 2 candidates pass the checks"
+
+
+async def test_an_untested_or_passing_last_answer_is_not_resampled():
+    members = {"cheap": member([answer(1)], **CHEAP), "dear": member([answer(9)], **DEAR)}
+    untested = await engine(members).run(REQUEST, strategy="cascade", options={"samples": 1, "resample": 3})
+    assert calls(untested) == ["cheap", "dear"]
+    assert untested.trace.stop_reason == "last member dear, agreement 1.00"
+
+
+async def test_resampling_respects_max_cost():
+    checks = verdicts({answer(1).strip(): {"results": [False]}, answer(9).strip(): {"results": [False]}})
+    members = {"cheap": member([answer(1)], **CHEAP), "dear": member([answer(9)], **DEAR)}
+    # cheap 0.3 + dear 3 spent; 5 resamples x 3 tokens at 1000/1k = 15 more would exceed 10
+    tight = Request(TaskKind.GENERATE, instruction="x", budget=Budget(max_cost=10.0))
+    result = await engine(members, checks=checks).run(
+        tight, strategy="cascade", options={"samples": 1, "resample": 5})
+    assert calls(result) == ["cheap", "dear"]
+    assert result.trace.stop_reason.startswith("stopped before resampling (cost spent")
+
+
+def test_resample_options_are_checked():
+    with pytest.raises(ConfigError, match="resample >= 0"):
+        CascadeStrategy({"resample": -1})
+    with pytest.raises(ConfigError, match="resample_temperature must be above 0"):
+        CascadeStrategy({"resample": 2, "resample_temperature": 0})

@@ -1,0 +1,18 @@
+from codequorum.bench.report import MemberFigures
+from codequorum.bench.results import Report, StrategyFigures, markdown
+
+
+def member(setting, problems, pass_at_1, cost):
+    return MemberFigures("m", setting, problems, pass_at_1, 1.0, cost, 0)
+
+
+def test_a_setting_collected_on_demand_is_reported_but_kept_off_the_frontier():
+    greedy, on_demand = member("k1-t0", 10, 0.6, 2.0), member("k3-t0.6", 3, 0.3, 9.0)
+    strategy = StrategyFigures("cascade", 10, 0.7, 1.2, 100, 3.0, 4.0, 1.0, 0)
+    report = Report("codequorum bench", "x86_64, 2 cores", [greedy, on_demand], [strategy], 0.8)
+    assert report.comparable_members() == [greedy]
+    assert [p.name for p in report.points()] == ["m (k1-t0)", "cascade"]
+    assert report.to_json_dict()["members"][1]["problems"] == 3  # still in the figures
+    table = markdown(report)
+    assert "| member m (k3-t0.6) | 3 (a subset: collected on demand) | 30.0% |" in table
+    assert "| member m (k1-t0) | 10 | 60.0% |" in table
