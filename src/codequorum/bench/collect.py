@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from codequorum.bench.execute import hidden_results
 from codequorum.bench.problems import Problem
@@ -73,7 +74,6 @@ def _records(problem: Problem, member: str, setting: Setting, result: Result) ->
 
 
 def _record(problem: Problem, member: str, setting: Setting, index: int, candidate: Candidate) -> Record:
-    visible = candidate.tests
     return Record(
         problem=problem.id,
         member=member,
@@ -84,13 +84,17 @@ def _record(problem: Problem, member: str, setting: Setting, index: int, candida
         compute_seconds=candidate.seconds,
         cost=candidate.cost,
         mean_logprob=candidate.mean_logprob,
-        checks={
-            "syntax": candidate.syntax_ok,
-            "visible": _outcome(visible),
-            "visible_results": (candidate.checks.get("tests_detail") or {}).get("results"),
-            "prompt_kind": candidate.prompt_kind,
-        },
+        checks={**visible_evidence(candidate), "prompt_kind": candidate.prompt_kind},
     )
+
+
+def visible_evidence(candidate: Candidate) -> dict[str, Any]:
+    """What the checks saw, as a record keeps it: syntax and the visible tests' outcome."""
+    return {
+        "syntax": candidate.syntax_ok,
+        "visible": _outcome(candidate.tests),
+        "visible_results": (candidate.checks.get("tests_detail") or {}).get("results"),
+    }
 
 
 def _outcome(outcome: TestOutcome | None) -> dict[str, int] | None:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import platform
 import sys
+import time
 from pathlib import Path
 
 import typer
@@ -24,6 +25,7 @@ from codequorum.bench.live_cache import LiveCache
 from codequorum.bench.on_demand import OnDemand
 from codequorum.bench.out_of_fold import Fold, out_of_fold, trainable
 from codequorum.bench.problems import Problem, from_jsonl, humaneval
+from codequorum.bench.recheck import recheck
 from codequorum.bench.replay import GREEDY, Outcome, ReplayPool, StrategyRun, replay
 from codequorum.bench.report import member_figures, oracle
 from codequorum.bench.results import Report, strategy_figures, write_report
@@ -142,7 +144,11 @@ def _folds(settings: Settings, problems: list[Problem], collected: list[Record],
         ranking = settings.ranking.model_copy(update={"listwise": False})
         return [Fold(settings.model_copy(update={"ranking": ranking}), problems)]
     routed = any(run.name == "route" for run in runs)  # its memories cost an embedding pass
-    folds = out_of_fold(settings, collected, problems, out / "rankers", suite=humaneval() if routed else ())
+    started = time.monotonic()
+    greedy = asyncio.run(recheck(settings, [r for r in collected if r.setting == GREEDY], humaneval()))
+    console.print(f"# the visible checks re-ran on the {len(greedy)} greedy candidates the rankers learn "
+                  f"from, as they check now ({time.monotonic() - started:.0f} s)")
+    folds = out_of_fold(settings, greedy, problems, out / "rankers", suite=humaneval() if routed else ())
     console.print(f"# the shipped listwise ranker was trained on HumanEval candidates: each problem "
                   f"is ranked by one of {len(folds)} rankers trained on the other folds' greedy "
                   f"candidates ({out / 'rankers'})" + (", and routed with a memory built the same way"

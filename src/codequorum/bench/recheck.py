@@ -1,0 +1,55 @@
+"""Visible evidence re-run with the checks as they are now.
+
+A collection stores each candidate's visible evidence (syntax, the prompt's tests) as the checks
+saw it then; checks improve (informal docstring examples such as `f(2) => 4` became tests after
+most of HumanEval was collected). A ranker trained on the stored evidence would learn from
+features it will not see when it ranks, where the checks run live: re-running the checks on the
+stored texts (in the sandbox, one start per problem) removes that skew.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Sequence
+
+from codequorum.bench.collect import request_for, visible_evidence
+from codequorum.bench.problems import Problem
+from codequorum.bench.store import Record
+from codequorum.config import Settings
+from codequorum.core.candidate import Candidate
+from codequorum.core.engine import Engine
+from codequorum.core.request import Request
+
+
+async def recheck(settings: Settings, records: Sequence[Record], problems: Sequence[Problem],
+                  max_tokens: int = 384) -> list[Record]:
+    """Copies of `records` with their visible evidence re-run; records of problems not in
+    `problems`, and those without a text, are kept as they are."""
+    by_id = {problem.id: problem for problem in problems}
+    grouped: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        grouped[record.problem].append(record)
+    engine = Engine(settings)
+    fresh: list[Record] = []
+    try:
+        for problem_id, rows in grouped.items():
+            problem = by_id.get(problem_id)
+            if problem is None:
+                fresh += rows
+                continue
+            fresh += await _recheck_problem(engine, request_for(problem, max_tokens, None), rows)
+    finally:
+        await engine.aclose()
+    return fresh
+
+
+async def _recheck_problem(engine: Engine, request: Request, rows: list[Record]) -> list[Record]:
+    checkable = [row for row in rows if row.error is None and row.text.strip()]
+    candidates = [Candidate(member=row.member, text=row.text,
+                            prompt_kind=row.checks.get("prompt_kind", "chat")) for row in checkable]
+    for check in engine.checks():
+        await check.run(request, candidates)
+    evidence = {id(row): visible_evidence(c) for row, c in zip(checkable, candidates, strict=True)}
+    return [dataclasses.replace(row, checks={**row.checks, **evidence[id(row)]}) if id(row) in evidence else row
+            for row in rows]
