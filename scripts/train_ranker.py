@@ -3,19 +3,25 @@
     .venv/bin/python scripts/train_ranker.py --records data/humaneval-greedy.jsonl.gz \
         --out src/codequorum/ranking/listwise_weights.json
 
-Deterministic: fixed seeds, folds split by problem.
+Deterministic: fixed seeds, folds split by problem. With --recheck, the candidates' visible
+evidence is first re-run with the current checks (HumanEval problems only; see
+src/codequorum/bench/recheck.py), and --save-records writes the rechecked records.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import gzip
 import json
 import tempfile
 from pathlib import Path
 
+from codequorum.bench.problems import humaneval
+from codequorum.bench.recheck import recheck
 from codequorum.bench.store import CandidateStore
-from codequorum.config import default_members
+from codequorum.config import default_members, load_settings
 from codequorum.ranking.train import cross_validate, examples_from_records, train_listnet
 
 
@@ -24,9 +30,17 @@ def main() -> None:
     parser.add_argument("--records", type=Path, required=True, help="candidates.jsonl(.gz)")
     parser.add_argument("--out", type=Path, help="write the trained weights here")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--recheck", action="store_true", help="re-run the visible checks first")
+    parser.add_argument("--save-records", type=Path, help="write the (rechecked) records here, gzipped")
     args = parser.parse_args()
     priors = {name: values["quality"] for name, values in default_members().items()}
-    examples = examples_from_records(_records(args.records), priors)
+    records = _records(args.records)
+    if args.recheck:
+        records = asyncio.run(recheck(load_settings(None), records, humaneval()))
+    if args.save_records:
+        lines = "".join(json.dumps(dataclasses.asdict(r)) + "\n" for r in records)
+        args.save_records.write_bytes(gzip.compress(lines.encode("utf-8"), mtime=0))
+    examples = examples_from_records(records, priors)
     report = cross_validate(examples, priors, folds=args.folds)
     print(f"# {args.folds}-fold cross-validation by problem on {report.problems} problems")
     print(f"ranker top-1:           {report.ranker_top1:.1%}")

@@ -92,7 +92,7 @@ def markdown(report: Report) -> str:
              "cost / problem | compute s / problem |", "|---|---|---|---|---|---|---|"]
     comparable = report.comparable_members()
     for m in report.members:
-        subset = "" if m in comparable else " (a subset: collected on demand)"
+        subset = "" if m in comparable else " (a subset: not on the frontier)"
         lines.append(f"| member {m.member} ({m.setting}) | {m.problems}{subset} | {m.pass_at_1:.1%} | 1 | – | "
                      f"{m.cost_per_problem:.2f} | {m.compute_seconds_per_problem:.2f} |")
     for s in report.strategies:

@@ -14,5 +14,5 @@ def test_a_setting_collected_on_demand_is_reported_but_kept_off_the_frontier():
     assert [p.name for p in report.points()] == ["m (k1-t0)", "cascade"]
     assert report.to_json_dict()["members"][1]["problems"] == 3  # still in the figures
     table = markdown(report)
-    assert "| member m (k3-t0.6) | 3 (a subset: collected on demand) | 30.0% |" in table
+    assert "| member m (k3-t0.6) | 3 (a subset: not on the frontier) | 30.0% |" in table
     assert "| member m (k1-t0) | 10 | 60.0% |" in table

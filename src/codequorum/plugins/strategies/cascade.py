@@ -141,9 +141,13 @@ class CascadeStrategy:
         if step.representative_passes:
             ctx.trace.note(f"{self._verdict(step)}: last member, taken as it is")
             return self._answer(ctx, step.majority, f"last member {step.member.name}, agreement {step.agreement:.2f}")
-        if not self.resample:
-            ctx.trace.note(f"{self._verdict(step)}: last member, everything ranked")
-            return self._answer(ctx, [], f"last member {step.member.name}, agreement {step.agreement:.2f}")
+        if self.resample:
+            return await self._resample(ctx, step)
+        ctx.trace.note(f"{self._verdict(step)}: last member, everything ranked")
+        return self._answer(ctx, [], f"last member {step.member.name}, agreement {step.agreement:.2f}")
+
+    async def _resample(self, ctx: StrategyContext, step: Step) -> Result:
+        """More samples of the last member; the largest cluster of all passing candidates leads."""
         blocker = escalation_blocker(self._outlook(ctx, step.member, step, self.resample),
                                      ctx.request.seconds_left(), ctx.cost_so_far(),
                                      ctx.request.budget.max_cost)
