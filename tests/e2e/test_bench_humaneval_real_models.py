@@ -100,6 +100,7 @@ def test_samples_are_collected_on_demand_where_the_cascade_resamples(installed_m
     assert [(r["problem"], r["index"]) for r in sampled] == [("misstated", 0), ("misstated", 1)]
     assert all(isinstance(r["passed"], bool) and r["compute_seconds"] > 0 for r in sampled)
     assert "collected on demand: 2 sampled answers" in first.stdout
+    assert "# sampled on demand: misstated qwen-small, 2 answers in " in first.stdout
     assert "| member qwen-small (k2-t0.6) | 1 (a subset: not on the frontier) |" in \
         (out / "results.md").read_text()
     cascade = json.loads((out / "results.json").read_text())["strategies"][0]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from codequorum.bench.collect import collect
+from codequorum.bench.collect import Progress, collect
 from codequorum.bench.problems import Problem
 from codequorum.bench.store import CandidateStore, Record, Setting
 from codequorum.config import Settings
@@ -30,6 +30,7 @@ class OnDemand:
     store: CandidateStore
     limits: SandboxLimits
     max_tokens: int = 384
+    progress: Progress = lambda _line: None
     collected: list[Record] = field(default_factory=list)  # what this run generated
     _engine: Engine | None = None
 
@@ -41,6 +42,9 @@ class OnDemand:
         records = await collect(self._engine, [problem], [member], self.setting, self.store,
                                 self.limits, self.max_tokens)
         self.collected += records
+        seconds = sum(r.compute_seconds for r in records)
+        self.progress(f"sampled on demand: {problem_id} {member}, {len(records)} answers in "
+                      f"{seconds:.1f} compute-s ({len(self.collected)} so far)")
         return records
 
     async def aclose(self) -> None:

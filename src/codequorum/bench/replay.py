@@ -79,9 +79,14 @@ class ReplayPool:
             cell.append(record)
             cell.sort(key=lambda r: r.index)
 
-    def lacks_samples(self, member: str) -> bool:
-        """Whether the current problem has no sampled cell for `member` (one to collect)."""
-        return self.sampled is not None and not self.cells.get((self.problem, member, self.sampled.key))
+    def lacks_samples(self, member: str, temperature: float) -> bool:
+        """Whether a call sampling `member` at `temperature` on the current problem finds no
+        cell, one that collecting the sampled setting would fill (same temperature)."""
+        return (self.sampled is not None and self._at_sampled(temperature)
+                and not self.cells.get((self.problem, member, self.sampled.key)))
+
+    def _at_sampled(self, temperature: float) -> bool:
+        return self.sampled is not None and abs(temperature - self.sampled.temperature) < 1e-9
 
     def start(self, problem: str, request: Request | None = None, fims: Iterable[str | None] = ()) -> None:
         """Serve `problem` next; `request` and the members' FIM templates tell the prompts the
@@ -100,7 +105,7 @@ class ReplayPool:
         if self.sampled is None:
             raise ReplayMiss(f"a strategy sampled {member} at temperature {temperature:g}, but the "
                              "replay has no sampled setting (collect with --samples K --temperature T)")
-        if abs(temperature - self.sampled.temperature) > 1e-9:
+        if not self._at_sampled(temperature):
             raise ReplayMiss(f"{self.problem}: a strategy sampled {member} at temperature "
                              f"{temperature:g}; the collection's samples are at {self.sampled.temperature:g}")
         cell = self._cell(member, self.sampled.key)
@@ -148,7 +153,7 @@ def replay_backend(pool: ReplayPool, live: Settings | None = None,
                            cancel: CancelToken) -> list[Generation]:
             if not pool.collected(prompt):
                 return await self._generate_live(prompt, params, cancel)
-            if params.temperature > 0 and on_demand is not None and pool.lacks_samples(self.name):
+            if on_demand is not None and pool.lacks_samples(self.name, params.temperature):
                 pool.add(await on_demand.collect(pool.problem, self.name))
             records = pool.take(self.name, params.n, params.temperature)
             if any(r.error for r in records):

@@ -192,7 +192,7 @@ def _run(problems: list[Problem], members: str | None, setting: Setting, out: Pa
     if strategies:
         runs = [StrategyRun.parse(spec) for spec in strategies.split(",")]
         folds = _folds(settings, problems, collected, out, runs, trained_on_suite)
-        on_demand = OnDemand(settings, problems, setting, store, limits) if lazy else None
+        on_demand = OnDemand(settings, problems, setting, store, limits, progress=_note) if lazy else None
         _replay(folds, names, setting, records, runs, limits, out, command, machine, on_demand)
 
 
@@ -225,6 +225,10 @@ async def _collect(settings, problems, names, setting, store, limits) -> None:  
                           progress=lambda cell: progress.update(task, advance=1, description=cell))
     finally:
         await engine.aclose()
+
+
+def _note(line: str) -> None:
+    console.print(f"# {line}", markup=False)
 
 
 def _print_strategies(figures) -> None:  # type: ignore[no-untyped-def]

@@ -137,3 +137,11 @@ async def test_samples_never_collected_are_collected_on_demand_once_per_cell():
     assert collector.asked == [("p1", "strong")]  # greedy single asked nothing; vote once
     assert (single.passed, vote.passed, again.passed) == (False, True, True)
     assert vote.error is None and vote.compute_seconds == 15.0  # as measured when collected
+
+
+async def test_nothing_is_collected_on_demand_for_samples_at_another_temperature():
+    greedy_only = ReplayPool.of([record("strong", "k1-t0", 0, WRONG, False)], SAMPLED)
+    collector = ScriptedOnDemand([RIGHT])
+    [outcome] = await replay(settings(), greedy_only, [PROBLEM], ["strong"], ["vote:temperature=0.9"],
+                             SandboxLimits(), on_demand=collector)
+    assert collector.asked == [] and "samples are at 0.6" in outcome.error
