@@ -90,23 +90,34 @@ def test_samples_are_collected_on_demand_where_the_cascade_resamples(installed_m
     suite = tmp_path / "suite.jsonl"
     suite.write_text("".join(json.dumps(p) + "\n" for p in (MISSTATED, WELL_STATED)))
     out = tmp_path / "bench"
-    args = ("bench", "file", str(suite), "--members", "qwen-small", "--samples", "2",
-            "--temperature", "0.6", "--lazy-samples", "--out", str(out),
-            "--strategies", "cascade:samples=1:resample=2")
-    first = run_cli(*args, timeout=600)
-    assert first.returncode == 0, first.stderr
+
+    def bench(samples: int):  # type: ignore[no-untyped-def]
+        done = run_cli("bench", "file", str(suite), "--members", "qwen-small", "--samples", str(samples),
+                       "--temperature", "0.6", "--lazy-samples", "--out", str(out),
+                       "--strategies", f"cascade:samples=1:resample={samples}", timeout=600)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    first = bench(2)
     lines = (out / "candidates.jsonl").read_text().splitlines()
     sampled = [r for r in map(json.loads, lines) if r["setting"] == "k2-t0.6"]
     assert [(r["problem"], r["index"]) for r in sampled] == [("misstated", 0), ("misstated", 1)]
     assert all(isinstance(r["passed"], bool) and r["compute_seconds"] > 0 for r in sampled)
-    assert "collected on demand: 2 sampled answers" in first.stdout
-    assert "# sampled on demand: misstated qwen-small, 2 answers in " in first.stdout
+    assert "collected on demand: 1 cells, 2 sampled answers" in first.stdout
+    assert "# sampled on demand: misstated qwen-small: 2 new in " in first.stdout
     assert "| member qwen-small (k2-t0.6) | 1 (a subset: not on the frontier) |" in \
         (out / "results.md").read_text()
     cascade = json.loads((out / "results.json").read_text())["strategies"][0]
     assert cascade["misses"] == 0 and cascade["member_calls_per_problem"] == 1.5  # 2 calls, then 1
 
-    again = run_cli(*args, timeout=300)  # the samples are in the store: nothing is generated again
-    assert again.returncode == 0, again.stderr
+    again = bench(2)  # the samples are in the store: nothing is generated again
     assert (out / "candidates.jsonl").read_text().splitlines() == lines
-    assert "collected on demand: 0 sampled answers" in again.stdout
+    assert "collected on demand: 0 cells, 0 sampled answers" in again.stdout
+
+    more = bench(3)  # a third sample: the two stored ones are kept, one is generated (seed 2)
+    assert "# sampled on demand: misstated qwen-small: 1 new in " in more.stdout
+    assert ", 2 kept from a smaller cell" in more.stdout
+    larger = [r for r in map(json.loads, (out / "candidates.jsonl").read_text().splitlines())
+              if r["setting"] == "k3-t0.6"]
+    assert [r["index"] for r in larger] == [0, 1, 2]
+    assert [r["text"] for r in larger[:2]] == [r["text"] for r in sampled]

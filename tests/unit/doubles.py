@@ -15,6 +15,7 @@ class ScriptedBackend:
     (stopping early, with no reply, once cancelled)."""
 
     prompts: list[Prompt] = []
+    params: list[GenerationParams] = []
 
     def __init__(self, member: Any, runtime: Any) -> None:
         self.options = member.options
@@ -29,6 +30,7 @@ class ScriptedBackend:
         self, prompt: Prompt, params: GenerationParams, cancel: CancelToken
     ) -> list[Generation]:
         ScriptedBackend.prompts.append(prompt)
+        ScriptedBackend.params.append(params)
         if not await _sleep_unless_cancelled(self.options.get("delay", 0.0), cancel):
             return []
         if self.options.get("fail"):

@@ -40,11 +40,9 @@ class OnDemand:
         if self._engine is None:
             self._engine = Engine(self.settings)
         records = await collect(self._engine, [problem], [member], self.setting, self.store,
-                                self.limits, self.max_tokens)
+                                self.limits, self.max_tokens,
+                                progress=lambda cell: self.progress(f"sampled on demand: {cell}"))
         self.collected += records
-        seconds = sum(r.compute_seconds for r in records)
-        self.progress(f"sampled on demand: {problem_id} {member}, {len(records)} answers in "
-                      f"{seconds:.1f} compute-s ({len(self.collected)} so far)")
         return records
 
     async def aclose(self) -> None:

@@ -24,6 +24,15 @@ class Setting:
     def key(self) -> str:
         return f"k{self.samples}-t{self.temperature:g}"
 
+    @classmethod
+    def parse(cls, key: str) -> Setting | None:
+        """The setting of a key such as "k3-t0.6"; None for a key in another form."""
+        samples, sep, temperature = key.removeprefix("k").partition("-t")
+        try:
+            return cls(int(samples), float(temperature)) if sep and key.startswith("k") else None
+        except ValueError:
+            return None
+
 
 @dataclass
 class Record:
@@ -61,7 +70,16 @@ class CandidateStore:
                     continue  # a line cut short by an interruption: regenerated on resume
 
     def done_cells(self) -> set[tuple[str, str, str]]:
-        return {record.cell for record in self.records()}
+        return set(self.cells())
+
+    def cells(self) -> dict[tuple[str, str, str], list[Record]]:
+        """The stored records by (problem, member, setting), in sampling order."""
+        cells: dict[tuple[str, str, str], list[Record]] = {}
+        for record in self.records():
+            cells.setdefault(record.cell, []).append(record)
+        for cell in cells.values():
+            cell.sort(key=lambda r: r.index)
+        return cells
 
     def append(self, records: list[Record]) -> None:
         with self.path.open("a", encoding="utf-8") as handle:

@@ -203,7 +203,8 @@ def _replay(folds: list[Fold], names: list[str], setting: Setting, records: list
     outcomes = _replay_folds(folds, pool, names, strategies, limits, out, on_demand)
     if on_demand is not None:
         records = records + on_demand.collected
-        console.print(f"# collected on demand: {len(on_demand.collected)} sampled answers")
+        cells = len({r.cell for r in on_demand.collected})
+        console.print(f"# collected on demand: {cells} cells, {len(on_demand.collected)} sampled answers")
     figures = strategy_figures(outcomes)
     _print_strategies(figures)
     report = Report(command, machine, member_figures(records), figures, oracle(records), outcomes)

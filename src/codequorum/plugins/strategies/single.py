@@ -1,4 +1,8 @@
-"""`single`: one member answers (default: the strongest configured member)."""
+"""`single`: one member answers (default: the strongest configured member).
+
+Options: `member`, `samples` (default 1), `temperature`, `seed` (default 0: sample i is drawn
+with seed `seed` + i, where the backend takes seeds).
+"""
 
 from __future__ import annotations
 
@@ -15,11 +19,12 @@ class SingleStrategy:
         self.member_name: str | None = options.get("member")
         self.samples = int(options.get("samples", 1))
         self.temperature: float | None = options.get("temperature")
+        self.seed = int(options.get("seed", 0))
 
     async def run(self, ctx: StrategyContext) -> Result:
         member = ctx.member(self.member_name) if self.member_name else ctx.members[0]
         ctx.trace.note(f"asking {member.name} for {self.samples} sample(s)")
-        candidates = await ctx.sample(member, n=self.samples, temperature=self.temperature)
+        candidates = await ctx.sample(member, n=self.samples, temperature=self.temperature, seed=self.seed)
         if not candidates:
             return ctx.result([], f"{member.name} failed")
         await ctx.check(candidates)
