@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -255,10 +255,12 @@ async def replay(
     max_tokens: int = 384,
     live_cache: LiveCache | None = None,
     on_demand: OnDemand | None = None,
+    progress: Callable[[Outcome], None] = lambda _outcome: None,
 ) -> list[Outcome]:
+    """Each strategy on each problem, in that order; `progress` hears of every outcome."""
     try:
         return await _replay_each(settings, pool, problems, members, strategies, limits, max_tokens,
-                                  live_cache, on_demand)
+                                  live_cache, on_demand, progress)
     finally:
         if on_demand is not None:
             await on_demand.aclose()
@@ -267,7 +269,7 @@ async def replay(
 async def _replay_each(settings: Settings, pool: ReplayPool, problems: Sequence[Problem],
                        members: Sequence[str], strategies: Sequence[StrategyRun | str],
                        limits: SandboxLimits, max_tokens: int, live_cache: LiveCache | None,
-                       on_demand: OnDemand | None) -> list[Outcome]:
+                       on_demand: OnDemand | None, progress: Callable[[Outcome], None]) -> list[Outcome]:
     outcomes = []
     for run in strategies:
         strategy = run if isinstance(run, StrategyRun) else StrategyRun.parse(run)
@@ -282,14 +284,13 @@ async def _replay_each(settings: Settings, pool: ReplayPool, problems: Sequence[
             for problem in problems:
                 key = outcome_key(strategy.name, strategy.options, list(members), problem.prompt, max_tokens)
                 stored = _stored(kept, key, strategy.label)
-                if stored is not None:
-                    outcomes.append(stored)
-                    continue
-                outcome, answered = await _play(engine, strategy, problem, members, pool, fims,
-                                                limits, max_tokens)
-                if kept is not None and answered and outcome.error is None:
-                    kept.put_outcome(key, dataclasses.asdict(outcome))
-                outcomes.append(outcome)
+                if stored is None:
+                    outcome, answered = await _play(engine, strategy, problem, members, pool, fims,
+                                                    limits, max_tokens)
+                    if kept is not None and answered and outcome.error is None:
+                        kept.put_outcome(key, dataclasses.asdict(outcome))
+                outcomes.append(stored or outcome)
+                progress(outcomes[-1])
         finally:
             await engine.aclose()
     return outcomes

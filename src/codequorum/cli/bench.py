@@ -160,9 +160,16 @@ def _replay_folds(folds: list[Fold], pool: ReplayPool, names: list[str], strateg
                   limits: SandboxLimits, out: Path, on_demand: OnDemand | None = None) -> list[Outcome]:
     live_cache = LiveCache.open(out / LIVE_CACHE)
     outcomes: list[Outcome] = []
-    for fold in folds:
-        outcomes += asyncio.run(replay(fold.settings, pool, fold.problems, names, strategies, limits,
-                                       live_cache=live_cache, on_demand=on_demand))
+    total = sum(len(fold.problems) for fold in folds) * len(strategies)
+    with _progress_bar() as progress:
+        task = progress.add_task("replaying", total=total)
+
+        def advance(outcome: Outcome) -> None:
+            progress.update(task, advance=1, description=f"{outcome.strategy} {outcome.problem}")
+
+        for fold in folds:
+            outcomes += asyncio.run(replay(fold.settings, pool, fold.problems, names, strategies, limits,
+                                           live_cache=live_cache, on_demand=on_demand, progress=advance))
     return outcomes
 
 
@@ -214,18 +221,21 @@ def _replay(folds: list[Fold], names: list[str], setting: Setting, records: list
 
 async def _collect(settings, problems, names, setting, store, limits) -> None:  # type: ignore[no-untyped-def]
     engine = Engine(settings)
-    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn())
     todo = len(problems) * len(names) - len(
         [c for c in store.done_cells() if c[1] in names and c[2] == setting.key
          and c[0] in {p.id for p in problems}])
     try:
-        with Progress(*columns, console=console) as progress:
+        with _progress_bar() as progress:
             task = progress.add_task("collecting", total=todo)
             await collect(engine, problems, names, setting, store, limits,
                           progress=lambda cell: progress.update(task, advance=1, description=cell))
     finally:
         await engine.aclose()
+
+
+def _progress_bar() -> Progress:
+    return Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=console)
 
 
 def _note(line: str) -> None:
