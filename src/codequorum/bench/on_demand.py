@@ -36,7 +36,7 @@ class OnDemand:
 
     async def collect(self, problem_id: str, member: str) -> list[Record]:
         """Generate, test and store the sampled cell of (problem, member); its records."""
-        [problem] = [p for p in self.problems if p.id == problem_id]
+        problem = next(p for p in self.problems if p.id == problem_id)
         if self._engine is None:
             self._engine = Engine(self.settings)
         records = await collect(self._engine, [problem], [member], self.setting, self.store,

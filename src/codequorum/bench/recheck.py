@@ -45,11 +45,15 @@ async def recheck(settings: Settings, records: Sequence[Record], problems: Seque
 
 
 async def _recheck_problem(engine: Engine, request: Request, rows: list[Record]) -> list[Record]:
-    checkable = [row for row in rows if row.error is None and row.text.strip()]
     candidates = [Candidate(member=row.member, text=row.text,
-                            prompt_kind=row.checks.get("prompt_kind", "chat")) for row in checkable]
+                            prompt_kind=row.checks.get("prompt_kind", "chat"))
+                  for row in rows if _checkable(row)]
     for check in engine.checks():
         await check.run(request, candidates)
-    evidence = {id(row): visible_evidence(c) for row, c in zip(checkable, candidates, strict=True)}
-    return [dataclasses.replace(row, checks={**row.checks, **evidence[id(row)]}) if id(row) in evidence else row
-            for row in rows]
+    checked = iter(candidates)
+    return [dataclasses.replace(row, checks={**row.checks, **visible_evidence(next(checked))})
+            if _checkable(row) else row for row in rows]
+
+
+def _checkable(row: Record) -> bool:
+    return row.error is None and bool(row.text.strip())

@@ -33,7 +33,7 @@ from codequorum.bench.execute import hidden_results
 from codequorum.bench.live_cache import LiveCache, outcome_key
 from codequorum.bench.on_demand import OnDemand
 from codequorum.bench.problems import Problem
-from codequorum.bench.store import Record, Setting
+from codequorum.bench.store import Record, Setting, add_to_cells
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
 from codequorum.core.prompts import build_prompt
@@ -74,10 +74,7 @@ class ReplayPool:
         return pool
 
     def add(self, records: Iterable[Record]) -> None:
-        for record in records:
-            cell = self.cells.setdefault(record.cell, [])
-            cell.append(record)
-            cell.sort(key=lambda r: r.index)
+        add_to_cells(self.cells, records)
 
     def lacks_samples(self, member: str, temperature: float) -> bool:
         """Whether a call sampling `member` at `temperature` on the current problem finds no
@@ -283,14 +280,14 @@ async def _replay_each(settings: Settings, pool: ReplayPool, problems: Sequence[
             fims = [m.fim for m in engine.members(members)]
             for problem in problems:
                 key = outcome_key(strategy.name, strategy.options, list(members), problem.prompt, max_tokens)
-                stored = _stored(kept, key, strategy.label)
-                if stored is None:
+                outcome = _stored(kept, key, strategy.label)
+                if outcome is None:
                     outcome, answered = await _play(engine, strategy, problem, members, pool, fims,
                                                     limits, max_tokens)
                     if kept is not None and answered and outcome.error is None:
                         kept.put_outcome(key, dataclasses.asdict(outcome))
-                outcomes.append(stored or outcome)
-                progress(outcomes[-1])
+                outcomes.append(outcome)
+                progress(outcome)
         finally:
             await engine.aclose()
     return outcomes

@@ -7,7 +7,7 @@ is skipped and only the missing (problem, member, setting) cells are generated.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,12 +74,7 @@ class CandidateStore:
 
     def cells(self) -> dict[tuple[str, str, str], list[Record]]:
         """The stored records by (problem, member, setting), in sampling order."""
-        cells: dict[tuple[str, str, str], list[Record]] = {}
-        for record in self.records():
-            cells.setdefault(record.cell, []).append(record)
-        for cell in cells.values():
-            cell.sort(key=lambda r: r.index)
-        return cells
+        return add_to_cells({}, self.records())
 
     def append(self, records: list[Record]) -> None:
         with self.path.open("a", encoding="utf-8") as handle:
@@ -93,3 +88,15 @@ class CandidateStore:
         with self.path.open("rb") as handle:
             handle.seek(-1, 2)
             return handle.read(1) == b"\n"
+
+
+def add_to_cells(cells: dict[tuple[str, str, str], list[Record]],
+                 records: Iterable[Record]) -> dict[tuple[str, str, str], list[Record]]:
+    """`cells` with `records` added, each cell kept in sampling order."""
+    touched = set()
+    for record in records:
+        cells.setdefault(record.cell, []).append(record)
+        touched.add(record.cell)
+    for cell in touched:
+        cells[cell].sort(key=lambda r: r.index)
+    return cells
