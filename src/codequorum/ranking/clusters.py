@@ -1,5 +1,6 @@
-"""Group candidates that are the same answer: by behaviour on the tests when they ran,
-else by normalised code. The size of a candidate's group is its share of the vote."""
+"""Group candidates that are the same answer: by behaviour on the tests when they ran, else by
+their values on probe calls when those ran (`testing/probes.py`), else by normalised code. The
+size of a candidate's group is its share of the vote."""
 
 from __future__ import annotations
 
@@ -10,17 +11,24 @@ from codequorum.core.candidate import Candidate
 from codequorum.core.request import Request, TaskKind
 from codequorum.ranking.normalize import normalized_code
 
+PROBES_CHECK = "probes"  # written by testing/probes.py
+
 
 def cluster_basis(candidate: Candidate) -> str:
-    """What the candidate is clustered on: "behaviour" when its tests ran cleanly, else "code"."""
+    """What the candidate is clustered on: "behaviour" when its tests ran cleanly, else "probes"
+    when probe calls did, else "code"."""
     detail = candidate.checks.get("tests_detail")
-    return "behaviour" if detail and not detail.get("error") else "code"
+    if detail and not detail.get("error"):
+        return "behaviour"
+    return "probes" if candidate.checks.get(PROBES_CHECK) else "code"
 
 
 def cluster_key(candidate: Candidate, request: Request) -> Hashable:
-    if cluster_basis(candidate) == "behaviour":
-        detail = candidate.checks["tests_detail"]
-        return ("behaviour", tuple(detail.get("behaviour") or detail["results"]))
+    basis = cluster_basis(candidate)
+    if basis == "behaviour":
+        return ("behaviour", tuple(candidate.checks["tests_detail"]["results"]))
+    if basis == "probes":
+        return ("probes", tuple(candidate.checks[PROBES_CHECK]))
     text = candidate.text
     if request.kind is TaskKind.COMPLETE:
         text = request.prefix + text + request.suffix  # a fragment only parses in place

@@ -13,8 +13,9 @@ from codequorum.core.member import Member
 from codequorum.core.request import Request, TaskKind
 from codequorum.ranking.dual_agreement import dual_agreement
 from codequorum.sandbox import SandboxLimits
+from codequorum.testing.programs import program_under_test
 from codequorum.testing.python_runner import run_suite
-from codequorum.testing.python_tests import TestCase, TestSuite, imports_of
+from codequorum.testing.python_tests import TestCase, TestSuite
 
 _ASSERT = "assert "
 TEST_INSTRUCTION = (
@@ -33,7 +34,7 @@ async def score_with_generated_tests(
     ctx.trace.note(f"{writer.name} wrote {len(suite.cases)} usable test(s)")
     if not suite.cases or not candidates:
         return
-    programs = [imports_of(ctx.request.prefix) + c.text for c in candidates]
+    programs = [program_under_test(ctx.request, c) for c in candidates]
     runs = await run_suite(programs, suite, limits, per_candidate_s=limits.timeout_s)
     shares = dual_agreement([run.results for run in runs])
     for candidate, run, share in zip(candidates, runs, shares, strict=True):

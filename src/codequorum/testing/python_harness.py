@@ -4,7 +4,10 @@ Reads job.json: {"candidates": [program, ...], "tests": [{"name", "kind", "sourc
 "timeout_s": seconds per candidate}. Each candidate runs in its own forked child, so one that
 crashes, hangs or calls os._exit cannot take the others with it; the child reports one JSON line
 per finished test through a pipe, and the parent kills it when its time is up. The parent prints
-one JSON line per candidate: {"candidate": i, "results": [true/false per test], "error": str|null}.
+one JSON line per candidate: {"candidate": i, "results": [true/false per test], "error": str|null,
+"values": [str|null per test]}. A "probe" test is an expression: its value (floats rounded, so that
+answers equal up to rounding read the same) or the exception it raises is the candidate's
+behaviour on it; a "probe" passes when it returns.
 """
 
 import doctest
@@ -35,12 +38,14 @@ def run_candidate(program, tests, timeout_s):
     os.close(write_end)
     lines, error = _collect(read_end, pid, timeout_s)
     results = [False] * len(tests)
+    values = [None] * len(tests)
     for line in lines:
         if "test" in line:
             results[line["test"]] = line["passed"]
+            values[line["test"]] = line.get("value")
         elif "error" in line:
             error = line["error"]
-    return {"results": results, "error": error}
+    return {"results": results, "error": error, "values": values}
 
 
 def _child(program, tests, write_end):
@@ -57,6 +62,10 @@ def _child(program, tests, write_end):
         out.write(json.dumps({"error": "load: " + _describe(error)}) + "\n")
         os._exit(0)
     for index, test in enumerate(tests):
+        if test["kind"] == "probe":
+            passed, value = _run_probe(test, namespace)
+            out.write(json.dumps({"test": index, "passed": passed, "value": value}) + "\n")
+            continue
         passed = _run_test(test, namespace)
         out.write(json.dumps({"test": index, "passed": passed}) + "\n")
     out.flush()
@@ -73,6 +82,34 @@ def _run_test(test, namespace):
         return True
     except BaseException:
         return False
+
+
+def _run_probe(test, namespace):
+    try:
+        value = eval(compile(test["source"], test["name"], "eval"), namespace)
+        return True, _canonical(value)[:_VALUE_CHARS]
+    except BaseException as error:  # noqa: BLE001 - what it raises is its behaviour
+        return False, "raises " + type(error).__name__
+
+
+_VALUE_CHARS = 2000
+
+
+def _canonical(value, depth=0):
+    """repr, with floats to 9 significant digits at any depth of the usual containers."""
+    if depth > 20:
+        return "..."
+    if isinstance(value, float):
+        return f"{value:.9g}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(_canonical(item, depth + 1) for item in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    if isinstance(value, dict):
+        items = sorted((_canonical(k, depth + 1), _canonical(v, depth + 1)) for k, v in value.items())
+        return "{" + ", ".join(f"{key}: {item}" for key, item in items) + "}"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(_canonical(item, depth + 1) for item in value)) + "}"
+    return repr(value)
 
 
 def _run_doctest(test, namespace):

@@ -19,6 +19,7 @@ _STARTUP_S = 2.0
 class CandidateRun:
     results: tuple[bool, ...]  # one per test case, in suite order
     error: str | None = None
+    values: tuple[str | None, ...] = ()  # per case: a probe's value ("raises E"); None otherwise
 
     @property
     def passed(self) -> int:
@@ -56,7 +57,8 @@ def _parse(stdout: str, count: int, cases: int, stderr: str) -> list[CandidateRu
     for line in stdout.splitlines():
         try:
             report = json.loads(line)
-            runs[report["candidate"]] = CandidateRun(tuple(report["results"]), report["error"])
+            values = tuple(report.get("values") or (None,) * cases)
+            runs[report["candidate"]] = CandidateRun(tuple(report["results"]), report["error"], values)
         except (ValueError, KeyError, IndexError, TypeError):
             continue  # anything else on stdout is not the harness speaking
     return runs

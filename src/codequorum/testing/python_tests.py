@@ -18,7 +18,7 @@ _EXAMPLE_LINE = re.compile(r"^\s*(?P<call>[A-Za-z_]\w*\(.*\))\s*(?:==>|=>|➞|->
 @dataclass(frozen=True)
 class TestCase:
     name: str
-    kind: Literal["exec", "function", "doctest"]
+    kind: Literal["exec", "function", "doctest", "probe"]
     source: str
     want: str = ""
 
@@ -82,7 +82,7 @@ def _doctest_cases(text: str) -> list[TestCase]:
 def _example_cases(code: str) -> list[TestCase]:
     """Informal examples in the docstrings of `code`, one per line: a call of a function the code
     defines, an arrow, and a literal result. Anything else on such a line is prose, not a test."""
-    tree = _parse_code(code)
+    tree = parse_code(code)
     if tree is None:
         return []
     defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
@@ -100,7 +100,7 @@ def _example_cases(code: str) -> list[TestCase]:
     return cases
 
 
-def _parse_code(text: str) -> ast.Module | None:
+def parse_code(text: str) -> ast.Module | None:
     """The code in `text`: all of it, or from the first top-level statement after some prose
     (an instruction followed by the code it is about)."""
     lines = text.splitlines()
@@ -137,10 +137,10 @@ def _example_assertion(line: str, defined: set[str]) -> str | None:
 
 
 def imports_of(code: str) -> str:
-    """The import statements of `code`, one per line (empty when it does not parse)."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    """The import statements of `code` (after any prose before it), one per line; empty when it
+    does not parse."""
+    tree = parse_code(code)
+    if tree is None:
         return ""
     nodes = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
     return "".join(ast.unparse(node) + "\n" for node in nodes)

@@ -1,4 +1,5 @@
-from codequorum.ranking.dual_agreement import dual_agreement
+from codequorum.core.candidate import Candidate
+from codequorum.ranking.dual_agreement import dual_agreement, strongest_cluster
 from codequorum.testing.generated import asserts_in
 
 
@@ -19,3 +20,24 @@ def test_no_tests_passed_by_anyone_scores_zero():
 def test_only_parsable_asserts_are_kept():
     text = "assert f(1) == 2\nprint('x')\nassert f(2) ==\n    assert f(0) == 1  \n"
     assert [c.source for c in asserts_in(text)] == ["assert f(1) == 2", "assert f(0) == 1"]
+
+
+def _candidate(asserts_passed=None):
+    candidate = Candidate(member="m", text="x = 1\n", prompt_kind="chat")
+    if asserts_passed is not None:
+        candidate.checks["generated_tests"] = {"passed": asserts_passed, "failed": 3 - asserts_passed}
+    return candidate
+
+
+def test_the_strongest_cluster_weighs_size_by_the_asserts_passed():
+    three_failing = [_candidate(0) for _ in range(3)]
+    two_passing = [_candidate(2), _candidate(2)]
+    assert strongest_cluster([three_failing, two_passing]) == two_passing  # 3 × 1 < 2 × 3
+    assert strongest_cluster([three_failing, [_candidate(1)]]) == three_failing  # 3 × 1 > 1 × 2
+
+
+def test_without_asserts_the_largest_cluster_leads_and_ties_keep_the_order():
+    first, second = [_candidate(), _candidate()], [_candidate(), _candidate()]
+    assert strongest_cluster([first, second]) == first
+    assert strongest_cluster([[_candidate()], second]) == second
+    assert strongest_cluster([]) == []

@@ -11,11 +11,19 @@ or the only one that came back) agrees with itself whatever it is worth: it is a
 when tests ran and it passed them. The last member's answer is taken whatever its agreement,
 unless it fails the checks and `resample` asks for more: then the last member draws `resample`
 samples (Li et al. 2022, AlphaCode: sample, then filter on the visible tests and cluster), and
-the largest cluster of the candidates that pass the checks leads. Escalation also stops when the next step would miss the deadline or
-exceed the budget's `max_cost`.
+the largest cluster of the candidates that pass the checks leads.
+
+A Python generation without tests can still be judged by what its answers do: with `probes`,
+the cheapest member writes that many calls of the task's functions (`testing/probes.py`) and
+candidates are clustered by the values they return, so samples agree when they behave alike.
+The last member's untested answer is then taken only when some other candidate behaves the
+same; an answer nothing agrees with is resampled like one that fails its tests, and the
+writer's asserts weigh the clusters (CodeT's dual agreement). Escalation
+also stops when the next step would miss the deadline or exceed the budget's `max_cost`.
 
 Options: `samples` (default 3), `temperature` (default 0.6 when samples > 1), `threshold`
-(default 0.6), `resample` (default 0: none), `resample_temperature` (default 0.6).
+(default 0.6), `resample` (default 0: none), `resample_temperature` (default 0.6), `probes`
+(default 0: none), `probe_timeout_s` (default 5, per candidate).
 """
 
 from __future__ import annotations
@@ -31,7 +39,16 @@ from codequorum.core.member import Member
 from codequorum.core.request import Request
 from codequorum.core.result import Result
 from codequorum.errors import ConfigError
-from codequorum.ranking.clusters import agreement_score, cluster_basis, clusters, lead_with
+from codequorum.ranking.clusters import (
+    agreement_score,
+    cluster_basis,
+    cluster_key,
+    clusters,
+    lead_with,
+)
+from codequorum.ranking.dual_agreement import strongest_cluster
+from codequorum.sandbox import SandboxLimits
+from codequorum.testing.probes import Probes, probes_apply, record_probes, write_probes
 
 
 @dataclass
@@ -58,6 +75,27 @@ class Step:
         return self.agreement >= threshold and self.representative_passes and self.vouched_for
 
 
+@dataclass
+class Prober:
+    """One request's probe calls, written once by `writer`, run on every candidate as it comes."""
+
+    writer: Member
+    count: int
+    limits: SandboxLimits
+    written: Probes | None = None
+
+    async def probe(self, ctx: StrategyContext) -> None:
+        """Probe the pool's untested candidates not probed yet, once there are two to compare."""
+        fresh = [c for c in ctx.pool if c.tests is None and "probes" not in c.checks]
+        if not fresh or len(ctx.pool) < 2:
+            return
+        if self.written is None:
+            self.written = await write_probes(ctx, self.writer, self.count, ctx.pool)
+            ctx.trace.note(f"{self.writer.name} wrote {len(self.written.calls)} probe call(s): "
+                           + "; ".join(self.written.calls))
+        await record_probes(ctx.request, fresh, self.written, self.limits)
+
+
 @dataclass(frozen=True)
 class Outlook:
     """What the next step is expected to take: seconds and cost (in the members' price unit)."""
@@ -75,10 +113,12 @@ class CascadeStrategy:
         self.threshold = float(options.get("threshold", 0.6))
         self.resample = int(options.get("resample", 0))
         self.resample_temperature = float(options.get("resample_temperature", 0.6))
-        if self.samples < 1 or self.resample < 0 or not 0.0 <= self.threshold <= 1.0:
-            raise ConfigError("[strategies.cascade] needs samples >= 1, resample >= 0 and "
-                              f"0 <= threshold <= 1, not samples = {self.samples}, "
-                              f"resample = {self.resample}, threshold = {self.threshold}")
+        self.probes = int(options.get("probes", 0))
+        self.probe_limits = SandboxLimits(timeout_s=float(options.get("probe_timeout_s", 5.0)))
+        if self.samples < 1 or self.resample < 0 or self.probes < 0 or not 0.0 <= self.threshold <= 1.0:
+            raise ConfigError("[strategies.cascade] needs samples >= 1, resample >= 0, probes >= 0 "
+                              f"and 0 <= threshold <= 1, not samples = {self.samples}, "
+                              f"resample = {self.resample}, probes = {self.probes}, threshold = {self.threshold}")
         if self.resample and self.resample_temperature <= 0:
             raise ConfigError("[strategies.cascade] resample_temperature must be above 0, or the "
                               f"resamples would all be the same answer, not {self.resample_temperature}")
@@ -87,6 +127,7 @@ class CascadeStrategy:
         ladder = by_price(ctx.members)
         order = ", ".join(f"{m.name} ({m.config.price_per_1k_tokens:g}/1k tokens)" for m in ladder)
         ctx.trace.note(f"cascade, cheapest first: {order}; accept at agreement >= {self.threshold:g}")
+        prober = self._prober(ctx, ladder[0])
         previous: Step | None = None
         for member in ladder:
             if previous is not None:
@@ -96,22 +137,29 @@ class CascadeStrategy:
                 if blocker:
                     ctx.trace.note(f"not escalating to {member.name}: {blocker}")
                     return self._answer(ctx, [], f"stopped escalating ({blocker}); best so far")
-            step = await self._step(ctx, member, self.samples, self.temperature)
+            step = await self._step(ctx, member, self.samples, self.temperature, prober)
             if step.accepted(self.threshold):
                 ctx.trace.note(f"{self._verdict(step)}: accepted")
                 return self._answer(ctx, step.majority, f"accepted {member.name} at agreement {step.agreement:.2f}")
             if member is ladder[-1]:
-                return await self._last(ctx, step)
+                return await self._last(ctx, step, prober)
             ctx.trace.note(f"{self._verdict(step)}: escalated")
             previous = step
         return self._answer(ctx, [], "no member to ask")
 
+    def _prober(self, ctx: StrategyContext, writer: Member) -> Prober | None:
+        if not self.probes or not probes_apply(ctx.request):
+            return None
+        return Prober(writer, self.probes, self.probe_limits)
+
     async def _step(self, ctx: StrategyContext, member: Member, samples: int,
-                    temperature: float | None) -> Step:
+                    temperature: float | None, prober: Prober | None) -> Step:
         started = time.monotonic()
         candidates = await ctx.sample(member, n=samples, temperature=temperature)
         if candidates:
             await ctx.check(candidates)
+            if prober is not None:
+                await prober.probe(ctx)
         return Step(member, samples, candidates, majority_cluster(candidates, ctx.request),
                     agreement_score(candidates, ctx.request, samples),
                     seconds=time.monotonic() - started)
@@ -135,19 +183,25 @@ class CascadeStrategy:
         return (f"{step.member.name}: {len(step.majority)}/{step.asked} samples agree "
                 f"by {basis}, s = {step.agreement:.2f}, representative {checks}{alone}")
 
-    async def _last(self, ctx: StrategyContext, step: Step) -> Result:
-        """The last member's majority leads whatever its agreement, unless it fails the checks:
-        then it resamples, if asked to, and everything is ranked."""
-        if step.representative_passes:
+    async def _last(self, ctx: StrategyContext, step: Step, prober: Prober | None) -> Result:
+        """The last member's majority leads whatever its agreement, unless it fails the checks
+        or, judged by probes only, nothing else behaves like it: then it resamples, if asked
+        to, and everything is ranked."""
+        alone = step.representative_passes and _probed_alone(step, ctx)
+        if step.representative_passes and not alone:
             ctx.trace.note(f"{self._verdict(step)}: last member, taken as it is")
             return self._answer(ctx, step.majority, f"last member {step.member.name}, agreement {step.agreement:.2f}")
+        if alone:
+            ctx.trace.note(f"{self._verdict(step)}: no other candidate returns the same values on the probes")
         if self.resample:
-            return await self._resample(ctx, step)
+            return await self._resample(ctx, step, prober)
         ctx.trace.note(f"{self._verdict(step)}: last member, everything ranked")
         return self._answer(ctx, [], f"last member {step.member.name}, agreement {step.agreement:.2f}")
 
-    async def _resample(self, ctx: StrategyContext, step: Step) -> Result:
-        """More samples of the last member; the largest cluster of all passing candidates leads."""
+    async def _resample(self, ctx: StrategyContext, step: Step, prober: Prober | None) -> Result:
+        """More samples of the last member; the largest cluster of all passing candidates leads,
+        weighed by the probe writer's asserts where they ran (of equally strong ones, the one
+        with the best-ranked candidate)."""
         blocker = escalation_blocker(self._outlook(ctx, step.member, step, self.resample),
                                      ctx.request.seconds_left(), ctx.cost_so_far(),
                                      ctx.request.budget.max_cost)
@@ -156,12 +210,12 @@ class CascadeStrategy:
             return self._answer(ctx, [], f"stopped before resampling ({blocker}); best so far")
         ctx.trace.note(f"{self._verdict(step)}: resampling {step.member.name} {self.resample} times "
                        f"at temperature {self.resample_temperature:g}")
-        resampled = await self._step(ctx, step.member, self.resample, self.resample_temperature)
-        passing = [c for c in ctx.pool if passes_checks(c)]
-        lead = majority_cluster(passing, ctx.request)
+        resampled = await self._step(ctx, step.member, self.resample, self.resample_temperature, prober)
+        passing = [c for c in ctx.rank(ctx.pool) if passes_checks(c)]
+        lead = strongest_cluster(clusters(passing, ctx.request))
         ctx.trace.note(f"{step.member.name} resampled: {sum(map(passes_checks, resampled.candidates))}/"
-                       f"{self.resample} pass the checks; the largest cluster of the {len(passing)} "
-                       f"candidates that pass ({len(lead)}) leads")
+                       f"{self.resample} pass the checks; of the {len(passing)} candidates that pass, "
+                       f"the strongest cluster ({len(lead)}{_asserts_note(lead)}) leads")
         return self._answer(ctx, lead, f"resampled {step.member.name}, {len(passing)} candidates pass the checks")
 
     def _answer(self, ctx: StrategyContext, preferred: list[Candidate], reason: str) -> Result:
@@ -169,6 +223,21 @@ class CascadeStrategy:
         if not ctx.pool:
             return ctx.result([], "every member asked failed")
         return ctx.result(lead_with(preferred, ctx.rank(ctx.pool)), reason)
+
+
+def _asserts_note(group: Sequence[Candidate]) -> str:
+    generated = group[0].checks.get("generated_tests") if group else None
+    return f", passing {generated['passed']} of the writer's asserts" if generated else ""
+
+
+def _probed_alone(step: Step, ctx: StrategyContext) -> bool:
+    """Whether the step's answer was judged by probes alone and no other candidate in the pool
+    returns the same values."""
+    answer = step.majority[0]
+    if cluster_basis(answer) != "probes":
+        return False
+    key = cluster_key(answer, ctx.request)
+    return not any(c is not answer and cluster_key(c, ctx.request) == key for c in ctx.pool)
 
 
 def by_price(members: Sequence[Member]) -> list[Member]:

@@ -18,7 +18,7 @@ from codequorum.core.context import StrategyContext
 from codequorum.core.result import Result
 from codequorum.ranking.clusters import cluster_basis, clusters, lead_with
 
-_BASIS = {"behaviour": "behaviour on tests", "code": "normalised code"}
+_BASIS = {"behaviour": "behaviour on tests", "probes": "values on probe calls", "code": "normalised code"}
 
 
 class VoteStrategy:

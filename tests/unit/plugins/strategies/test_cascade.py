@@ -12,6 +12,7 @@ from codequorum.plugins.strategies.cascade import (
     passes_checks,
 )
 from codequorum.ranking.clusters import agreement_score
+from codequorum.testing.probes import Probes
 from tests.unit.plugins.strategies.fakes import (
     REQUEST,
     answer,
@@ -255,3 +256,82 @@ def test_resample_options_are_checked():
         CascadeStrategy({"resample": -1})
     with pytest.raises(ConfigError, match="resample_temperature must be above 0"):
         CascadeStrategy({"resample": 2, "resample_temperature": 0})
+
+
+# ---- probes: judging untested answers by what they return --------------------------------
+
+
+@pytest.fixture
+def probe_values(monkeypatch):
+    """Probe calls written and run by table: candidate text → its values on the calls."""
+    table: dict[str, list[str]] = {}
+    written: list[str] = []
+
+    async def write_probes(ctx, writer, count, candidates=()):
+        written.append(writer.name)
+        return Probes(("f(1)", "f(2)"), ())
+
+    async def record_probes(request, candidates, calls, limits):
+        for candidate in candidates:
+            candidate.checks["probes"] = table.get(candidate.text.strip())
+
+    monkeypatch.setattr("codequorum.plugins.strategies.cascade.write_probes", write_probes)
+    monkeypatch.setattr("codequorum.plugins.strategies.cascade.record_probes", record_probes)
+    table["writers"] = written
+    return table
+
+
+async def test_an_untested_last_answer_another_member_behaves_like_is_taken(probe_values):
+    probe_values.update({answer(1).strip(): ["2", "4"], answer(9).strip(): ["2", "4"]})
+    members = {"cheap": member([answer(1)], **CHEAP), "dear": member([answer(9)], **DEAR)}
+    result = await engine(members).run(REQUEST, strategy="cascade",
+                                       options={"samples": 1, "probes": 2, "resample": 3})
+    assert calls(result) == ["cheap", "dear"]
+    assert probe_values["writers"] == ["cheap"]  # the cheapest member writes the calls, once
+    assert result.trace.stop_reason == "last member dear, agreement 1.00"
+    assert any("1/1 samples agree by probes" in e for e in result.trace.events)
+
+
+async def test_an_untested_last_answer_nothing_behaves_like_is_resampled(probe_values):
+    probe_values.update({answer(1).strip(): ["2", "4"], answer(9).strip(): ["3", "5"],
+                         answer(7).strip(): ["2", "4"]})
+    members = {"cheap": member([answer(1)], **CHEAP), "dear": member([answer(9), answer(7), answer(7)], **DEAR)}
+    result = await engine(members).run(REQUEST, strategy="cascade",
+                                       options={"samples": 1, "probes": 2, "resample": 2})
+    assert calls(result) == ["cheap", "dear", "dear"]
+    assert any(e.endswith("no other candidate returns the same values on the probes") for e in result.trace.events)
+    # cheap's answer and both resamples return the same values: that cluster of three leads
+    assert probe_values[result.text.strip()] == ["2", "4"]
+    assert result.trace.stop_reason == "resampled dear, 4 candidates pass the checks"
+    assert probe_values["writers"] == ["cheap"]
+
+
+async def test_without_probe_evidence_an_untested_answer_is_taken_as_it_is(probe_values):
+    members = {"cheap": member([answer(1)], **CHEAP), "dear": member([answer(9)], **DEAR)}
+    result = await engine(members).run(REQUEST, strategy="cascade",
+                                       options={"samples": 1, "probes": 2, "resample": 3})
+    assert calls(result) == ["cheap", "dear"]  # values unknown (None): nothing to disagree with
+    assert result.trace.stop_reason == "last member dear, agreement 1.00"
+
+
+async def test_samples_that_return_the_same_values_agree(probe_values):
+    texts = [answer(1), answer(2), answer(3)]
+    probe_values.update({t.strip(): ["0"] for t in texts})
+    members = {"cheap": member(texts, **CHEAP), "dear": member([answer(9)], **DEAR)}
+    result = await engine(members).run(REQUEST, strategy="cascade", options={"probes": 2})
+    assert calls(result) == ["cheap"]  # three different texts, one behaviour
+    assert result.trace.stop_reason == "accepted cheap at agreement 1.00"
+
+
+async def test_probes_are_written_only_for_python_generations(probe_values):
+    members = {"cheap": member([answer(1)], **CHEAP), "dear": member([answer(9)], **DEAR)}
+    rust = Request(TaskKind.GENERATE, language="rust", instruction="add two numbers")
+    await engine(members).run(rust, strategy="cascade", options={"samples": 1, "probes": 2})
+    completion = Request(TaskKind.COMPLETE, language="python", prefix="def f():\n    return ")
+    await engine(members).run(completion, strategy="cascade", options={"samples": 1, "probes": 2})
+    assert probe_values["writers"] == []
+
+
+def test_probe_options_are_checked():
+    with pytest.raises(ConfigError, match="probes >= 0"):
+        CascadeStrategy({"probes": -1})

@@ -1,0 +1,22 @@
+"""The whole program a candidate's tests run against."""
+
+from __future__ import annotations
+
+from codequorum.core.candidate import Candidate
+from codequorum.core.request import Request, TaskKind
+from codequorum.testing.python_tests import imports_of
+
+
+def program_under_test(request: Request, candidate: Candidate) -> str:
+    """The candidate in its document (or alone when generated).
+
+    A generated answer often drops the imports that the instruction's own code had.
+    """
+    if request.kind is TaskKind.COMPLETE:
+        return request.prefix + candidate.text + request.suffix
+    return imports_of(visible_code(request)) + candidate.text
+
+
+def visible_code(request: Request) -> str:
+    """What the user showed the model: the instruction and any code given with it."""
+    return f"{request.instruction or ''}\n{request.prefix}"
