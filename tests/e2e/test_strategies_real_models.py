@@ -88,3 +88,39 @@ def test_cascade_asks_the_cheap_member_first_and_traces_each_step(installed_mode
     assert "def add" in result["text"]
     best = result["candidates"][0]["checks"]["tests"]
     assert best == {"passed": 3, "failed": 0}
+
+
+PROBING = """
+[engine]
+deadline_s = 240
+[members.smollm2]
+enabled = false
+[strategies.cascade]
+samples = 1
+probes = 4
+resample = 2
+"""
+
+
+def test_cascade_probes_untested_answers_by_the_values_they_return(installed_models, tmp_path):
+    """No tests: the cheap member writes calls, both answers run them in the sandbox, and the
+    cascade takes the strong answer only when the other behaves the same."""
+    config = tmp_path / "codequorum.toml"
+    config.write_text(PROBING)
+    done = run_cli("generate", "--instruction",
+                   "Write a Python function is_even(n) that returns True when the integer n is even.",
+                   "--strategy", "cascade", "--max-tokens", "64", "--config", str(config), "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    events = result["trace"]["events"]
+    members = [c["member"] for c in result["trace"]["calls"]]
+    assert members[:3] == ["qwen-small", "qwen-large", "qwen-small"]  # the third call writes the probes
+    [written] = [e for e in events if e.startswith("qwen-small wrote ")]
+    assert "is_even(" in written and not written.startswith("qwen-small wrote 0 ")
+    values = [c["checks"].get("probes") for c in result["candidates"]]
+    assert any(values), values  # values recorded in the sandbox
+    step = next(e for e in events if e.startswith("qwen-large: "))
+    assert " samples agree by probes" in step, step
+    resampled = any("resampling qwen-large 2 times" in e for e in events)
+    assert members[3:] == (["qwen-large"] if resampled else [])
+    assert "def is_even" in result["text"]

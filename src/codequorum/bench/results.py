@@ -120,10 +120,10 @@ def plot_frontier(report: Report, path: Path) -> Path | None:
     points = report.points()
     hull = frontier(points)
     figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=100)
-    for index, point in enumerate(points):
-        marker = "s" if "(" in point.name else "o"  # members square, strategies round
-        axes.scatter(point.cost, point.quality * 100, marker=marker, zorder=3)
-        axes.annotate(point.name, (point.cost, point.quality * 100), fontsize=7,
+    for index, (where, names) in enumerate(_labels_by_place(points).items()):
+        marker = "s" if all("(" in name for name in names) else "o"  # members square, strategies round
+        axes.scatter(where[0], where[1] * 100, marker=marker, zorder=3)
+        axes.annotate(" = ".join(names), (where[0], where[1] * 100), fontsize=7,
                       xytext=(4, 4 - 9 * (index % 3)), textcoords="offset points")  # staggered
     axes.plot([p.cost for p in hull], [p.quality * 100 for p in hull], "--", color="grey",
               label="frontier (non-decreasing convex hull)", zorder=2)
@@ -135,3 +135,11 @@ def plot_frontier(report: Report, path: Path) -> Path | None:
     figure.savefig(path)
     plt.close(figure)
     return path
+
+
+def _labels_by_place(points: Sequence[Point]) -> dict[tuple[float, float], list[str]]:
+    """Names of the points at each (cost, pass@1): systems that coincide share one label."""
+    places: dict[tuple[float, float], list[str]] = {}
+    for point in points:
+        places.setdefault((round(point.cost, 2), round(point.quality, 4)), []).append(point.name)
+    return places

@@ -1,5 +1,6 @@
 from codequorum.bench.report import MemberFigures
-from codequorum.bench.results import Report, StrategyFigures, markdown
+from codequorum.bench.frontier import Point
+from codequorum.bench.results import Report, StrategyFigures, _labels_by_place, markdown
 
 
 def member(setting, problems, pass_at_1, cost):
@@ -16,3 +17,8 @@ def test_a_setting_collected_on_demand_is_reported_but_kept_off_the_frontier():
     table = markdown(report)
     assert "| member m (k3-t0.6) | 3 (a subset: not on the frontier) | 30.0% |" in table
     assert "| member m (k1-t0) | 10 | 60.0% |" in table
+
+
+def test_systems_at_the_same_place_share_one_label_in_the_picture():
+    points = [Point("best-of", 10.771, 0.713), Point("rank", 10.772, 0.713), Point("single", 6.1, 0.671)]
+    assert _labels_by_place(points) == {(10.77, 0.713): ["best-of", "rank"], (6.1, 0.671): ["single"]}

@@ -40,6 +40,7 @@ from codequorum.core.request import Request
 from codequorum.core.result import Result
 from codequorum.errors import ConfigError
 from codequorum.ranking.clusters import (
+    PROBES_CHECK,
     agreement_score,
     cluster_basis,
     cluster_key,
@@ -86,7 +87,7 @@ class Prober:
 
     async def probe(self, ctx: StrategyContext) -> None:
         """Probe the pool's untested candidates not probed yet, once there are two to compare."""
-        fresh = [c for c in ctx.pool if c.tests is None and "probes" not in c.checks]
+        fresh = [c for c in ctx.pool if c.tests is None and PROBES_CHECK not in c.checks]
         if not fresh or len(ctx.pool) < 2:
             return
         if self.written is None:
@@ -189,7 +190,9 @@ class CascadeStrategy:
         to, and everything is ranked."""
         alone = step.representative_passes and _probed_alone(step, ctx)
         if step.representative_passes and not alone:
-            ctx.trace.note(f"{self._verdict(step)}: last member, taken as it is")
+            probed = cluster_basis(step.majority[0]) == "probes"
+            confirmed = ", another candidate returns the same values on the probes" if probed else ""
+            ctx.trace.note(f"{self._verdict(step)}: last member, taken as it is{confirmed}")
             return self._answer(ctx, step.majority, f"last member {step.member.name}, agreement {step.agreement:.2f}")
         if alone:
             ctx.trace.note(f"{self._verdict(step)}: no other candidate returns the same values on the probes")

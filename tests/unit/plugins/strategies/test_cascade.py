@@ -289,7 +289,8 @@ async def test_an_untested_last_answer_another_member_behaves_like_is_taken(prob
     assert calls(result) == ["cheap", "dear"]
     assert probe_values["writers"] == ["cheap"]  # the cheapest member writes the calls, once
     assert result.trace.stop_reason == "last member dear, agreement 1.00"
-    assert any("1/1 samples agree by probes" in e for e in result.trace.events)
+    assert any("1/1 samples agree by probes" in e and e.endswith(
+        "taken as it is, another candidate returns the same values on the probes") for e in result.trace.events)
 
 
 async def test_an_untested_last_answer_nothing_behaves_like_is_resampled(probe_values):
