@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, generate_add, run_cli
+from tests.e2e.conftest import generate_add, run_cli
 
 pytestmark = pytest.mark.e2e
 

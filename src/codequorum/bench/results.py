@@ -119,19 +119,22 @@ def plot_frontier(report: Report, path: Path) -> Path | None:
         return None
     points = report.points()
     hull = frontier(points)
-    figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=100)
-    for index, (where, names) in enumerate(_labels_by_place(points).items()):
+    figure, axes = plt.subplots(figsize=(9, 4.8), dpi=100)
+    key = []
+    for number, ((cost, quality), names) in enumerate(sorted(_labels_by_place(points).items()), 1):
         marker = "s" if all("(" in name for name in names) else "o"  # members square, strategies round
-        axes.scatter(where[0], where[1] * 100, marker=marker, zorder=3)
-        axes.annotate(" = ".join(names), (where[0], where[1] * 100), fontsize=7,
-                      xytext=(4, 4 - 9 * (index % 3)), textcoords="offset points")  # staggered
+        axes.scatter(cost, quality * 100, marker=marker, zorder=3)
+        axes.annotate(str(number), (cost, quality * 100), fontsize=7, xytext=(4, -9), textcoords="offset points")
+        key.append(f"{number:>2}  " + " = ".join(names))
+    # names in a key beside the axes: long strategy names would cover each other on the plot
+    figure.text(0.64, 0.93, "\n".join(key), fontsize=7, va="top", family="monospace")
+    figure.subplots_adjust(left=0.08, right=0.62, bottom=0.11, top=0.95)
     axes.plot([p.cost for p in hull], [p.quality * 100 for p in hull], "--", color="grey",
               label="frontier (non-decreasing convex hull)", zorder=2)
     axes.set_xlabel("cost per problem (generated tokens x the member's price)")
     axes.set_ylabel("pass@1 (%)")
     axes.legend(fontsize=7, loc="lower right")
     axes.grid(alpha=0.3)
-    figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
     return path

@@ -1,5 +1,5 @@
-from codequorum.bench.report import MemberFigures
 from codequorum.bench.frontier import Point
+from codequorum.bench.report import MemberFigures
 from codequorum.bench.results import Report, StrategyFigures, _labels_by_place, markdown
 
 
