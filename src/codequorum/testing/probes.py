@@ -80,6 +80,27 @@ def _evidence(run: CandidateRun, calls: int) -> bool:
     return run.error is None and any(run.results[:calls])
 
 
+@dataclass
+class Prober:
+    """One request's probe calls, written once by `writer`, run on every candidate as it comes."""
+
+    writer: Member
+    count: int
+    limits: SandboxLimits
+    written: Probes | None = None
+
+    async def probe(self, ctx: StrategyContext) -> None:
+        """Probe the pool's untested candidates not probed yet, once there are two to compare."""
+        fresh = [c for c in ctx.pool if c.tests is None and PROBES_CHECK not in c.checks]
+        if not fresh or len(ctx.pool) < 2:
+            return
+        if self.written is None:
+            self.written = await write_probes(ctx, self.writer, self.count, ctx.pool)
+            ctx.trace.note(f"{self.writer.name} wrote {len(self.written.calls)} probe call(s): "
+                           + "; ".join(self.written.calls))
+        await record_probes(ctx.request, fresh, self.written, self.limits)
+
+
 def calls_in(source: str, names: set[str]) -> list[str]:
     """The outermost calls of `names` in one statement, as source text."""
     try:

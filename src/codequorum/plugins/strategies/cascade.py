@@ -40,7 +40,6 @@ from codequorum.core.request import Request
 from codequorum.core.result import Result
 from codequorum.errors import ConfigError
 from codequorum.ranking.clusters import (
-    PROBES_CHECK,
     agreement_score,
     cluster_basis,
     cluster_key,
@@ -49,7 +48,7 @@ from codequorum.ranking.clusters import (
 )
 from codequorum.ranking.dual_agreement import strongest_cluster
 from codequorum.sandbox import SandboxLimits
-from codequorum.testing.probes import Probes, probes_apply, record_probes, write_probes
+from codequorum.testing.probes import Prober, probes_apply
 
 
 @dataclass
@@ -74,27 +73,6 @@ class Step:
 
     def accepted(self, threshold: float) -> bool:
         return self.agreement >= threshold and self.representative_passes and self.vouched_for
-
-
-@dataclass
-class Prober:
-    """One request's probe calls, written once by `writer`, run on every candidate as it comes."""
-
-    writer: Member
-    count: int
-    limits: SandboxLimits
-    written: Probes | None = None
-
-    async def probe(self, ctx: StrategyContext) -> None:
-        """Probe the pool's untested candidates not probed yet, once there are two to compare."""
-        fresh = [c for c in ctx.pool if c.tests is None and PROBES_CHECK not in c.checks]
-        if not fresh or len(ctx.pool) < 2:
-            return
-        if self.written is None:
-            self.written = await write_probes(ctx, self.writer, self.count, ctx.pool)
-            ctx.trace.note(f"{self.writer.name} wrote {len(self.written.calls)} probe call(s): "
-                           + "; ".join(self.written.calls))
-        await record_probes(ctx.request, fresh, self.written, self.limits)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,14 @@
 """`vote`: self-consistency (Wang et al. 2022) over the whole ensemble.
 
 Every member gives `samples` answers; answers that behave the same on the tests (or, without
-test outcomes, have the same normalised code) form a cluster, and the largest cluster wins.
+test outcomes, return the same values on probe calls, or have the same normalised code) form a
+cluster, and the largest cluster wins.
 
 Options: `samples` per member (default 3), `temperature` (default 0.6 when samples > 1, so the
-samples can differ; else the engine's temperature).
+samples can differ; else the engine's temperature), `probes` (default 0: none; on a Python
+generation without tests, the cheapest member writes that many calls of the task's functions
+and untested answers are clustered by the values they return, `testing/probes.py`),
+`probe_timeout_s` (default 5, per candidate).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from codequorum.core.candidate import Candidate
 from codequorum.core.context import StrategyContext
 from codequorum.core.result import Result
 from codequorum.ranking.clusters import cluster_basis, clusters, lead_with
+from codequorum.sandbox import SandboxLimits
+from codequorum.testing.probes import Prober, probes_apply
 
 _BASIS = {"behaviour": "behaviour on tests", "probes": "values on probe calls", "code": "normalised code"}
 
@@ -27,6 +33,8 @@ class VoteStrategy:
     def __init__(self, options: dict[str, Any]) -> None:
         self.samples = int(options.get("samples", 3))
         self.temperature: float | None = options.get("temperature", 0.6 if self.samples > 1 else None)
+        self.probes = int(options.get("probes", 0))
+        self.probe_limits = SandboxLimits(timeout_s=float(options.get("probe_timeout_s", 5.0)))
 
     async def run(self, ctx: StrategyContext) -> Result:
         names = ", ".join(m.name for m in ctx.members)
@@ -36,6 +44,9 @@ class VoteStrategy:
         if not candidates:
             return ctx.result([], "every member failed")
         await ctx.check(candidates)
+        if self.probes > 0 and probes_apply(ctx.request):
+            cheapest = min(ctx.members, key=lambda m: m.config.price_per_1k_tokens)
+            await Prober(cheapest, self.probes, self.probe_limits).probe(ctx)
         ranked = ctx.rank(candidates)
         groups = clusters(candidates, ctx.request)
         if not groups:

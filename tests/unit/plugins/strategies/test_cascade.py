@@ -12,7 +12,6 @@ from codequorum.plugins.strategies.cascade import (
     passes_checks,
 )
 from codequorum.ranking.clusters import agreement_score
-from codequorum.testing.probes import Probes
 from tests.unit.plugins.strategies.fakes import (
     REQUEST,
     answer,
@@ -259,26 +258,6 @@ def test_resample_options_are_checked():
 
 
 # ---- probes: judging untested answers by what they return --------------------------------
-
-
-@pytest.fixture
-def probe_values(monkeypatch):
-    """Probe calls written and run by table: candidate text → its values on the calls."""
-    table: dict[str, list[str]] = {}
-    written: list[str] = []
-
-    async def write_probes(ctx, writer, count, candidates=()):
-        written.append(writer.name)
-        return Probes(("f(1)", "f(2)"), ())
-
-    async def record_probes(request, candidates, calls, limits):
-        for candidate in candidates:
-            candidate.checks["probes"] = table.get(candidate.text.strip())
-
-    monkeypatch.setattr("codequorum.plugins.strategies.cascade.write_probes", write_probes)
-    monkeypatch.setattr("codequorum.plugins.strategies.cascade.record_probes", record_probes)
-    table["writers"] = written
-    return table
 
 
 async def test_an_untested_last_answer_another_member_behaves_like_is_taken(probe_values):

@@ -79,3 +79,14 @@ async def test_only_empty_answers_leave_nothing_to_vote_on():
     eng = engine({"a": member(["   "])})
     result = await eng.run(REQUEST, strategy="vote", options={"samples": 2})
     assert "no answer to vote on" in result.trace.stop_reason
+
+
+async def test_with_probes_untested_answers_that_return_the_same_values_are_one_answer(probe_values):
+    probe_values.update({answer(1).strip(): ["2"], answer(2).strip(): ["2"],
+                         answer(8).strip(): ["3"], answer(9).strip(): ["4"]})
+    eng = engine({"strong": member([answer(8), answer(9)], quality=0.9, price_per_1k_tokens=50.0),
+                  "weak": member([answer(1), answer(2)], quality=0.2, price_per_1k_tokens=10.0)})
+    result = await eng.run(REQUEST, strategy="vote", options={"samples": 2, "probes": 2})
+    assert probe_values["writers"] == ["weak"]  # the cheapest member writes the calls
+    assert "clusters by values on probe calls: 2 (weak×2), 1 (strong), 1 (strong)" in result.trace.events
+    assert result.trace.stop_reason == "largest cluster: 2 of 4 candidates (weak)"
