@@ -166,13 +166,12 @@ class CascadeStrategy:
         """The last member's majority leads whatever its agreement, unless it fails the checks
         or, judged by probes only, nothing else behaves like it: then it resamples, if asked
         to, and everything is ranked."""
-        alone = step.representative_passes and _probed_alone(step, ctx)
-        if step.representative_passes and not alone:
-            probed = cluster_basis(step.majority[0]) == "probes"
-            confirmed = ", another candidate returns the same values on the probes" if probed else ""
-            ctx.trace.note(f"{self._verdict(step)}: last member, taken as it is{confirmed}")
-            return self._answer(ctx, step.majority, f"last member {step.member.name}, agreement {step.agreement:.2f}")
-        if alone:
+        if step.representative_passes:
+            if not _probed_alone(step, ctx):
+                probed = cluster_basis(step.majority[0]) == "probes"
+                confirmed = ", another candidate returns the same values on the probes" if probed else ""
+                ctx.trace.note(f"{self._verdict(step)}: last member, taken as it is{confirmed}")
+                return self._answer(ctx, step.majority, f"last member {step.member.name}, agreement {step.agreement:.2f}")
             ctx.trace.note(f"{self._verdict(step)}: no other candidate returns the same values on the probes")
         if self.resample:
             return await self._resample(ctx, step, prober)
