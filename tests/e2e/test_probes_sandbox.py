@@ -89,3 +89,24 @@ async def test_the_cascade_resamples_an_untested_answer_nothing_behaves_like():
     # the cheap answer and the two resamples return 3 and 9; dear's first answer returns 3 and 8
     assert result.text.strip() in (right.strip(), other_right.strip())
     assert result.trace.stop_reason == "resampled dear, 4 candidates pass the checks"
+
+
+async def test_the_cascade_resamples_in_batches_until_the_probed_lead_is_settled():
+    right, wrong, other_right = (code("return n + 1 if n % 2 == 0 else n + 2"), code("return n + 1"),
+                                 code("return n + 1 + n % 2"))
+    tests_written = "```python\nassert next_odd(2) == 3\nassert next_odd(7) == 9\n```"
+    members = {
+        "cheap": {"quality": 0.2, "price_per_1k_tokens": 100.0,
+                  "options": {"replies": [f"```python\n{right}```", tests_written]}},
+        "dear": {"quality": 0.9, "price_per_1k_tokens": 1000.0,
+                 "options": {"replies": [f"```python\n{wrong}```"] + [f"```python\n{other_right}```"] * 10}},
+    }
+    engine = Engine(scripted_settings(members, ranking={"listwise": False}),
+                    scripted_registry(disabled=frozenset()))
+    result = await engine.run(REQUEST, strategy="cascade", options={
+        "samples": 1, "probes": 4, "resample": 10, "resample_batch": 2})
+    # rivals by value: 3 against 1 (P = 0.81), 5 against 1 (0.94), 7 against 1 (0.98): settled
+    assert [(call.member, call.samples) for call in result.trace.calls] == [
+        ("cheap", 1), ("dear", 1), ("cheap", 1), ("dear", 2), ("dear", 2), ("dear", 2)]
+    assert "resampling settled after 6 samples" in result.trace.events
+    assert result.text.strip() in (right.strip(), other_right.strip())

@@ -11,7 +11,9 @@ or the only one that came back) agrees with itself whatever it is worth: it is a
 when tests ran and it passed them. The last member's answer is taken whatever its agreement,
 unless it fails the checks and `resample` asks for more: then the last member draws `resample`
 samples (Li et al. 2022, AlphaCode: sample, then filter on the visible tests and cluster), and
-the largest cluster of the candidates that pass the checks leads.
+the largest cluster of the candidates that pass the checks leads. With `resample_batch`, the
+samples come that many at a time and stop once the leading cluster is settled
+(Adaptive-Consistency, Aggarwal et al. 2023: `ranking/settled.py`).
 
 A Python generation without tests can still be judged by what its answers do: with `probes`,
 the cheapest member writes that many calls of the task's functions (`testing/probes.py`) and
@@ -23,7 +25,8 @@ also stops when the next step would miss the deadline or exceed the budget's `ma
 
 Options: `samples` (default 3), `temperature` (default 0.6 when samples > 1), `threshold`
 (default 0.6), `resample` (default 0: none), `resample_temperature` (default 0.6), `probes`
-(default 0: none), `probe_timeout_s` (default 5, per candidate).
+(default 0: none), `probe_timeout_s` (default 5, per candidate), `resample_batch` (default 0:
+all `resample` samples at once), `settle_confidence` (default 0.95).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from codequorum.ranking.clusters import (
     lead_with,
 )
 from codequorum.ranking.dual_agreement import strongest_cluster
+from codequorum.ranking.settled import settled
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.probes import Prober, probes_apply
 
@@ -61,6 +65,7 @@ class Step:
     majority: list[Candidate]
     agreement: float
     seconds: float
+    next_seed: int  # where this member's next samples start, so they are new samples
 
     @property
     def representative_passes(self) -> bool:
@@ -92,12 +97,18 @@ class CascadeStrategy:
         self.threshold = float(options.get("threshold", 0.6))
         self.resample = int(options.get("resample", 0))
         self.resample_temperature = float(options.get("resample_temperature", 0.6))
+        self.resample_batch = int(options.get("resample_batch", 0)) or self.resample
+        self.settle_confidence = float(options.get("settle_confidence", 0.95))
         self.probes = int(options.get("probes", 0))
         self.probe_limits = SandboxLimits(timeout_s=float(options.get("probe_timeout_s", 5.0)))
         if self.samples < 1 or self.resample < 0 or self.probes < 0 or not 0.0 <= self.threshold <= 1.0:
             raise ConfigError("[strategies.cascade] needs samples >= 1, resample >= 0, probes >= 0 "
                               f"and 0 <= threshold <= 1, not samples = {self.samples}, "
                               f"resample = {self.resample}, probes = {self.probes}, threshold = {self.threshold}")
+        if self.resample_batch < 0 or not 0.5 < self.settle_confidence <= 1.0:
+            raise ConfigError("[strategies.cascade] needs resample_batch >= 0 and 0.5 < settle_confidence "
+                              f"<= 1, not resample_batch = {self.resample_batch}, "
+                              f"settle_confidence = {self.settle_confidence}")
         if self.resample and self.resample_temperature <= 0:
             raise ConfigError("[strategies.cascade] resample_temperature must be above 0, or the "
                               f"resamples would all be the same answer, not {self.resample_temperature}")
@@ -116,7 +127,7 @@ class CascadeStrategy:
                 if blocker:
                     ctx.trace.note(f"not escalating to {member.name}: {blocker}")
                     return self._answer(ctx, [], f"stopped escalating ({blocker}); best so far")
-            step = await self._step(ctx, member, self.samples, self.temperature, prober)
+            step = await self._step(ctx, member, self.samples, self.temperature, prober, seed=0)
             if step.accepted(self.threshold):
                 ctx.trace.note(f"{self._verdict(step)}: accepted")
                 return self._answer(ctx, step.majority, f"accepted {member.name} at agreement {step.agreement:.2f}")
@@ -132,16 +143,17 @@ class CascadeStrategy:
         return Prober(writer, self.probes, self.probe_limits)
 
     async def _step(self, ctx: StrategyContext, member: Member, samples: int,
-                    temperature: float | None, prober: Prober | None) -> Step:
+                    temperature: float | None, prober: Prober | None, seed: int) -> Step:
         started = time.monotonic()
-        candidates = await ctx.sample(member, n=samples, temperature=temperature)
+        candidates = await ctx.sample(member, n=samples, temperature=temperature, seed=seed)
         if candidates:
             await ctx.check(candidates)
             if prober is not None:
                 await prober.probe(ctx)
+        sampled = (ctx.temperature if temperature is None else temperature) > 0
         return Step(member, samples, candidates, majority_cluster(candidates, ctx.request),
                     agreement_score(candidates, ctx.request, samples),
-                    seconds=time.monotonic() - started)
+                    seconds=time.monotonic() - started, next_seed=seed + samples if sampled else seed)
 
     def _outlook(self, ctx: StrategyContext, member: Member, previous: Step, samples: int | None = None) -> Outlook:
         """Seconds scale with price (compute-seconds for local members) and with the number of
@@ -179,24 +191,48 @@ class CascadeStrategy:
         return self._answer(ctx, [], f"last member {step.member.name}, agreement {step.agreement:.2f}")
 
     async def _resample(self, ctx: StrategyContext, step: Step, prober: Prober | None) -> Result:
-        """More samples of the last member; the largest cluster of all passing candidates leads,
+        """More samples of the last member, `resample_batch` at a time until the leading cluster
+        is settled or `resample` were drawn; the largest cluster of all passing candidates leads,
         weighed by the probe writer's asserts where they ran (of equally strong ones, the one
         with the best-ranked candidate)."""
-        blocker = escalation_blocker(self._outlook(ctx, step.member, step, self.resample),
-                                     ctx.request.seconds_left(), ctx.cost_so_far(),
-                                     ctx.request.budget.max_cost)
-        if blocker:
-            ctx.trace.note(f"{self._verdict(step)}: not resampling ({blocker}), everything ranked")
-            return self._answer(ctx, [], f"stopped before resampling ({blocker}); best so far")
-        ctx.trace.note(f"{self._verdict(step)}: resampling {step.member.name} {self.resample} times "
-                       f"at temperature {self.resample_temperature:g}")
-        resampled = await self._step(ctx, step.member, self.resample, self.resample_temperature, prober)
+        member, seed = step.member, step.next_seed
+        resampled: list[Candidate] = []
+        how_many = (f"{self.resample} times" if self.resample_batch >= self.resample else
+                    f"up to {self.resample} times, {self.resample_batch} at a time until the lead is settled,")
+        while (drawn := len(resampled)) < self.resample:
+            size = min(self.resample_batch, self.resample - drawn)
+            blocker = escalation_blocker(self._outlook(ctx, member, step, size), ctx.request.seconds_left(),
+                                         ctx.cost_so_far(), ctx.request.budget.max_cost)
+            if blocker and not drawn:
+                ctx.trace.note(f"{self._verdict(step)}: not resampling ({blocker}), everything ranked")
+                return self._answer(ctx, [], f"stopped before resampling ({blocker}); best so far")
+            if blocker:
+                ctx.trace.note(f"resampling stopped after {drawn} samples: {blocker}")
+                break
+            if not drawn:
+                ctx.trace.note(f"{self._verdict(step)}: resampling {member.name} {how_many} "
+                               f"at temperature {self.resample_temperature:g}")
+            batch = await self._step(ctx, member, size, self.resample_temperature, prober, seed=seed + drawn)
+            resampled += batch.candidates
+            if len(batch.candidates) < size:  # the call failed: the next one most likely would too
+                break
+            if len(resampled) < self.resample and self._settled(ctx):
+                ctx.trace.note(f"resampling settled after {len(resampled)} samples")
+                break
         passing = [c for c in ctx.rank(ctx.pool) if passes_checks(c)]
         lead = strongest_cluster(clusters(passing, ctx.request))
-        ctx.trace.note(f"{step.member.name} resampled: {sum(map(passes_checks, resampled.candidates))}/"
-                       f"{self.resample} pass the checks; of the {len(passing)} candidates that pass, "
-                       f"the strongest cluster ({len(lead)}{_asserts_note(lead)}) leads")
-        return self._answer(ctx, lead, f"resampled {step.member.name}, {len(passing)} candidates pass the checks")
+        ctx.trace.note(f"{member.name} resampled: {sum(map(passes_checks, resampled))}/{len(resampled)} pass "
+                       f"the checks; of the {len(passing)} candidates that pass, the strongest cluster "
+                       f"({len(lead)}{_asserts_note(lead)}) leads")
+        return self._answer(ctx, lead, f"resampled {member.name}, {len(passing)} candidates pass the checks")
+
+    def _settled(self, ctx: StrategyContext) -> bool:
+        """Whether the strongest cluster of passing candidates leads the largest other one with
+        `settle_confidence`, counting each candidate as one vote."""
+        groups = clusters([c for c in ctx.pool if passes_checks(c)], ctx.request)
+        lead = strongest_cluster(groups)
+        runner_up = max((len(group) for group in groups if lead and group[0] is not lead[0]), default=0)
+        return settled(len(lead), runner_up, self.settle_confidence)
 
     def _answer(self, ctx: StrategyContext, preferred: list[Candidate], reason: str) -> Result:
         """Ranked over every candidate produced so far, the preferred cluster first."""

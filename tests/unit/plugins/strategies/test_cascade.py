@@ -257,6 +257,53 @@ def test_resample_options_are_checked():
         CascadeStrategy({"resample": 2, "resample_temperature": 0})
 
 
+def test_resample_batch_and_settle_confidence_are_checked():
+    with pytest.raises(ConfigError, match="resample_batch >= 0"):
+        CascadeStrategy({"resample": 4, "resample_batch": -1})
+    with pytest.raises(ConfigError, match="settle_confidence = 0.5"):
+        CascadeStrategy({"resample": 4, "settle_confidence": 0.5})
+    assert CascadeStrategy({"resample": 4}).resample_batch == 4  # 0: all at once
+
+
+def fails_then(passing: dict[int, bool]) -> type:
+    """Checks where answer(1) and answer(8) fail and answer(k) passes when passing[k]."""
+    table = {answer(k).strip(): {"results": [ok]} for k, ok in passing.items()}
+    return verdicts({answer(1).strip(): {"results": [False]}, answer(8).strip(): {"results": [False]}, **table})
+
+
+async def test_resampling_in_batches_stops_once_the_lead_is_settled():
+    members = {"cheap": member([answer(1)], **CHEAP), "dear": member([answer(8)] + [answer(9)] * 8, **DEAR)}
+    result = await engine(members, checks=fails_then({9: True})).run(
+        REQUEST, strategy="cascade", options={"samples": 1, "resample": 8, "resample_batch": 2})
+    # 2 agreeing passes: 7/8 sure; 4: 31/32 >= 0.95, settled before the 8 were drawn
+    assert [c.samples for c in result.trace.calls] == [1, 1, 2, 2]
+    assert any(e.endswith("up to 8 times, 2 at a time until the lead is settled, at temperature 0.6")
+               for e in result.trace.events)
+    assert "resampling settled after 4 samples" in result.trace.events
+    assert result.text.strip() == answer(9).strip()
+
+
+async def test_resampling_in_batches_goes_on_while_two_answers_split_the_votes():
+    split = [answer(9), answer(7)] * 4  # untested: clustered by code, two clusters
+    members = {"cheap": member([answer(1)], **CHEAP), "dear": member([answer(8)] + split, **DEAR)}
+    result = await engine(members, checks=fails_then({})).run(
+        REQUEST, strategy="cascade", options={"samples": 1, "resample": 8, "resample_batch": 2})
+    assert [c.samples for c in result.trace.calls] == [1, 1, 2, 2, 2, 2]
+    assert not any("settled" in e for e in result.trace.events if e.startswith("resampling"))
+
+
+async def test_resampled_seeds_follow_the_samples_already_drawn():
+    """Seeds, not only turns, make samples new: a real backend given the same seed again
+    repeats its answer."""
+    from tests.unit.doubles import ScriptedBackend
+
+    members = {"cheap": member([answer(1)] * 3, **CHEAP), "dear": member([answer(8)] * 3 + [answer(9)] * 4, **DEAR)}
+    ScriptedBackend.params.clear()
+    await engine(members, checks=fails_then({9: True})).run(
+        REQUEST, strategy="cascade", options={"samples": 3, "threshold": 1.0, "resample": 4, "resample_batch": 2})
+    assert [p.seed for p in ScriptedBackend.params] == [0, 0, 3, 5]  # cheap's 3, dear's 3 (seeds 0-2), then dear's seeds 3-4 and 5-6
+
+
 # ---- probes: judging untested answers by what they return --------------------------------
 
 
