@@ -121,11 +121,13 @@ def plot_frontier(report: Report, path: Path) -> Path | None:
     hull = frontier(points)
     figure, axes = plt.subplots(figsize=(9, 4.8), dpi=100)
     key = []
-    for number, ((cost, quality), names) in enumerate(sorted(_labels_by_place(points).items()), 1):
+    places = sorted(_labels_by_place(points).items())
+    for number, ((cost, quality), names) in enumerate(places, 1):
         marker = "s" if all("(" in name for name in names) else "o"  # members square, strategies round
         axes.scatter(cost, quality * 100, marker=marker, zorder=3)
-        axes.annotate(str(number), (cost, quality * 100), fontsize=7, xytext=(4, -9), textcoords="offset points")
         key.append(f"{number:>2}  " + " = ".join(names))
+    for (cost, quality), label in _annotations([place for place, _ in places]):
+        axes.annotate(label, (cost, quality * 100), fontsize=7, xytext=(4, -9), textcoords="offset points")
     # names in a key beside the axes: long strategy names would cover each other on the plot
     figure.text(0.64, 0.93, "\n".join(key), fontsize=7, va="top", family="monospace")
     figure.subplots_adjust(left=0.08, right=0.62, bottom=0.11, top=0.95)
@@ -138,6 +140,22 @@ def plot_frontier(report: Report, path: Path) -> Path | None:
     figure.savefig(path)
     plt.close(figure)
     return path
+
+
+def _annotations(places: Sequence[tuple[float, float]]) -> list[tuple[tuple[float, float], str]]:
+    """One label per group of points too close for a label each (within 3% of the cost span
+    and 2% of the pass@1 span), at the group's first point: "11,12" rather than "1112"."""
+    costs, qualities = [c for c, _ in places], [q for _, q in places]
+    near_cost = 0.03 * ((max(costs) - min(costs)) if places else 0.0)
+    near_quality = 0.02 * ((max(qualities) - min(qualities)) if places else 0.0)
+    groups: list[tuple[tuple[float, float], list[int]]] = []
+    for number, (cost, quality) in enumerate(places, 1):
+        group = next((g for (c, q), g in groups if abs(cost - c) <= near_cost and abs(quality - q) <= near_quality), None)
+        if group is None:
+            groups.append(((cost, quality), [number]))
+        else:
+            group.append(number)
+    return [(place, ",".join(map(str, numbers))) for place, numbers in groups]
 
 
 def _labels_by_place(points: Sequence[Point]) -> dict[tuple[float, float], list[str]]:
