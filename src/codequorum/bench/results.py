@@ -145,9 +145,10 @@ def plot_frontier(report: Report, path: Path) -> Path | None:
 def _annotations(places: Sequence[tuple[float, float]]) -> list[tuple[tuple[float, float], str]]:
     """One label per group of points too close for a label each (within 3% of the cost span
     and 2% of the pass@1 span), at the group's first point: "11,12" rather than "1112"."""
+    if not places:
+        return []
     costs, qualities = [c for c, _ in places], [q for _, q in places]
-    near_cost = 0.03 * ((max(costs) - min(costs)) if places else 0.0)
-    near_quality = 0.02 * ((max(qualities) - min(qualities)) if places else 0.0)
+    near_cost, near_quality = 0.03 * (max(costs) - min(costs)), 0.02 * (max(qualities) - min(qualities))
     groups: list[tuple[tuple[float, float], list[int]]] = []
     for number, (cost, quality) in enumerate(places, 1):
         group = next((g for (c, q), g in groups if abs(cost - c) <= near_cost and abs(quality - q) <= near_quality), None)

@@ -191,47 +191,57 @@ class CascadeStrategy:
         return self._answer(ctx, [], f"last member {step.member.name}, agreement {step.agreement:.2f}")
 
     async def _resample(self, ctx: StrategyContext, step: Step, prober: Prober | None) -> Result:
-        """More samples of the last member, `resample_batch` at a time until the leading cluster
-        is settled or `resample` were drawn; the largest cluster of all passing candidates leads,
+        """More samples of the last member; the largest cluster of all passing candidates leads,
         weighed by the probe writer's asserts where they ran (of equally strong ones, the one
         with the best-ranked candidate)."""
-        member, seed = step.member, step.next_seed
-        resampled: list[Candidate] = []
+        blocker = self._resample_blocker(ctx, step, min(self.resample_batch, self.resample))
+        if blocker:
+            ctx.trace.note(f"{self._verdict(step)}: not resampling ({blocker}), everything ranked")
+            return self._answer(ctx, [], f"stopped before resampling ({blocker}); best so far")
         how_many = (f"{self.resample} times" if self.resample_batch >= self.resample else
                     f"up to {self.resample} times, {self.resample_batch} at a time until the lead is settled,")
+        ctx.trace.note(f"{self._verdict(step)}: resampling {step.member.name} {how_many} "
+                       f"at temperature {self.resample_temperature:g}")
+        resampled = await self._draw_resamples(ctx, step, prober)
+        passing = [c for c in ctx.rank(ctx.pool) if passes_checks(c)]
+        lead = strongest_cluster(clusters(passing, ctx.request))
+        ctx.trace.note(f"{step.member.name} resampled: {sum(map(passes_checks, resampled))}/{len(resampled)} pass "
+                       f"the checks; of the {len(passing)} candidates that pass, the strongest cluster "
+                       f"({len(lead)}{_asserts_note(lead)}) leads")
+        return self._answer(ctx, lead, f"resampled {step.member.name}, {len(passing)} candidates pass the checks")
+
+    async def _draw_resamples(self, ctx: StrategyContext, step: Step, prober: Prober | None) -> list[Candidate]:
+        """`resample_batch` samples at a time, seeds following the step's, until `resample` were
+        drawn, the lead is settled, a call fails, or the deadline or budget would be passed."""
+        resampled: list[Candidate] = []
         while (drawn := len(resampled)) < self.resample:
             size = min(self.resample_batch, self.resample - drawn)
-            blocker = escalation_blocker(self._outlook(ctx, member, step, size), ctx.request.seconds_left(),
-                                         ctx.cost_so_far(), ctx.request.budget.max_cost)
-            if blocker and not drawn:
-                ctx.trace.note(f"{self._verdict(step)}: not resampling ({blocker}), everything ranked")
-                return self._answer(ctx, [], f"stopped before resampling ({blocker}); best so far")
+            blocker = self._resample_blocker(ctx, step, size) if drawn else None
             if blocker:
                 ctx.trace.note(f"resampling stopped after {drawn} samples: {blocker}")
                 break
-            if not drawn:
-                ctx.trace.note(f"{self._verdict(step)}: resampling {member.name} {how_many} "
-                               f"at temperature {self.resample_temperature:g}")
-            batch = await self._step(ctx, member, size, self.resample_temperature, prober, seed=seed + drawn)
+            batch = await self._step(ctx, step.member, size, self.resample_temperature, prober,
+                                     seed=step.next_seed + drawn)
             resampled += batch.candidates
             if len(batch.candidates) < size:  # the call failed: the next one most likely would too
                 break
             if len(resampled) < self.resample and self._settled(ctx):
                 ctx.trace.note(f"resampling settled after {len(resampled)} samples")
                 break
-        passing = [c for c in ctx.rank(ctx.pool) if passes_checks(c)]
-        lead = strongest_cluster(clusters(passing, ctx.request))
-        ctx.trace.note(f"{member.name} resampled: {sum(map(passes_checks, resampled))}/{len(resampled)} pass "
-                       f"the checks; of the {len(passing)} candidates that pass, the strongest cluster "
-                       f"({len(lead)}{_asserts_note(lead)}) leads")
-        return self._answer(ctx, lead, f"resampled {member.name}, {len(passing)} candidates pass the checks")
+        return resampled
+
+    def _resample_blocker(self, ctx: StrategyContext, step: Step, samples: int) -> str | None:
+        return escalation_blocker(self._outlook(ctx, step.member, step, samples), ctx.request.seconds_left(),
+                                  ctx.cost_so_far(), ctx.request.budget.max_cost)
 
     def _settled(self, ctx: StrategyContext) -> bool:
         """Whether the strongest cluster of passing candidates leads the largest other one with
         `settle_confidence`, counting each candidate as one vote."""
         groups = clusters([c for c in ctx.pool if passes_checks(c)], ctx.request)
         lead = strongest_cluster(groups)
-        runner_up = max((len(group) for group in groups if lead and group[0] is not lead[0]), default=0)
+        if not lead:
+            return False
+        runner_up = max((len(group) for group in groups if group[0] is not lead[0]), default=0)
         return settled(len(lead), runner_up, self.settle_confidence)
 
     def _answer(self, ctx: StrategyContext, preferred: list[Candidate], reason: str) -> Result:
