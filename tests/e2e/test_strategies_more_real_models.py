@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from codequorum.bench.store import CandidateStore, Record
-from tests.e2e.conftest import ROOT, generate_add, run_cli
+from tests.e2e.conftest import generate_add, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -25,6 +24,7 @@ top_k = 2
 min_distinct = 1
 [strategies.moa]
 layers = 1
+min_distinct = 1
 [strategies.route]
 k = 3
 memory = "{memory}"
@@ -55,6 +55,7 @@ def test_fuse_hands_the_top_candidates_to_the_strongest_member(installed_models,
 
 def test_moa_aggregates_the_first_layer_and_ranks_every_answer(installed_models, qwens_config):
     result = generate_add("moa", qwens_config)
+    # as for fuse, min_distinct = 1 aggregates even when both greedy answers are the same text
     calls = [c["member"] for c in result["trace"]["calls"]]
     assert sorted(calls[:2]) == ["qwen-large", "qwen-small"] and calls[2:] == ["qwen-large"]
     events = result["trace"]["events"]

@@ -6,11 +6,14 @@ the request plus the previous layer's answers in an aggregate-and-synthesize pro
 aggregator (the strongest member that takes chat prompts, or `aggregator`) synthesises the
 last layer's answers. Every answer of every layer is a candidate: all are checked and ranked
 together, so a good first-layer answer is never lost to a worse synthesis. A layer is not
-started when the deadline is too near or the budget's `max_cost` would be exceeded; the
-answer is then ranked over what the finished layers produced.
+started when the previous one left nothing to synthesise (fewer than `min_distinct` distinct
+answers, the best passing the checks, as `fuse` decides), when the deadline is too near or
+when the budget's `max_cost` would be exceeded; the answer is then ranked over what the
+finished layers produced.
 
 Options: `layers` (default 2), `proposers` (member names, default all), `aggregator` (default
-the strongest chat member), `temperature` (default the engine's).
+the strongest chat member), `temperature` (default the engine's), `min_distinct` (default 2;
+1 synthesises even a unanimous layer, as the paper does).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
 from codequorum.core.result import Result
 from codequorum.errors import ConfigError
-from codequorum.plugins.strategies.cascade import Outlook, escalation_blocker
+from codequorum.plugins.strategies.cascade import Outlook, escalation_blocker, passes_checks
 from codequorum.plugins.strategies.fuse import chat_member, distinct_top
 
 
@@ -48,8 +51,10 @@ class MoaStrategy:
         self.proposers: list[str] | None = options.get("proposers")
         self.aggregator: str | None = options.get("aggregator")
         self.temperature: float | None = options.get("temperature")
-        if self.layers < 1:
-            raise ConfigError(f"[strategies.moa] layers must be at least 1, not {self.layers}")
+        self.min_distinct = int(options.get("min_distinct", 2))
+        if self.layers < 1 or self.min_distinct < 1:
+            raise ConfigError("[strategies.moa] needs layers >= 1 and min_distinct >= 1, "
+                              f"not layers = {self.layers}, min_distinct = {self.min_distinct}")
 
     async def run(self, ctx: StrategyContext) -> Result:
         proposers = [ctx.member(n) for n in self.proposers] if self.proposers else list(ctx.members)
@@ -63,19 +68,10 @@ class MoaStrategy:
             final = number == self.layers + 1
             label = "aggregator" if final else f"layer {number}"
             members = ([aggregator] if aggregator else []) if final else self._layer_members(ctx, proposers, number)
+            stopped = self._why_not_start(ctx, label, members, done)
+            if stopped:
+                break
             previous = distinct_answers(done[-1].candidates) if done else []
-            if number > 1 and not previous:
-                stopped = f"{done[-1].label} gave no answer to build on"
-                break
-            if not members:
-                stopped = f"no member for the {label} takes chat prompts"
-                break
-            if done:
-                blocker = escalation_blocker(layer_outlook(members, done[-1]), ctx.request.seconds_left(),
-                                             ctx.cost_so_far(), ctx.request.budget.max_cost)
-                if blocker:
-                    stopped = f"{label} not started: {blocker}"
-                    break
             layer = await self._layer(ctx, label, members, previous)
             origin.update({c.id: f"{label} ({c.member})" for c in layer.candidates})
             answered = sorted({c.member for c in layer.candidates})
@@ -86,11 +82,31 @@ class MoaStrategy:
             ctx.trace.note(f"stopped: {stopped}")
         if not ctx.pool:
             return ctx.result([], "every member failed")
-        await ctx.check(ctx.pool)
         ranked = ctx.rank(ctx.pool)
         ctx.trace.note("ranked: " + ", ".join(origin.get(c.id, c.member) for c in ranked[:5]))
         reason = f"best: {origin.get(ranked[0].id, ranked[0].member)} of {len(ranked)} candidates"
         return ctx.result(ranked, f"{reason}; {stopped}" if stopped else reason)
+
+    def _why_not_start(self, ctx: StrategyContext, label: str, members: list[Member],
+                       done: list[Layer]) -> str:
+        """Why the next layer must not run ("" when it may)."""
+        if not done:
+            return "" if members else f"no member for the {label} takes chat prompts"
+        previous = done[-1]
+        if not distinct_answers(previous.candidates):
+            return f"{previous.label} gave no answer to build on"
+        if not members:
+            return f"no member for the {label} takes chat prompts"
+        if self._nothing_to_synthesise(ctx, previous):
+            return f"{previous.label}'s answers agree and pass the checks, nothing to synthesise"
+        blocker = escalation_blocker(layer_outlook(members, previous), ctx.request.seconds_left(),
+                                     ctx.cost_so_far(), ctx.request.budget.max_cost)
+        return f"{label} not started: {blocker}" if blocker else ""
+
+    def _nothing_to_synthesise(self, ctx: StrategyContext, layer: Layer) -> bool:
+        if len(distinct_top(layer.candidates, self.min_distinct)) >= self.min_distinct:
+            return False
+        return passes_checks(distinct_top(ctx.rank(layer.candidates), 1)[0])
 
     def _layer_members(self, ctx: StrategyContext, proposers: list[Member], number: int) -> list[Member]:
         if number == 1:
@@ -110,6 +126,7 @@ class MoaStrategy:
             answers = await asyncio.gather(
                 *(ctx.sample_prompt(m, prompt, temperature=self.temperature) for m in members))
             candidates = [c for group in answers for c in group]
+        await ctx.check(candidates)  # before the next layer, which may not be needed
         return Layer(label, candidates, time.monotonic() - started)
 
 

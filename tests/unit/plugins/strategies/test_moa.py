@@ -45,7 +45,7 @@ async def test_the_final_ranking_decides_and_names_the_layer():
 
 async def test_proposers_without_chat_only_answer_the_first_layer():
     eng = engine({"a": member([answer(1)], **STRONG), "b": member([answer(2)], **WEAK, chat=False)})
-    result = await eng.run(REQUEST, strategy="moa", options={"layers": 2, "aggregator": "a"})
+    result = await eng.run(REQUEST, strategy="moa", options={"layers": 2, "aggregator": "a", "min_distinct": 1})
     assert [m for m, _ in calls(result)] == ["a", "b", "a", "a"]
     assert "layer 2 leaves out b: no chat prompts" in result.trace.events
 
@@ -70,6 +70,58 @@ async def test_a_layer_without_answers_stops_the_mixture():
     assert result.candidates == [] and result.trace.stop_reason == "every member failed"
 
 
-async def test_a_bad_layer_count_is_reported_not_raised():
-    result = await engine({"a": member([answer(1)])}).run(REQUEST, strategy="moa", options={"layers": 0})
-    assert result.candidates == [] and "layers must be at least 1" in result.trace.events[0]
+async def test_a_unanimous_layer_that_passes_the_checks_ends_the_mixture():
+    eng = engine({"a": member([answer(1), answer(3)], **STRONG), "b": member([answer(1), answer(4)], **WEAK)})
+    result = await eng.run(REQUEST, strategy="moa")
+    assert [m for m, _ in calls(result)] == ["a", "b"]
+    stop = "layer 1's answers agree and pass the checks, nothing to synthesise"
+    assert f"stopped: {stop}" in result.trace.events
+    assert result.trace.stop_reason == f"best: layer 1 (a) of 2 candidates; {stop}"
+
+
+async def test_a_unanimous_layer_that_fails_the_checks_is_synthesised():
+    checks = verdicts({answer(1).strip(): {"results": [False, True]}, answer(3).strip(): {"results": [True, True]}})
+    eng = engine({"a": member([answer(1), answer(3)], **STRONG), "b": member([answer(1)], **WEAK)},
+                 checks=checks)
+    result = await eng.run(REQUEST, strategy="moa", options={"layers": 1})
+    assert [m for m, _ in calls(result)] == ["a", "b", "a"]
+    assert result.text.strip() == answer(3).strip()
+
+
+async def test_min_distinct_one_synthesises_even_a_unanimous_layer():
+    eng = engine({"a": member([answer(1), answer(3)], **STRONG), "b": member([answer(1)], **WEAK)})
+    result = await eng.run(REQUEST, strategy="moa", options={"layers": 1, "min_distinct": 1})
+    assert [m for m, _ in calls(result)] == ["a", "b", "a"]
+
+
+async def test_min_distinct_three_needs_three_answers_when_the_best_passes():
+    eng = engine({"a": member([answer(1), answer(3)], **STRONG), "b": member([answer(2)], **WEAK)})
+    result = await eng.run(REQUEST, strategy="moa", options={"layers": 1, "min_distinct": 3})
+    assert [m for m, _ in calls(result)] == ["a", "b"]
+    assert "stopped: layer 1's answers agree and pass the checks, nothing to synthesise" in result.trace.events
+
+
+async def test_every_candidate_is_checked_once():
+    checked: list[str] = []
+
+    class Counting:
+        name = "counting"
+
+        def __init__(self, runtime: object) -> None:
+            pass
+
+        async def run(self, request: Request, candidates: list) -> None:
+            checked.extend(c.text.strip() for c in candidates)
+
+    eng = engine({"a": member([answer(1), answer(3), answer(5)], **STRONG),
+                  "b": member([answer(2), answer(4)], **WEAK)}, checks=Counting)
+    result = await eng.run(REQUEST, strategy="moa")
+    assert sorted(checked) == sorted(c.text.strip() for c in result.candidates)
+    assert len(checked) == 5
+
+
+async def test_bad_options_are_reported_not_raised():
+    for options, message in (({"layers": 0}, "layers = 0"), ({"min_distinct": 0}, "min_distinct = 0")):
+        result = await engine({"a": member([answer(1)])}).run(REQUEST, strategy="moa", options=options)
+        assert result.candidates == [] and message in result.trace.events[0]
+        assert "needs layers >= 1 and min_distinct >= 1" in result.trace.events[0]
