@@ -2,7 +2,9 @@
 
 Every member gives `samples` answers; answers that behave the same on the tests (or, without
 test outcomes, return the same values on probe calls, or have the same normalised code) form a
-cluster, and the largest cluster wins.
+cluster, and the largest cluster wins. Clusters whose answers pass the checks come first
+(AlphaCode's filter, then cluster): a larger cluster that fails the visible tests is a
+consensus on a wrong answer.
 
 Options: `samples` per member (default 3), `temperature` (default 0.6 when samples > 1, so the
 samples can differ; else the engine's temperature), `probes` (default 0: none; on a Python
@@ -20,6 +22,7 @@ from typing import Any, ClassVar
 from codequorum.core.candidate import Candidate
 from codequorum.core.context import StrategyContext
 from codequorum.core.result import Result
+from codequorum.plugins.strategies.cascade import passes_checks
 from codequorum.ranking.clusters import cluster_basis, clusters, lead_with
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.probes import Prober, probes_apply
@@ -52,19 +55,22 @@ class VoteStrategy:
         if not groups:
             return ctx.result(ranked, f"no answer to vote on: all {len(candidates)} candidates are empty")
         ctx.trace.note(describe_clusters(groups))
-        winner = largest_cluster(groups, ranked)
+        winner = leading_cluster(groups, ranked)
         voters = ", ".join(sorted({c.member for c in winner}))
-        reason = f"largest cluster: {len(winner)} of {len(candidates)} candidates ({voters})"
+        passing = " passing the checks" if len(winner) < max(len(g) for g in groups) else ""
+        reason = f"largest cluster{passing}: {len(winner)} of {len(candidates)} candidates ({voters})"
         return ctx.result(lead_with(winner, ranked), reason)
 
 
-def largest_cluster(groups: Sequence[list[Candidate]], ranked: Sequence[Candidate]) -> list[Candidate]:
-    """The largest group; ties go to more distinct members, then to the ranker's best."""
+def leading_cluster(groups: Sequence[list[Candidate]], ranked: Sequence[Candidate]) -> list[Candidate]:
+    """The largest group of those that pass the checks (of all, when none does); ties go to
+    more distinct members, then to the ranker's best."""
     position = {c.id: index for index, c in enumerate(ranked)}
 
-    def strength(group: list[Candidate]) -> tuple[int, int, int]:
+    def strength(group: list[Candidate]) -> tuple[bool, int, int, int]:
         best_position = min(position.get(c.id, len(ranked)) for c in group)
-        return len(group), len({c.member for c in group}), -best_position
+        passes = all(passes_checks(c) for c in group)
+        return passes, len(group), len({c.member for c in group}), -best_position
 
     return max(groups, key=strength)
 

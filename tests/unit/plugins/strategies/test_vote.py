@@ -1,5 +1,5 @@
 from codequorum.core.candidate import Candidate
-from codequorum.plugins.strategies.vote import VoteStrategy, largest_cluster
+from codequorum.plugins.strategies.vote import VoteStrategy, leading_cluster
 from tests.unit.plugins.strategies.fakes import REQUEST, answer, engine, member, verdicts
 
 
@@ -7,7 +7,7 @@ def texts(result):
     return [c.text.strip() for c in result.candidates]
 
 
-async def test_vote_picks_the_largest_cluster_over_the_strongest_member():
+async def test_vote_picks_the_leading_cluster_over_the_strongest_member():
     eng = engine({"strong": member([answer(1), answer(2)], quality=0.9),
                   "weak": member([answer(2), answer(3)], quality=0.1)})
     result = await eng.run(REQUEST, strategy="vote", options={"samples": 2})
@@ -43,6 +43,31 @@ async def test_same_behaviour_on_the_tests_counts_as_one_answer():
     assert any(e.startswith("clusters by behaviour on tests: 2") for e in result.trace.events)
 
 
+async def test_a_smaller_cluster_that_passes_the_tests_beats_a_larger_one_that_fails():
+    wrong = "def add(a, b):\n    return a - b"
+    minus = "def add(a, b):\n    return -b + a"
+    plus = "def add(a, b):\n    return a + b"
+    checks = verdicts({wrong: {"results": [True, False]}, minus: {"results": [True, False]},
+                       plus: {"results": [True, True]}})
+    eng = engine({"a": member([wrong, plus], quality=0.9), "b": member([minus, wrong], quality=0.5)},
+                 checks=checks)
+    result = await eng.run(REQUEST, strategy="vote", options={"samples": 2})
+    assert result.text.strip() == plus
+    assert any(e.startswith("clusters by behaviour on tests: 3 (a, b×2), 1 (a)") for e in result.trace.events)
+    assert result.trace.stop_reason == "largest cluster passing the checks: 1 of 4 candidates (a)"
+
+
+async def test_when_no_cluster_passes_the_largest_still_wins():
+    wrong = "def add(a, b):\n    return a - b"
+    worse = "def add(a, b):\n    return a * b"
+    checks = verdicts({wrong: {"results": [True, False]}, worse: {"results": [False, False]}})
+    eng = engine({"a": member([wrong, worse], quality=0.9), "b": member([wrong], quality=0.5)},
+                 checks=checks)
+    result = await eng.run(REQUEST, strategy="vote", options={"samples": 2})
+    assert result.text.strip() == wrong
+    assert result.trace.stop_reason == "largest cluster: 3 of 4 candidates (a, b)"
+
+
 def cand(member, text="x"):
     return Candidate(member=member, text=text, prompt_kind="chat")
 
@@ -51,7 +76,7 @@ def test_equal_clusters_go_to_the_one_holding_the_rankers_best():
     first = [cand("a"), cand("b")]
     second = [cand("a"), cand("b")]
     ranked = [second[1], first[0], first[1], second[0]]
-    assert largest_cluster([first, second], ranked) is second
+    assert leading_cluster([first, second], ranked) is second
 
 
 def test_size_beats_distinct_members_beats_rank():
@@ -59,8 +84,8 @@ def test_size_beats_distinct_members_beats_rank():
     diverse = [cand("a"), cand("b")]
     same = [cand("c"), cand("c")]
     ranked = same + diverse + big
-    assert largest_cluster([same, diverse, big], ranked) is big
-    assert largest_cluster([same, diverse], ranked) is diverse
+    assert leading_cluster([same, diverse, big], ranked) is big
+    assert leading_cluster([same, diverse], ranked) is diverse
 
 
 def test_temperature_defaults_to_0_6_only_with_several_samples():
