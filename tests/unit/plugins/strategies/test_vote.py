@@ -3,6 +3,16 @@ from codequorum.plugins.strategies.vote import VoteStrategy, leading_cluster
 from tests.unit.plugins.strategies.fakes import REQUEST, answer, engine, member, verdicts
 
 
+PLUS = "def add(a, b):\n    return a + b"
+SWAPPED = "def add(a, b):\n    return b + a"  # other code, the same behaviour as PLUS
+WRONG = "def add(a, b):\n    return a - b"
+MINUS = "def add(a, b):\n    return -b + a"  # other code, the same behaviour as WRONG
+WORSE = "def add(a, b):\n    return a * b"
+ADD_CHECKS = verdicts({PLUS: {"results": [True, True]}, SWAPPED: {"results": [True, True]},
+                       WRONG: {"results": [True, False]}, MINUS: {"results": [True, False]},
+                       WORSE: {"results": [False, False]}})
+
+
 def texts(result):
     return [c.text.strip() for c in result.candidates]
 
@@ -30,13 +40,8 @@ async def test_a_tie_in_size_goes_to_the_cluster_with_more_distinct_members():
 
 
 async def test_same_behaviour_on_the_tests_counts_as_one_answer():
-    plus = "def add(a, b):\n    return a + b"
-    swapped = "def add(a, b):\n    return b + a"
-    wrong = "def add(a, b):\n    return a - b"
-    checks = verdicts({plus: {"results": [True, True]}, swapped: {"results": [True, True]},
-                       wrong: {"results": [True, False]}})
-    eng = engine({"a": member([wrong], quality=0.9), "b": member([plus], quality=0.5),
-                  "c": member([swapped], quality=0.4)}, checks=checks)
+    eng = engine({"a": member([WRONG], quality=0.9), "b": member([PLUS], quality=0.5),
+                  "c": member([SWAPPED], quality=0.4)}, checks=ADD_CHECKS)
     result = await eng.run(REQUEST, strategy="vote", options={"samples": 1})
     assert result.best.member in {"b", "c"}
     assert result.candidates[-1].member == "a"
@@ -44,27 +49,19 @@ async def test_same_behaviour_on_the_tests_counts_as_one_answer():
 
 
 async def test_a_smaller_cluster_that_passes_the_tests_beats_a_larger_one_that_fails():
-    wrong = "def add(a, b):\n    return a - b"
-    minus = "def add(a, b):\n    return -b + a"
-    plus = "def add(a, b):\n    return a + b"
-    checks = verdicts({wrong: {"results": [True, False]}, minus: {"results": [True, False]},
-                       plus: {"results": [True, True]}})
-    eng = engine({"a": member([wrong, plus], quality=0.9), "b": member([minus, wrong], quality=0.5)},
-                 checks=checks)
+    eng = engine({"a": member([WRONG, PLUS], quality=0.9), "b": member([MINUS, WRONG], quality=0.5)},
+                 checks=ADD_CHECKS)
     result = await eng.run(REQUEST, strategy="vote", options={"samples": 2})
-    assert result.text.strip() == plus
+    assert result.text.strip() == PLUS
     assert any(e.startswith("clusters by behaviour on tests: 3 (a, b×2), 1 (a)") for e in result.trace.events)
     assert result.trace.stop_reason == "largest cluster passing the checks: 1 of 4 candidates (a)"
 
 
 async def test_when_no_cluster_passes_the_largest_still_wins():
-    wrong = "def add(a, b):\n    return a - b"
-    worse = "def add(a, b):\n    return a * b"
-    checks = verdicts({wrong: {"results": [True, False]}, worse: {"results": [False, False]}})
-    eng = engine({"a": member([wrong, worse], quality=0.9), "b": member([wrong], quality=0.5)},
-                 checks=checks)
+    eng = engine({"a": member([WRONG, WORSE], quality=0.9), "b": member([WRONG], quality=0.5)},
+                 checks=ADD_CHECKS)
     result = await eng.run(REQUEST, strategy="vote", options={"samples": 2})
-    assert result.text.strip() == wrong
+    assert result.text.strip() == WRONG
     assert result.trace.stop_reason == "largest cluster: 3 of 4 candidates (a, b)"
 
 
