@@ -14,7 +14,7 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from codequorum.errors import ConfigError
+from codequorum.vocabulary.errors import ConfigError
 
 CONFIG_FILE_NAME = "codequorum.toml"
 

@@ -3,10 +3,10 @@
 import pytest
 
 from codequorum.config import RankingConfig
-from codequorum.core.candidate import Candidate
-from codequorum.core.request import Request, TaskKind
 from codequorum.ranking.codebertscore import BUNDLED_ENCODER, CodeBertScorer
 from codequorum.ranking.scoring import rank_candidates
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request, TaskKind
 
 pytestmark = pytest.mark.e2e
 

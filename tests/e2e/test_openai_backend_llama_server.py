@@ -7,11 +7,12 @@ import pytest
 
 from codequorum.config import settings_from_dict
 from codequorum.core.prompts import build_prompt
-from codequorum.core.request import Request, TaskKind, completion_request
 from codequorum.plugins.backends.llama_cpp import LlamaCppBackend
 from codequorum.plugins.backends.openai_compat import OpenAICompatBackend
-from codequorum.plugins.protocols import CancelToken, GenerationParams
 from codequorum.runtime import Runtime
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.generation import GenerationParams
+from codequorum.vocabulary.request import Request, TaskKind, completion_request
 from tests.e2e.servers import llama_server
 
 pytestmark = pytest.mark.e2e

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from codequorum.core.candidate import Candidate
 from codequorum.core.engine import Engine
-from codequorum.core.request import Request, TaskKind
 from codequorum.ranking.clusters import clusters
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.probes import Probes, record_probes
 from codequorum.testing.python_tests import TestCase as Case
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request, TaskKind
 from tests.unit.doubles import scripted_registry, scripted_settings
 
 pytestmark = pytest.mark.e2e

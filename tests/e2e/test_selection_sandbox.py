@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from codequorum.core.engine import Engine
-from codequorum.core.request import Request, TaskKind
+from codequorum.vocabulary.request import Request, TaskKind
 from tests.unit.doubles import scripted_registry, scripted_settings
 
 pytestmark = pytest.mark.e2e

@@ -14,9 +14,10 @@ import pytest
 from codequorum.config import settings_from_dict
 from codequorum.plugins.backends.llama_cpp import LlamaCppBackend
 from codequorum.plugins.backends.transformers import TransformersBackend
-from codequorum.plugins.protocols import CancelToken, ChatMessage, GenerationParams, Prompt
 from codequorum.plugins.registry import Registry
 from codequorum.runtime import Runtime
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.generation import ChatMessage, GenerationParams, Prompt
 
 pytestmark = [pytest.mark.e2e, pytest.mark.transformers]
 

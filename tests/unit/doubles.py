@@ -6,8 +6,9 @@ import asyncio
 from typing import Any
 
 from codequorum.config import Settings, settings_from_dict
-from codequorum.plugins.protocols import CancelToken, Generation, GenerationParams, Prompt
 from codequorum.plugins.registry import Registry
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
 
 
 class ScriptedBackend:

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from codequorum.config import load_settings, settings_from_dict
-from codequorum.errors import ConfigError
+from codequorum.vocabulary.errors import ConfigError
 
 
 def test_defaults_are_the_embedded_ensemble():

@@ -9,11 +9,11 @@ from typing import Any
 from codequorum.bench.execute import hidden_results
 from codequorum.bench.problems import Problem
 from codequorum.bench.store import CandidateStore, Record, Setting
-from codequorum.core.candidate import Candidate, TestOutcome
 from codequorum.core.engine import Engine
-from codequorum.core.request import Budget, Request, TaskKind
-from codequorum.core.result import Result
 from codequorum.sandbox import SandboxLimits
+from codequorum.vocabulary.candidate import Candidate, TestOutcome
+from codequorum.vocabulary.request import Budget, Request, TaskKind
+from codequorum.vocabulary.result import Result
 
 INSTRUCTION = "Complete the following Python function. Reply with the whole function in one code block."
 Progress = Callable[[str], None]

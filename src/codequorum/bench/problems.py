@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from codequorum.errors import CodequorumError
+from codequorum.vocabulary.errors import CodequorumError
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from codequorum.bench.collect import request_for, visible_evidence
 from codequorum.bench.problems import Problem
 from codequorum.bench.store import Record
 from codequorum.config import Settings
-from codequorum.core.candidate import Candidate
 from codequorum.core.engine import Engine
-from codequorum.core.request import Request
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request
 
 
 async def recheck(settings: Settings, records: Sequence[Record], problems: Sequence[Problem],

@@ -37,18 +37,14 @@ from codequorum.bench.store import Record, Setting, add_to_cells
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
 from codequorum.core.prompts import build_prompt
-from codequorum.core.request import Request
-from codequorum.core.result import Result
-from codequorum.errors import CodequorumError
-from codequorum.plugins.protocols import (
-    CancelToken,
-    Generation,
-    GenerationParams,
-    Prompt,
-)
 from codequorum.plugins.registry import Registry
 from codequorum.runtime import Runtime
 from codequorum.sandbox import SandboxLimits
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.errors import CodequorumError
+from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
+from codequorum.vocabulary.request import Request
+from codequorum.vocabulary.result import Result
 
 GREEDY = "k1-t0"
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 
-from codequorum.errors import CodequorumError
+from codequorum.vocabulary.errors import CodequorumError
 
 stderr = Console(stderr=True)
 

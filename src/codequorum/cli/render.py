@@ -7,8 +7,8 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from codequorum.core.candidate import Candidate
-from codequorum.core.result import Result
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.result import Result
 
 console = Console()
 

@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 
 from codequorum.cli.errors import user_errors
-from codequorum.core.request import Request
-from codequorum.errors import CodequorumError
+from codequorum.vocabulary.errors import CodequorumError
+from codequorum.vocabulary.request import Request
 
 app = typer.Typer(help="The kNN router's memory (the `route` strategy).", no_args_is_help=True)
 console = Console()

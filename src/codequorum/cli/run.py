@@ -13,11 +13,11 @@ from codequorum.cli.errors import stderr, user_errors
 from codequorum.cli.render import print_result
 from codequorum.config import Settings, load_settings
 from codequorum.core.engine import Engine
-from codequorum.core.request import Budget, Request, TaskKind, completion_request, offset_of
-from codequorum.core.result import Result
-from codequorum.errors import CodequorumError
 from codequorum.plugins.languages.detect import language_for_path
 from codequorum.plugins.registry import Registry
+from codequorum.vocabulary.errors import CodequorumError
+from codequorum.vocabulary.request import Budget, Request, TaskKind, completion_request, offset_of
+from codequorum.vocabulary.result import Result
 
 ConfigOption = typer.Option(None, "--config", help="Configuration file (TOML).")
 StrategyOption = typer.Option(None, "--strategy", "-s", help="Strategy (default from config).")

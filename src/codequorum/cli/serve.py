@@ -9,11 +9,11 @@ from pathlib import Path
 import typer
 
 from codequorum.cli.errors import stderr, user_errors
-from codequorum.errors import CodequorumError
 from codequorum.server.auth import required_token
 from codequorum.server.logs import install_log_filters
 from codequorum.server.session import ServerContext
 from codequorum.server.settings_source import SettingsSource
+from codequorum.vocabulary.errors import CodequorumError
 
 
 def serve(

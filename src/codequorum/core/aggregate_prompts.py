@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from codequorum.core.prompts import complete_chat_prompt, generate_chat_prompt
-from codequorum.core.request import Request, TaskKind
-from codequorum.plugins.protocols import ChatMessage, Prompt
+from codequorum.vocabulary.generation import ChatMessage, Prompt
+from codequorum.vocabulary.request import Request, TaskKind
 
 _AGGREGATE_SYSTEM = (
     "You are an expert {language}programmer. You are given a coding task and several candidate "

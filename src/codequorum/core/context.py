@@ -10,15 +10,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codequorum.config import RankingConfig
-from codequorum.core.candidate import Candidate
 from codequorum.core.member import Member
 from codequorum.core.postprocess import clean, early_stop
 from codequorum.core.prompt_forms import check_forms, prompt_in_form
-from codequorum.core.request import Request
-from codequorum.core.result import MemberCall, Result, Trace
-from codequorum.errors import ConfigError
-from codequorum.plugins.protocols import CancelToken, Check, Generation, GenerationParams, Prompt
+from codequorum.plugins.protocols import Check
 from codequorum.ranking.scoring import rank_candidates
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.errors import ConfigError
+from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
+from codequorum.vocabulary.request import Request
+from codequorum.vocabulary.result import MemberCall, Result, Trace
 
 log = logging.getLogger(__name__)
 

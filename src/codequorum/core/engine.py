@@ -11,12 +11,13 @@ from typing import Any
 from codequorum.config import MemberConfig, Settings
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
-from codequorum.core.request import Request
-from codequorum.core.result import MemberCall, Result, Trace
-from codequorum.errors import CodequorumError
-from codequorum.plugins.protocols import CancelToken, Check
+from codequorum.plugins.protocols import Check
 from codequorum.plugins.registry import Registry
 from codequorum.runtime import Runtime
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.errors import CodequorumError
+from codequorum.vocabulary.request import Request
+from codequorum.vocabulary.result import MemberCall, Result, Trace
 
 log = logging.getLogger(__name__)
 

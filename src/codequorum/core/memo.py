@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
-from codequorum.plugins.protocols import Generation, GenerationParams, Prompt
+from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
 
 MEMO_SIZE = 64
 

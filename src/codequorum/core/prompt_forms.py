@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from codequorum.core.prompts import complete_chat_prompt, fim_prompt, fim_template, generate_chat_prompt
-from codequorum.core.request import Request, TaskKind
-from codequorum.errors import ConfigError
-from codequorum.plugins.protocols import ChatMessage, Prompt
+from codequorum.vocabulary.errors import ConfigError
+from codequorum.vocabulary.generation import ChatMessage, Prompt
+from codequorum.vocabulary.request import Request, TaskKind
 
 FORMS = ("fim", "chat", "chat-tests")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from codequorum.core.request import Request, TaskKind
-from codequorum.plugins.protocols import ChatMessage, Prompt
+from codequorum.vocabulary.generation import ChatMessage, Prompt
+from codequorum.vocabulary.request import Request, TaskKind
 
 CURSOR = "<CURSOR>"
 

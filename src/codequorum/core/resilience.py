@@ -25,7 +25,7 @@ from enum import Enum
 from typing import Literal, TypeVar
 
 from codequorum.config import MemberConfig
-from codequorum.errors import MemberError
+from codequorum.vocabulary.errors import MemberError
 
 T = TypeVar("T")
 Failure = Literal["transient", "rejected", "failure"]

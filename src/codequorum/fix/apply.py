@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path, PurePosixPath
 
-from codequorum.errors import CodequorumError
+from codequorum.vocabulary.errors import CodequorumError
 
 BACKUP_DIR = Path(".codequorum") / "backup"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import textwrap
 
-from codequorum.core.request import Budget, Request, TaskKind
 from codequorum.fix.locate import Location
 from codequorum.plugins.languages.failures import FailureLocator
+from codequorum.vocabulary.request import Budget, Request, TaskKind
 
 MAX_FAILURE_CHARS = 3000  # the end of the output, where the assertion and the traceback are
 

@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codequorum.errors import CodequorumError
 from codequorum.sandbox.runner import SandboxError, check_reachable
+from codequorum.vocabulary.errors import CodequorumError
 
 VENV_NAMES = (".venv", "venv", ".env", "env")
 # Bound by the sandbox already (read-only system directories).

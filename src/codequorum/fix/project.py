@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
 
-from codequorum.errors import CodequorumError
 from codequorum.fix.environment import Mounts, PythonEnvironment
 from codequorum.sandbox import DEFAULT_WORK_PATH, Sandbox, SandboxLimits, SandboxResult
+from codequorum.vocabulary.errors import CodequorumError
 
 # Never copied: version control, caches, virtual environments (the interpreter is mounted
 # read-only instead), and codequorum's own backups.

@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from codequorum.core.result import Trace
 from codequorum.fix.choose import Attempt
 from codequorum.fix.project import CommandRun
+from codequorum.vocabulary.result import Trace
 
 
 class FixOutcome(str, Enum):

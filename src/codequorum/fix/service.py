@@ -15,8 +15,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from codequorum.core.engine import Engine
-from codequorum.core.result import Result
-from codequorum.errors import CodequorumError
 from codequorum.fix.apply import apply_fix
 from codequorum.fix.candidates import fix_request, function_in_answer, splice
 from codequorum.fix.choose import Attempt, ranked
@@ -38,6 +36,8 @@ from codequorum.fix.report import FixOutcome, FixReport
 from codequorum.plugins.languages.detect import language_for_name, language_for_path
 from codequorum.plugins.languages.failures import FailureLocator
 from codequorum.sandbox import DEFAULT_WORK_PATH
+from codequorum.vocabulary.errors import CodequorumError
+from codequorum.vocabulary.result import Result
 
 MIN_MEMORY_MB = 1024  # a test runner and the project's imports need more than one snippet
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from codequorum.errors import ModelFileError
 from codequorum.models.catalog import EmbeddedModel, ModelPart
 from codequorum.models.store import ModelStatus, ModelStore, lookup
+from codequorum.vocabulary.errors import ModelFileError
 
 _CHUNK = 4 << 20
 Progress = Callable[[int], None]  # called with bytes written since the last call

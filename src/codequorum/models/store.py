@@ -11,8 +11,8 @@ from pathlib import Path
 
 import platformdirs
 
-from codequorum.errors import ModelFileError
 from codequorum.models.catalog import CATALOG, EmbeddedModel
+from codequorum.vocabulary.errors import ModelFileError
 
 _CHUNK = 4 << 20
 

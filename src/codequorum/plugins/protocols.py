@@ -6,19 +6,19 @@ the entry-point groups named in `GROUPS`.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from codequorum.core.candidate import Candidate
-from codequorum.core.request import Request
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.generation import ChatMessage, Generation, GenerationParams, Prompt
+from codequorum.vocabulary.request import Request
 
 if TYPE_CHECKING:
     from codequorum.config import MemberConfig
     from codequorum.core.context import StrategyContext
-    from codequorum.core.result import Result
     from codequorum.runtime import Runtime
+    from codequorum.vocabulary.result import Result
 
 GROUPS = {
     "backends": "codequorum.backends",
@@ -29,64 +29,11 @@ GROUPS = {
 
 PluginKind = Literal["backends", "strategies", "checks", "languages"]
 
-
-@dataclass(frozen=True)
-class ChatMessage:
-    role: Literal["system", "user", "assistant"]
-    content: str
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """A prompt ready for one member: raw text (FIM) or chat messages."""
-
-    kind: Literal["fim", "chat"]
-    text: str = ""
-    messages: tuple[ChatMessage, ...] = ()
-    stop: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class GenerationParams:
-    max_tokens: int = 128
-    temperature: float = 0.0
-    top_p: float = 0.95
-    n: int = 1
-    seed: int = 0
-    stop: tuple[str, ...] = ()
-    # Where the text so far should end (an offset), or None to go on: stops that plain
-    # strings cannot express, e.g. "the code left the cursor's block". Checked per token.
-    stop_at: Callable[[str], int | None] | None = None
-
-
-@dataclass(frozen=True)
-class Generation:
-    """One sample as the backend produced it, before any clean-up."""
-
-    text: str
-    tokens: int
-    prompt_tokens: int
-    seconds: float
-    mean_logprob: float | None = None
-    finish_reason: str = "stop"  # "stop", "length" or "cancelled"
-
-
-class CancelToken:
-    """Set once to ask running work to stop between tokens; children follow their parent."""
-
-    def __init__(self, parent: CancelToken | None = None) -> None:
-        self._event = threading.Event()
-        self._parent = parent
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    def child(self) -> CancelToken:
-        return CancelToken(parent=self)
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set() or (self._parent is not None and self._parent.cancelled)
+# The vocabulary plugins have always imported from here.
+__all__ = [
+    "GROUPS", "Backend", "CancelToken", "Candidate", "ChatMessage", "Check", "Generation",
+    "GenerationParams", "PluginKind", "Prompt", "Request", "Strategy",
+]
 
 
 @runtime_checkable

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from codequorum.errors import PluginError
 from codequorum.plugins.protocols import GROUPS, PluginKind
+from codequorum.vocabulary.errors import PluginError
 
 log = logging.getLogger(__name__)
 

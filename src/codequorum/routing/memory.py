@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from codequorum.core.request import Request, TaskKind
-from codequorum.errors import CodequorumError
 from codequorum.routing.embed import Embedder
+from codequorum.vocabulary.errors import CodequorumError
+from codequorum.vocabulary.request import Request, TaskKind
 
 PREFIX_TAIL_CHARS = 500  # what the feedback store keeps of a completion's prefix
 

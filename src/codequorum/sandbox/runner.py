@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from codequorum.errors import CodequorumError
 from codequorum.sandbox.keyring import join_new_session_keyring
 from codequorum.sandbox.limits import Rlimit, SandboxLimits, apply_rlimits, rlimits
 from codequorum.sandbox.result import SandboxResult
+from codequorum.vocabulary.errors import CodequorumError
 
 log = logging.getLogger(__name__)
 

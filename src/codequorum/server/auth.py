@@ -11,7 +11,7 @@ import ipaddress
 import socket
 from pathlib import Path
 
-from codequorum.errors import CodequorumError
+from codequorum.vocabulary.errors import CodequorumError
 
 
 class AuthError(CodequorumError):

@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from codequorum.config import Settings
-from codequorum.core.request import Budget, ContextSnippet, Request, TaskKind, completion_request
-from codequorum.core.result import Result
-from codequorum.plugins.protocols import CancelToken
 from codequorum.server.cache import CacheKey, PrefixCache
 from codequorum.server.prompt_window import prompt_window
 from codequorum.server.stats import ServerStats
 from codequorum.server.stopping import run_stoppable
 from codequorum.server.suggestions import Scope, Suggestion, suggestions_from
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.request import Budget, ContextSnippet, Request, TaskKind, completion_request
+from codequorum.vocabulary.result import Result
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from codequorum.core.request import ContextSnippet
+from codequorum.vocabulary.request import ContextSnippet
 
 WINDOW_LINES = 16
 QUERY_LINES_BEFORE = 12

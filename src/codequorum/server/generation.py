@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from codequorum.core.request import Budget, Request, TaskKind
-from codequorum.core.result import Result
-from codequorum.plugins.protocols import CancelToken
 from codequorum.server.completion_service import CompletionEngine
 from codequorum.server.instructions import GenerateSite, indent_code
 from codequorum.server.prompt_window import prompt_window
 from codequorum.server.stopping import run_stoppable
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.request import Budget, Request, TaskKind
+from codequorum.vocabulary.result import Result
 
 PREFIX_CHARS = 4000
 SUFFIX_CHARS = 2000

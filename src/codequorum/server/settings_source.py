@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from codequorum.config import Settings, find_config_file, settings_from_dict
-from codequorum.errors import ConfigError
 from codequorum.plugins.registry import Registry
+from codequorum.vocabulary.errors import ConfigError
 
 SECTION = "codequorum"
 

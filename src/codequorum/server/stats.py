@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from codequorum.core.result import Result
+from codequorum.vocabulary.result import Result
 
 
 @dataclass

@@ -11,8 +11,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from codequorum.core.result import Result
-from codequorum.plugins.protocols import CancelToken
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.result import Result
 
 log = logging.getLogger(__name__)
 

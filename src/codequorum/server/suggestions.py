@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from codequorum.core.postprocess.suffix_overlap import remove_suffix_overlap
-from codequorum.core.result import Result
+from codequorum.vocabulary.result import Result
 
 Scope = Literal["line", "block"]
 

@@ -7,15 +7,15 @@ import ast
 import dataclasses
 from collections.abc import Sequence
 
-from codequorum.core.candidate import Candidate
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
-from codequorum.core.request import Request, TaskKind
 from codequorum.ranking.dual_agreement import dual_agreement
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.programs import program_under_test
 from codequorum.testing.python_runner import run_suite
 from codequorum.testing.python_tests import TestCase, TestSuite
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request, TaskKind
 
 _ASSERT = "assert "
 TEST_INSTRUCTION = (

@@ -17,16 +17,16 @@ import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from codequorum.core.candidate import Candidate
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
-from codequorum.core.request import Request, TaskKind
 from codequorum.ranking.clusters import PROBES_CHECK
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.generated import generated_suite
 from codequorum.testing.programs import program_under_test, visible_code
 from codequorum.testing.python_runner import CandidateRun, run_suite
 from codequorum.testing.python_tests import TestCase, TestSuite, parse_code
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request, TaskKind
 
 
 def probes_apply(request: Request) -> bool:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from codequorum.core.candidate import Candidate
-from codequorum.core.request import Request, TaskKind
 from codequorum.testing.python_tests import imports_of
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request, TaskKind
 
 
 def program_under_test(request: Request, candidate: Candidate) -> str:

@@ -3,12 +3,8 @@ from typing import ClassVar
 
 from codequorum.bench.live_cache import LiveCache, cache_key
 from codequorum.bench.replay import ReplayPool, replay_backend
-from codequorum.plugins.protocols import (
-    CancelToken,
-    Generation,
-    GenerationParams,
-    Prompt,
-)
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
 
 PROMPT = Prompt("chat", text="fuse these answers")
 PARAMS = GenerationParams(max_tokens=64)

@@ -94,7 +94,7 @@ async def test_a_strategy_asking_more_than_the_pool_holds_is_reported_as_missed(
 def test_prompts_the_collection_did_not_answer_are_told_apart():
     from codequorum.bench.collect import request_for
     from codequorum.core.prompts import build_prompt
-    from codequorum.plugins.protocols import ChatMessage, Prompt
+    from codequorum.vocabulary.generation import ChatMessage, Prompt
 
     replayed = pool()
     request = request_for(PROBLEM, 64, None)

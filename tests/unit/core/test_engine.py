@@ -1,5 +1,5 @@
 from codequorum.core.engine import Engine
-from codequorum.core.request import Budget, Request, TaskKind, completion_request
+from codequorum.vocabulary.request import Budget, Request, TaskKind, completion_request
 from tests.unit.doubles import ScriptedBackend, scripted_registry, scripted_settings
 
 REQUEST = Request(TaskKind.GENERATE, language="python", instruction="add two numbers")

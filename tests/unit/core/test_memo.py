@@ -1,5 +1,5 @@
 from codequorum.core.memo import GenerationMemo
-from codequorum.plugins.protocols import Generation, GenerationParams, Prompt
+from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
 
 PROMPT = Prompt("fim", text="<fim_prefix>def f():\n    ")
 ANSWER = [Generation("return 1", tokens=3, prompt_tokens=9, seconds=0.4)]

@@ -1,7 +1,7 @@
 import pytest
 
 from codequorum.core.prompts import build_prompt, fim_template
-from codequorum.core.request import ContextSnippet, Request, TaskKind, completion_request, offset_of
+from codequorum.vocabulary.request import ContextSnippet, Request, TaskKind, completion_request, offset_of
 
 
 def test_qwen_fim_prompt_layout_and_stops():

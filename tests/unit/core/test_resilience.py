@@ -5,7 +5,6 @@ import pytest
 
 from codequorum.config import settings_from_dict
 from codequorum.core.engine import Engine
-from codequorum.core.request import Request, TaskKind
 from codequorum.core.resilience import (
     CircuitBreaker,
     CircuitOpenError,
@@ -16,8 +15,9 @@ from codequorum.core.resilience import (
     TransientError,
     classify,
 )
-from codequorum.errors import MemberError
-from codequorum.plugins.protocols import Generation
+from codequorum.vocabulary.errors import MemberError
+from codequorum.vocabulary.generation import Generation
+from codequorum.vocabulary.request import Request, TaskKind
 from tests.unit.doubles import scripted_registry
 
 REQUEST = Request(TaskKind.GENERATE, language="python", instruction="add two numbers")

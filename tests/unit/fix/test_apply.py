@@ -5,9 +5,9 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from codequorum.errors import CodequorumError
 from codequorum.fix import apply as apply_module
 from codequorum.fix.apply import apply_fix, backup_path, write_atomically
+from codequorum.vocabulary.errors import CodequorumError
 
 
 def test_apply_replaces_the_file_and_keeps_a_backup(tmp_path: Path):

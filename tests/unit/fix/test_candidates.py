@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from codequorum.core.prompts import build_prompt
-from codequorum.core.request import TaskKind
 from codequorum.fix.candidates import (
     failure_tail,
     fix_request,
@@ -13,6 +12,7 @@ from codequorum.fix.candidates import (
 from codequorum.fix.locate import Location
 from codequorum.plugins.languages.failures import Definition
 from codequorum.plugins.languages.python import PythonLanguage
+from codequorum.vocabulary.request import TaskKind
 
 SOURCE = "class Box:\n    def size(self):\n        return 0\n\n    def other(self):\n        pass\n"
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from codequorum.errors import CodequorumError
 from codequorum.fix.environment import (
     PythonEnvironment,
     Tree,
@@ -16,6 +15,7 @@ from codequorum.fix.environment import (
     trees_of,
     visible_in_sandbox,
 )
+from codequorum.vocabulary.errors import CodequorumError
 from tests.dirs import searchable_dir
 
 

@@ -4,7 +4,6 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from codequorum.errors import CodequorumError
 from codequorum.fix import project as project_module
 from codequorum.fix.project import (
     Verdict,
@@ -14,6 +13,7 @@ from codequorum.fix.project import (
     verdict_of,
 )
 from codequorum.sandbox import SandboxResult
+from codequorum.vocabulary.errors import CodequorumError
 
 
 def _result(exit_code: int | None, killed_by: str | None = None) -> SandboxResult:

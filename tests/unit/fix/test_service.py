@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from codequorum.core.engine import Engine
-from codequorum.errors import CodequorumError
 from codequorum.fix.report import FixOutcome
 from codequorum.fix.service import FixJob, resolve_target, run_fix
 from codequorum.sandbox import bubblewrap_available
+from codequorum.vocabulary.errors import CodequorumError
 from tests.dirs import searchable_dir
 from tests.unit.doubles import scripted_registry, scripted_settings
 

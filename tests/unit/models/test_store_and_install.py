@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from codequorum.errors import ModelFileError
 from codequorum.models import install, store
 from codequorum.models.catalog import EmbeddedModel, ModelPart
+from codequorum.vocabulary.errors import ModelFileError
 
 PARTS = [b"GGUF" + b"a" * 1000, b"b" * 777, b"c" * 5]
 

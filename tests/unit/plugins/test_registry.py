@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from codequorum.errors import PluginError
 from codequorum.plugins.registry import Registry
+from codequorum.vocabulary.errors import PluginError
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "codequorum-plugin-example"
 
@@ -60,7 +60,7 @@ async def test_engine_runs_a_request_through_third_party_plugins(installed_examp
     monkeypatch.syspath_prepend(str(installed_example))
     from codequorum.config import settings_from_dict
     from codequorum.core.engine import Engine
-    from codequorum.core.request import Request, TaskKind
+    from codequorum.vocabulary.request import Request, TaskKind
 
     settings = settings_from_dict(
         {"include_default_members": False, "plugins": {"disabled": ["checks.syntax"]},

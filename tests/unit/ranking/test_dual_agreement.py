@@ -1,6 +1,6 @@
-from codequorum.core.candidate import Candidate
 from codequorum.ranking.dual_agreement import dual_agreement, strongest_cluster
 from codequorum.testing.generated import asserts_in
+from codequorum.vocabulary.candidate import Candidate
 
 
 def test_consensus_set_size_times_tests_passed():

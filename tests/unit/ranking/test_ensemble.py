@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 from codequorum.config import RankingConfig
-from codequorum.core.candidate import Candidate
-from codequorum.core.request import Request, TaskKind
 from codequorum.ranking.ensemble import combine, normalized_ranks
 from codequorum.ranking.scoring import rank_candidates
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request, TaskKind
 
 
 def test_ranks_are_scaled_and_ties_shared():

@@ -1,7 +1,7 @@
-from codequorum.core.candidate import Candidate
-from codequorum.core.request import Request, TaskKind, completion_request
 from codequorum.ranking.clusters import clusters, vote_shares
 from codequorum.ranking.normalize import normalized_code
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request, TaskKind, completion_request
 
 
 def test_names_layout_comments_and_docstrings_do_not_matter():

@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from codequorum.core.candidate import Candidate
-from codequorum.core.request import Request
-from codequorum.core.result import MemberCall, Result, Trace
-from codequorum.plugins.protocols import CancelToken
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request
+from codequorum.vocabulary.result import MemberCall, Result, Trace
 
 
 class FakeEngine:

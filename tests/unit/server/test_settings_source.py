@@ -1,7 +1,7 @@
 import pytest
 
-from codequorum.errors import ConfigError
 from codequorum.server.settings_source import SettingsSource
+from codequorum.vocabulary.errors import ConfigError
 
 FILE = {"engine": {"max_tokens": 99}, "server": {"debounce_ms": 10}}
 

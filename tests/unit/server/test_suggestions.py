@@ -1,6 +1,6 @@
-from codequorum.core.candidate import Candidate
-from codequorum.core.result import Result, Trace
 from codequorum.server.suggestions import fit_to_scope, suggestions_from
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.result import Result, Trace
 
 
 def result(*texts: str) -> Result:

@@ -1,5 +1,5 @@
-from codequorum.core.request import Request, TaskKind
 from codequorum.testing.probes import calls_in, defined_functions, probes_apply
+from codequorum.vocabulary.request import Request, TaskKind
 
 
 def test_the_outermost_calls_of_the_task_functions_are_kept():

@@ -11,7 +11,7 @@ from codequorum.core.postprocess.code_block import end_of_first_block, extract_c
 from codequorum.core.postprocess.indentation import limit_scope_by_indentation
 from codequorum.core.postprocess.prefix_overlap import remove_prefix_overlap
 from codequorum.core.postprocess.suffix_overlap import remove_suffix_overlap
-from codequorum.core.request import Request, TaskKind
+from codequorum.vocabulary.request import Request, TaskKind
 
 
 def clean_completion(raw: str, request: Request, from_chat: bool) -> str:

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
-from codequorum.plugins.protocols import CancelToken
+from codequorum.vocabulary.cancel import CancelToken
 
 POLL_S = 0.05  # the token is a thread-safe flag without a wake-up: look at it this often
 

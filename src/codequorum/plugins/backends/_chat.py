@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codequorum.plugins.protocols import Prompt
+from codequorum.vocabulary.generation import Prompt
 
 
 def chat_messages(prompt: Prompt, merge_system: bool = False) -> list[dict[str, str]]:

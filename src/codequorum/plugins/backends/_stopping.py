@@ -6,7 +6,7 @@ text so far and cut there; servers may not know every stop (some accept only fou
 
 from __future__ import annotations
 
-from codequorum.plugins.protocols import GenerationParams
+from codequorum.vocabulary.generation import GenerationParams
 
 
 def stop_offset(text: str, params: GenerationParams) -> int | None:

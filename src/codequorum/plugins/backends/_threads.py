@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from codequorum.core.scheduler import ComputeScheduler
-from codequorum.plugins.protocols import CancelToken
+from codequorum.vocabulary.cancel import CancelToken
 
 T = TypeVar("T")
 

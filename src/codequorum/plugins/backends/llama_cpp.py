@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from codequorum.config import MemberConfig
-from codequorum.errors import MemberError
 from codequorum.plugins.backends._threads import run_local
-from codequorum.plugins.protocols import CancelToken, Generation, GenerationParams, Prompt
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.errors import MemberError
+from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
 
 if TYPE_CHECKING:
     from llama_cpp import Llama

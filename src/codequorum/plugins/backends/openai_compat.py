@@ -30,13 +30,14 @@ import httpx
 
 from codequorum.config import MemberConfig
 from codequorum.core.resilience import RejectedRequest, TransientError
-from codequorum.errors import MemberError
 from codequorum.plugins.backends._cancel import stop_on_token
 from codequorum.plugins.backends._chat import chat_messages
 from codequorum.plugins.backends._sse import sse_data
 from codequorum.plugins.backends._stopping import stop_offset
 from codequorum.plugins.backends.openai_wire import Piece, parse_answer, parse_chunk
-from codequorum.plugins.protocols import CancelToken, Generation, GenerationParams, Prompt
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.errors import MemberError
+from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
 
 if TYPE_CHECKING:
     from codequorum.runtime import Runtime

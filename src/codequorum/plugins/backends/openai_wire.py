@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 
-from codequorum.errors import MemberError
+from codequorum.vocabulary.errors import MemberError
 
 
 class MalformedResponse(MemberError):

@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codequorum.config import MemberConfig
-from codequorum.errors import MemberError
 from codequorum.models.catalog import CATALOG
 from codequorum.plugins.backends._chat import chat_messages
 from codequorum.plugins.backends._stopping import stop_offset
 from codequorum.plugins.backends._threads import run_local
-from codequorum.plugins.protocols import CancelToken, Generation, GenerationParams, Prompt
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.errors import MemberError
+from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
 
 if TYPE_CHECKING:
     from codequorum.runtime import Runtime

@@ -8,10 +8,10 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from codequorum.core.candidate import Candidate
-from codequorum.core.request import Request, TaskKind
 from codequorum.plugins.languages.base import Language, SyntaxVerdict
 from codequorum.plugins.languages.detect import language_for_name, language_for_path
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request, TaskKind
 
 if TYPE_CHECKING:
     from codequorum.runtime import Runtime

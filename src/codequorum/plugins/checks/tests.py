@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from codequorum.core.candidate import Candidate, TestOutcome
-from codequorum.core.request import Request, TaskKind
 from codequorum.runtime import Runtime
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.programs import program_under_test, visible_code
 from codequorum.testing.python_runner import run_suite
 from codequorum.testing.python_tests import TestSuite, suite_from_text
+from codequorum.vocabulary.candidate import Candidate, TestOutcome
+from codequorum.vocabulary.request import Request, TaskKind
 
 
 class TestsCheck:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from codequorum.core.candidate import Candidate
 from codequorum.core.context import StrategyContext
-from codequorum.core.request import TaskKind
-from codequorum.core.result import Result
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.generated import score_with_generated_tests
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import TaskKind
+from codequorum.vocabulary.result import Result
 
 
 class BestOfStrategy:

@@ -36,12 +36,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from codequorum.core.candidate import Candidate
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
-from codequorum.core.request import Request
-from codequorum.core.result import Result
-from codequorum.errors import ConfigError
 from codequorum.ranking.clusters import (
     agreement_score,
     cluster_basis,
@@ -53,6 +49,10 @@ from codequorum.ranking.dual_agreement import strongest_cluster
 from codequorum.ranking.settled import settled
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.probes import Prober, probes_apply
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.errors import ConfigError
+from codequorum.vocabulary.request import Request
+from codequorum.vocabulary.result import Result
 
 
 @dataclass

@@ -33,11 +33,12 @@ import numpy as np
 from codequorum.config import MemberConfig
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
-from codequorum.core.result import Result
-from codequorum.errors import ConfigError, MemberError
 from codequorum.plugins.backends._threads import run_local
 from codequorum.plugins.backends.llama_cpp import LlamaCppBackend
-from codequorum.plugins.protocols import CancelToken, Generation, GenerationParams, Prompt
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.errors import ConfigError, MemberError
+from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
+from codequorum.vocabulary.result import Result
 
 VOCAB_SAMPLE = 64  # token ids compared, spread over the vocabulary, besides its size
 

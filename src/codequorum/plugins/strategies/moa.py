@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from codequorum.core.aggregate_prompts import aggregate_prompt
-from codequorum.core.candidate import Candidate
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
-from codequorum.core.result import Result
-from codequorum.errors import ConfigError
 from codequorum.plugins.strategies.cascade import Outlook, escalation_blocker, passes_checks
 from codequorum.plugins.strategies.fuse import chat_member, distinct_top
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.errors import ConfigError
+from codequorum.vocabulary.result import Result
 
 
 @dataclass

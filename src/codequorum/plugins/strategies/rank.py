@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from codequorum.core.context import StrategyContext
-from codequorum.core.result import Result
-from codequorum.errors import ConfigError
 from codequorum.plugins.strategies.best_of import BestOfStrategy
+from codequorum.vocabulary.errors import ConfigError
+from codequorum.vocabulary.result import Result
 
 
 class RankStrategy(BestOfStrategy):

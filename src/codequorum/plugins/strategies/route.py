@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from codequorum.core.context import StrategyContext
-from codequorum.core.result import Result
-from codequorum.errors import CodequorumError, ConfigError
 from codequorum.plugins.strategies.cascade import CascadeStrategy
 from codequorum.routing.embed import Embedder, MiniLmEmbedder
 from codequorum.routing.knn import Choice, expected_cost, nearest, predict, trade_off
 from codequorum.routing.memory import RouterMemory, default_memory_path, request_text
+from codequorum.vocabulary.errors import CodequorumError, ConfigError
+from codequorum.vocabulary.result import Result
 
 _memories: dict[Path, tuple[float, RouterMemory]] = {}  # loaded once per file version
 

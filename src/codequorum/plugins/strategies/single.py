@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from codequorum.core.context import StrategyContext
-from codequorum.core.result import Result
+from codequorum.vocabulary.result import Result
 
 
 class SingleStrategy:

@@ -19,13 +19,13 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from codequorum.core.candidate import Candidate
 from codequorum.core.context import StrategyContext
-from codequorum.core.result import Result
 from codequorum.plugins.strategies.cascade import passes_checks
 from codequorum.ranking.clusters import cluster_basis, clusters, lead_with
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.probes import Prober, probes_apply
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.result import Result
 
 _BASIS = {"behaviour": "behaviour on tests", "probes": "values on probe calls", "code": "normalised code"}
 

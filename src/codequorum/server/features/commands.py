@@ -15,7 +15,6 @@ from lsprotocol import types
 from lsprotocol.converters import get_converter
 from pygls.workspace import TextDocument
 
-from codequorum.plugins.protocols import CancelToken
 from codequorum.server.documents import (
     document_path,
     offset_at,
@@ -41,6 +40,7 @@ from codequorum.server.instructions import (
 )
 from codequorum.server.lsp_server import CodequorumServer
 from codequorum.server.suggestions import Suggestion
+from codequorum.vocabulary.cancel import CancelToken
 
 Command = Callable[[CodequorumServer, list[Any]], Awaitable[Any]]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from codequorum.errors import ConfigError
 from codequorum.server.lsp_server import CodequorumServer
+from codequorum.vocabulary.errors import ConfigError
 
 ORIGIN = "workspace/didChangeConfiguration"
 

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from pydantic import ValidationError
 from pygls.exceptions import JsonRpcInvalidParams
 
-from codequorum.errors import CodequorumError
 from codequorum.server.documents import DocumentError
 from codequorum.server.instructions import InstructionError
+from codequorum.vocabulary.errors import CodequorumError
 
 
 class ArgumentsError(ValueError):

@@ -8,9 +8,9 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcServerError
 
-from codequorum.errors import ConfigError
 from codequorum.server.auth import token_matches
 from codequorum.server.lsp_server import CodequorumServer
+from codequorum.vocabulary.errors import ConfigError
 
 UNAUTHORIZED = -32001
 

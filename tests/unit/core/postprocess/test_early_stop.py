@@ -1,5 +1,5 @@
 from codequorum.core.postprocess import early_stop
-from codequorum.core.request import Request, TaskKind, completion_request
+from codequorum.vocabulary.request import Request, TaskKind, completion_request
 
 DOC = "def f(x):\n    \n\nprint(f(1))\n"
 

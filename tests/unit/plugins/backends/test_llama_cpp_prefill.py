@@ -1,7 +1,7 @@
 """The llama.cpp backend evaluates a prompt in chunks so that a cancel is seen within one."""
 
 from codequorum.plugins.backends.llama_cpp import PREFILL_CHUNK, _prefill
-from codequorum.plugins.protocols import CancelToken
+from codequorum.vocabulary.cancel import CancelToken
 
 
 class FakeLlama:

@@ -12,10 +12,11 @@ import pytest
 
 from codequorum.config import settings_from_dict
 from codequorum.core.resilience import RejectedRequest, TransientError
-from codequorum.errors import MemberError
 from codequorum.plugins.backends.openai_compat import OpenAICompatBackend
 from codequorum.plugins.backends.openai_wire import MalformedResponse
-from codequorum.plugins.protocols import CancelToken, ChatMessage, GenerationParams, Prompt
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.errors import MemberError
+from codequorum.vocabulary.generation import ChatMessage, GenerationParams, Prompt
 
 FIM = Prompt(kind="fim", text="<|fim_prefix|>def f():<|fim_suffix|>\n<|fim_middle|>")
 CHAT = Prompt(kind="chat", messages=(ChatMessage("user", "hello"),))

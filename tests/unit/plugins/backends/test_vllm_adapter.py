@@ -13,7 +13,8 @@ import pytest
 
 from codequorum.config import settings_from_dict
 from codequorum.plugins.backends.vllm import VllmBackend
-from codequorum.plugins.protocols import CancelToken, ChatMessage, GenerationParams, Prompt
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.generation import ChatMessage, GenerationParams, Prompt
 
 
 @dataclass

@@ -4,12 +4,12 @@ from typing import Any
 
 import pytest
 
-from codequorum.core.candidate import Candidate
-from codequorum.core.request import Request, TaskKind
 from codequorum.plugins.checks.syntax import SyntaxCheck
 from codequorum.plugins.languages.base import SyntaxVerdict
 from codequorum.plugins.languages.javascript import JavaScriptLanguage
 from codequorum.plugins.languages.python import PythonLanguage
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Request, TaskKind
 
 
 class FakeRegistry:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from codequorum.core.candidate import Candidate, TestOutcome
 from codequorum.core.engine import Engine
-from codequorum.core.request import Request, TaskKind
+from codequorum.vocabulary.candidate import Candidate, TestOutcome
+from codequorum.vocabulary.request import Request, TaskKind
 from tests.unit.doubles import scripted_registry, scripted_settings
 
 REQUEST = Request(TaskKind.GENERATE, language="python", instruction="add two numbers")

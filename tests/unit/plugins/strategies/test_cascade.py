@@ -1,9 +1,5 @@
 import pytest
 
-from codequorum.core.candidate import Candidate
-from codequorum.core.candidate import TestOutcome as Outcome
-from codequorum.core.request import Budget, Request, TaskKind
-from codequorum.errors import ConfigError
 from codequorum.plugins.strategies.cascade import (
     CascadeStrategy,
     Outlook,
@@ -12,6 +8,10 @@ from codequorum.plugins.strategies.cascade import (
     passes_checks,
 )
 from codequorum.ranking.clusters import agreement_score
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.candidate import TestOutcome as Outcome
+from codequorum.vocabulary.errors import ConfigError
+from codequorum.vocabulary.request import Budget, Request, TaskKind
 from tests.unit.plugins.strategies.fakes import (
     REQUEST,
     answer,

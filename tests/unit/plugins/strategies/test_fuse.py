@@ -1,7 +1,7 @@
 from codequorum.core.aggregate_prompts import aggregate_prompt
-from codequorum.core.candidate import Candidate
-from codequorum.core.request import Budget, Request, TaskKind
 from codequorum.plugins.strategies.fuse import distinct_top
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.request import Budget, Request, TaskKind
 from tests.unit.doubles import ScriptedBackend
 from tests.unit.plugins.strategies.fakes import REQUEST, answer, engine, member, verdicts
 

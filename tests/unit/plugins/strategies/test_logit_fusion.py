@@ -3,8 +3,6 @@ import math
 import numpy as np
 import pytest
 
-from codequorum.errors import MemberError
-from codequorum.plugins.protocols import CancelToken, GenerationParams, Prompt
 from codequorum.plugins.strategies.logit_fusion import (
     choose,
     fused_generation,
@@ -13,6 +11,9 @@ from codequorum.plugins.strategies.logit_fusion import (
     perplexity_weights,
     vocabulary_mismatch,
 )
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.errors import MemberError
+from codequorum.vocabulary.generation import GenerationParams, Prompt
 from tests.unit.plugins.strategies.fakes import REQUEST, answer, engine, member
 
 # ---- weights and mixture -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-from codequorum.core.request import Budget, Request, TaskKind
+from codequorum.vocabulary.request import Budget, Request, TaskKind
 from tests.unit.doubles import ScriptedBackend
 from tests.unit.plugins.strategies.fakes import REQUEST, answer, engine, member, verdicts
 

@@ -1,5 +1,5 @@
 from codequorum.core.prompt_forms import prompt_in_form
-from codequorum.core.request import Request, TaskKind
+from codequorum.vocabulary.request import Request, TaskKind
 from tests.unit.plugins.strategies.fakes import REQUEST, answer, engine, member
 
 COMPLETE = Request(TaskKind.COMPLETE, language="python", prefix="def f(x):\n    ", suffix="\n",

@@ -1,5 +1,5 @@
-from codequorum.core.candidate import Candidate
 from codequorum.plugins.strategies.vote import VoteStrategy, leading_cluster
+from codequorum.vocabulary.candidate import Candidate
 from tests.unit.plugins.strategies.fakes import REQUEST, answer, engine, member, verdicts
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from codequorum.core.candidate import Candidate, TestOutcome
+from codequorum.vocabulary.candidate import Candidate, TestOutcome
 
 
 @dataclass

@@ -1,0 +1,48 @@
+"""What a member is asked (a prompt and its sampling parameters) and what it answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A prompt ready for one member: raw text (FIM) or chat messages."""
+
+    kind: Literal["fim", "chat"]
+    text: str = ""
+    messages: tuple[ChatMessage, ...] = ()
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_tokens: int = 128
+    temperature: float = 0.0
+    top_p: float = 0.95
+    n: int = 1
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+    # Where the text so far should end (an offset), or None to go on: stops that plain
+    # strings cannot express, e.g. "the code left the cursor's block". Checked per token.
+    stop_at: Callable[[str], int | None] | None = None
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One sample as the backend produced it, before any clean-up."""
+
+    text: str
+    tokens: int
+    prompt_tokens: int
+    seconds: float
+    mean_logprob: float | None = None
+    finish_reason: str = "stop"  # "stop", "length" or "cancelled"
