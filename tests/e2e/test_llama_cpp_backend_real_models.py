@@ -8,8 +8,8 @@ import pytest
 
 from codequorum.config import settings_from_dict
 from codequorum.core.prompts import build_prompt
+from codequorum.core.runtime import Runtime
 from codequorum.plugins.backends.llama_cpp import LlamaCppBackend
-from codequorum.runtime import Runtime
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.generation import GenerationParams
 from codequorum.vocabulary.request import Request, TaskKind, completion_request

@@ -19,8 +19,8 @@ import pytest
 
 from codequorum.config import settings_from_dict
 from codequorum.core.engine import Engine
+from codequorum.core.registry import Registry
 from codequorum.plugins.backends.openai_compat import OpenAICompatBackend
-from codequorum.plugins.registry import Registry
 from codequorum.vocabulary.request import Budget, Request, TaskKind
 from codequorum.vocabulary.result import MemberCall, Result
 from tests.e2e.servers import closed_port, fault_server, llama_server

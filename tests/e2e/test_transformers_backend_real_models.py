@@ -12,10 +12,10 @@ import importlib.util
 import pytest
 
 from codequorum.config import settings_from_dict
+from codequorum.core.registry import Registry
+from codequorum.core.runtime import Runtime
 from codequorum.plugins.backends.llama_cpp import LlamaCppBackend
 from codequorum.plugins.backends.transformers import TransformersBackend
-from codequorum.plugins.registry import Registry
-from codequorum.runtime import Runtime
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.generation import ChatMessage, GenerationParams, Prompt
 

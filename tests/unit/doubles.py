@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from codequorum.config import Settings, settings_from_dict
-from codequorum.plugins.registry import Registry
+from codequorum.core.registry import Registry
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
 

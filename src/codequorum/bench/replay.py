@@ -37,8 +37,8 @@ from codequorum.bench.store import Record, Setting, add_to_cells
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
 from codequorum.core.prompts import build_prompt
-from codequorum.plugins.registry import Registry
-from codequorum.runtime import Runtime
+from codequorum.core.registry import Registry
+from codequorum.core.runtime import Runtime
 from codequorum.sandbox import SandboxLimits
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.errors import CodequorumError

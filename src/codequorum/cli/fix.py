@@ -14,9 +14,9 @@ from rich.table import Table
 from codequorum.cli.errors import user_errors
 from codequorum.config import load_settings
 from codequorum.core.engine import Engine
+from codequorum.core.registry import Registry
 from codequorum.fix.report import FixOutcome, FixReport
 from codequorum.fix.service import FixJob, run_fix
-from codequorum.plugins.registry import Registry
 from codequorum.vocabulary.errors import CodequorumError
 
 console = Console()

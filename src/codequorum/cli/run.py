@@ -13,8 +13,8 @@ from codequorum.cli.errors import stderr, user_errors
 from codequorum.cli.render import print_result
 from codequorum.config import Settings, load_settings
 from codequorum.core.engine import Engine
+from codequorum.core.registry import Registry
 from codequorum.plugins.languages.detect import language_for_path
-from codequorum.plugins.registry import Registry
 from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.request import Budget, Request, TaskKind, completion_request, offset_of
 from codequorum.vocabulary.result import Result

@@ -13,7 +13,7 @@ from codequorum.config import RankingConfig
 from codequorum.core.member import Member
 from codequorum.core.postprocess import clean, early_stop
 from codequorum.core.prompt_forms import check_forms, prompt_in_form
-from codequorum.plugins.protocols import Check
+from codequorum.core.protocols import Check
 from codequorum.ranking.scoring import rank_candidates
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.candidate import Candidate

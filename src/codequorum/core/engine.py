@@ -11,9 +11,9 @@ from typing import Any
 from codequorum.config import MemberConfig, Settings
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
-from codequorum.plugins.protocols import Check
-from codequorum.plugins.registry import Registry
-from codequorum.runtime import Runtime
+from codequorum.core.protocols import Check
+from codequorum.core.registry import Registry
+from codequorum.core.runtime import Runtime
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.request import Request

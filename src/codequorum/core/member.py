@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from codequorum.config import MemberConfig
 from codequorum.core.memo import GenerationMemo
 from codequorum.core.prompts import build_prompt
+from codequorum.core.protocols import Backend
 from codequorum.core.resilience import MemberGuard
-from codequorum.plugins.protocols import Backend
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
 from codequorum.vocabulary.request import Request

@@ -1,55 +1,33 @@
-"""The small typed protocols every plugin kind implements.
+"""The small typed protocols every plugin kind implements, and the vocabulary they speak.
 
 Built-in plugins implement these exactly like third-party ones and are registered through
-the entry-point groups named in `GROUPS`.
+the entry-point groups named in `GROUPS`. The backend and check protocols live with the engine
+that calls them (`core/protocols.py`), the data in `codequorum.vocabulary`; plugins import all
+of it from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol
 
+from codequorum.core.context import StrategyContext
+from codequorum.core.protocols import Backend, Check
+from codequorum.core.registry import GROUPS, PluginKind
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.candidate import Candidate
-from codequorum.vocabulary.generation import ChatMessage, Generation, GenerationParams, Prompt
+from codequorum.vocabulary.generation import (
+    ChatMessage,
+    Generation,
+    GenerationParams,
+    Prompt,
+)
 from codequorum.vocabulary.request import Request
+from codequorum.vocabulary.result import Result
 
-if TYPE_CHECKING:
-    from codequorum.config import MemberConfig
-    from codequorum.core.context import StrategyContext
-    from codequorum.runtime import Runtime
-    from codequorum.vocabulary.result import Result
-
-GROUPS = {
-    "backends": "codequorum.backends",
-    "strategies": "codequorum.strategies",
-    "checks": "codequorum.checks",
-    "languages": "codequorum.languages",
-}
-
-PluginKind = Literal["backends", "strategies", "checks", "languages"]
-
-# The vocabulary plugins have always imported from here.
 __all__ = [
     "GROUPS", "Backend", "CancelToken", "Candidate", "ChatMessage", "Check", "Generation",
-    "GenerationParams", "PluginKind", "Prompt", "Request", "Strategy",
+    "GenerationParams", "PluginKind", "Prompt", "Request", "Result", "Strategy",
 ]
-
-
-@runtime_checkable
-class Backend(Protocol):
-    """Talks to one model. Constructed as `Backend(member_config, runtime)`."""
-
-    def __init__(self, member: MemberConfig, runtime: Runtime) -> None: ...
-
-    @property
-    def supports_fim(self) -> bool: ...
-
-    async def generate(
-        self, prompt: Prompt, params: GenerationParams, cancel: CancelToken
-    ) -> list[Generation]: ...
-
-    async def aclose(self) -> None: ...
 
 
 class Strategy(Protocol):
@@ -65,14 +43,3 @@ class Strategy(Protocol):
     def __init__(self, options: dict[str, Any]) -> None: ...
 
     async def run(self, ctx: StrategyContext) -> Result: ...
-
-
-class Check(Protocol):
-    """Turns candidates into evidence, stored under `candidate.checks[name]`.
-
-    Constructed as `Check(runtime)`. It must tolerate any candidate text.
-    """
-
-    name: ClassVar[str]
-
-    async def run(self, request: Request, candidates: Sequence[Candidate]) -> None: ...

@@ -6,8 +6,8 @@ import logging
 from pathlib import PurePath
 from typing import Any
 
+from codequorum.core.registry import Registry
 from codequorum.plugins.languages.detect import language_for_name, language_for_path
-from codequorum.plugins.registry import Registry
 from codequorum.server.suggestions import Scope
 
 log = logging.getLogger(__name__)

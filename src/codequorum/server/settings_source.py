@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from codequorum.config import Settings, find_config_file, settings_from_dict
-from codequorum.plugins.registry import Registry
+from codequorum.core.registry import Registry
 from codequorum.vocabulary.errors import ConfigError
 
 SECTION = "codequorum"

@@ -1,6 +1,6 @@
 import pytest
 
-from codequorum.plugins.registry import Registry
+from codequorum.core.registry import Registry
 from codequorum.server.languages import Languages, fallback_scope
 
 

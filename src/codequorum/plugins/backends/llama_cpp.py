@@ -27,7 +27,7 @@ from codequorum.vocabulary.generation import Generation, GenerationParams, Promp
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
-    from codequorum.runtime import Runtime
+    from codequorum.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

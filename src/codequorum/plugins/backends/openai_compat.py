@@ -40,7 +40,7 @@ from codequorum.vocabulary.errors import MemberError
 from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
 
 if TYPE_CHECKING:
-    from codequorum.runtime import Runtime
+    from codequorum.core.runtime import Runtime
 
 # OpenAI and TGI refuse more stop strings than this; the rest are enforced here.
 MAX_SERVER_STOPS = 4

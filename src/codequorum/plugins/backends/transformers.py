@@ -32,7 +32,7 @@ from codequorum.vocabulary.errors import MemberError
 from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
 
 if TYPE_CHECKING:
-    from codequorum.runtime import Runtime
+    from codequorum.core.runtime import Runtime
 
 INSTALL_HINT = "pip install 'codequorum[transformers]' (torch 2.13.0, transformers, gguf, accelerate)"
 END_MARKERS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<end_of_turn>",

@@ -28,7 +28,7 @@ from codequorum.vocabulary.errors import MemberError
 from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
 
 if TYPE_CHECKING:
-    from codequorum.runtime import Runtime
+    from codequorum.core.runtime import Runtime
 
 OWN_OPTIONS = frozenset({"merge_system"})  # the other options are vLLM's engine arguments
 INSTALL_HINT = (

@@ -14,7 +14,7 @@ from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.request import Request, TaskKind
 
 if TYPE_CHECKING:
-    from codequorum.runtime import Runtime
+    from codequorum.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

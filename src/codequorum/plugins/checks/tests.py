@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from codequorum.runtime import Runtime
+from codequorum.core.runtime import Runtime
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.programs import program_under_test, visible_code
 from codequorum.testing.python_runner import run_suite

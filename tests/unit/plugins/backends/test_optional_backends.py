@@ -8,9 +8,9 @@ import pytest
 
 from codequorum.config import settings_from_dict
 from codequorum.core.engine import Engine
+from codequorum.core.registry import Registry
 from codequorum.plugins.backends.transformers import TransformersBackend
 from codequorum.plugins.backends.vllm import VllmBackend
-from codequorum.plugins.registry import Registry
 from codequorum.vocabulary.errors import ConfigError, MemberError
 from codequorum.vocabulary.request import Request, TaskKind
 from tests.unit.doubles import ScriptedBackend

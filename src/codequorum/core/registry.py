@@ -5,12 +5,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import Any, Literal
 
-from codequorum.plugins.protocols import GROUPS, PluginKind
 from codequorum.vocabulary.errors import PluginError
 
 log = logging.getLogger(__name__)
+
+# Each plugin kind and the entry-point group a package registers it under.
+GROUPS = {
+    "backends": "codequorum.backends",
+    "strategies": "codequorum.strategies",
+    "checks": "codequorum.checks",
+    "languages": "codequorum.languages",
+}
+
+PluginKind = Literal["backends", "strategies", "checks", "languages"]
 
 _SINGULAR = {"backends": "backend", "strategies": "strategy", "checks": "check",
              "languages": "language"}

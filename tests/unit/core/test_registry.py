@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from codequorum.plugins.registry import Registry
+from codequorum.core.registry import Registry
 from codequorum.vocabulary.errors import PluginError
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "codequorum-plugin-example"

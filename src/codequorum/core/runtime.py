@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from codequorum.config import Settings
+from codequorum.core.registry import Registry
 from codequorum.core.scheduler import ComputeScheduler
 from codequorum.models.store import ModelStore
-from codequorum.plugins.registry import Registry
 
 
 @dataclass
