@@ -6,8 +6,8 @@ import pytest
 
 from codequorum.bench.problems import Problem
 from codequorum.bench.recheck import recheck
-from codequorum.bench.store import Record
 from codequorum.config import settings_from_dict
+from codequorum.vocabulary.records import Record
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codequorum.bench.store import CandidateStore, Record
+from codequorum.vocabulary.records import CandidateStore, Record
 from tests.e2e.conftest import generate_add, run_cli
 
 pytestmark = pytest.mark.e2e

@@ -8,10 +8,10 @@ from typing import Any
 
 from codequorum.bench.execute import hidden_results
 from codequorum.bench.problems import Problem
-from codequorum.bench.store import CandidateStore, Record, Setting
 from codequorum.core.engine import Engine
 from codequorum.sandbox import SandboxLimits
 from codequorum.vocabulary.candidate import Candidate, TestOutcome
+from codequorum.vocabulary.records import CandidateStore, Record, Setting
 from codequorum.vocabulary.request import Budget, Request, TaskKind
 from codequorum.vocabulary.result import Result
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 from codequorum.bench.collect import Progress, collect
 from codequorum.bench.problems import Problem
-from codequorum.bench.store import CandidateStore, Record, Setting
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
 from codequorum.sandbox import SandboxLimits
+from codequorum.vocabulary.records import CandidateStore, Record, Setting
 
 
 @dataclass

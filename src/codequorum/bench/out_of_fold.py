@@ -18,8 +18,8 @@ from typing import Any
 from codequorum.bench.collect import request_for
 from codequorum.bench.problems import Problem
 from codequorum.bench.replay import GREEDY
-from codequorum.bench.store import Record
 from codequorum.config import Settings
+from codequorum.vocabulary.records import Record
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 
 from codequorum.bench.collect import request_for, visible_evidence
 from codequorum.bench.problems import Problem
-from codequorum.bench.store import Record
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
 from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.records import Record
 from codequorum.vocabulary.request import Request
 
 

@@ -33,7 +33,6 @@ from codequorum.bench.execute import hidden_results
 from codequorum.bench.live_cache import LiveCache, outcome_key
 from codequorum.bench.on_demand import OnDemand
 from codequorum.bench.problems import Problem
-from codequorum.bench.store import Record, Setting, add_to_cells
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
 from codequorum.core.prompts import build_prompt
@@ -43,6 +42,7 @@ from codequorum.sandbox import SandboxLimits
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
+from codequorum.vocabulary.records import Record, Setting, add_to_cells
 from codequorum.vocabulary.request import Request
 from codequorum.vocabulary.result import Result
 

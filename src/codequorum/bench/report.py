@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from math import comb
 
-from codequorum.bench.store import Record
+from codequorum.vocabulary.records import Record
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

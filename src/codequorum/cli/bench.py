@@ -29,11 +29,11 @@ from codequorum.bench.recheck import recheck
 from codequorum.bench.replay import GREEDY, Outcome, ReplayPool, StrategyRun, replay
 from codequorum.bench.report import member_figures, oracle
 from codequorum.bench.results import Report, strategy_figures, write_report
-from codequorum.bench.store import CandidateStore, Record, Setting
 from codequorum.cli.errors import user_errors
 from codequorum.config import Settings, load_settings
 from codequorum.core.engine import Engine
 from codequorum.sandbox import SandboxLimits
+from codequorum.vocabulary.records import CandidateStore, Record, Setting
 
 app = typer.Typer(help="Benchmarks: collect once (cached), report.", no_args_is_help=True)
 LIVE_CACHE = "live.jsonl"  # answers to prompts the collection did not hold (fuse, moa)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codequorum.bench.store import Record
 from codequorum.ranking.features import FEATURES, feature_matrix
 from codequorum.ranking.listwise import ListwiseRanker
 from codequorum.vocabulary.candidate import Candidate, TestOutcome
+from codequorum.vocabulary.records import Record
 from codequorum.vocabulary.request import Request, TaskKind
 
 

@@ -24,6 +24,7 @@ import platformdirs
 
 from codequorum.routing.embed import Embedder
 from codequorum.vocabulary.errors import CodequorumError
+from codequorum.vocabulary.records import CandidateStore
 from codequorum.vocabulary.request import Request, TaskKind
 
 PREFIX_TAIL_CHARS = 500  # what the feedback store keeps of a completion's prefix
@@ -127,8 +128,6 @@ def entries_from_outcomes(outcomes: Iterable[Outcome], sources: dict[str, str] |
 def outcomes_from_bench(out_dir: Path, problems: dict[str, Request]) -> tuple[list[Outcome], dict[str, str]]:
     """Every candidate record of a bench `--out` folder whose problem is known, and each text's
     problem id. A record that failed to generate counts as wrong."""
-    from codequorum.bench.store import CandidateStore  # read only; the bench owns the format
-
     path = out_dir / "candidates.jsonl"
     if not path.is_file():
         raise CodequorumError(f"{out_dir} holds no candidates.jsonl: point --from at a "

@@ -3,9 +3,9 @@ import pytest
 from codequorum.bench import collect as collect_module
 from codequorum.bench.collect import collect
 from codequorum.bench.problems import Problem
-from codequorum.bench.store import CandidateStore, Record, Setting
 from codequorum.core.engine import Engine
 from codequorum.sandbox import SandboxLimits
+from codequorum.vocabulary.records import CandidateStore, Record, Setting
 from tests.unit.doubles import ScriptedBackend, scripted_registry, scripted_settings
 
 PROBLEM = Problem("p1", "def f():\n", "def check(f):\n    pass\n", "f")

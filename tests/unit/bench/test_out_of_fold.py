@@ -4,11 +4,11 @@ import pytest
 
 from codequorum.bench import out_of_fold as oof
 from codequorum.bench.problems import Problem
-from codequorum.bench.store import Record
 from codequorum.config import settings_from_dict
 from codequorum.ranking import train
 from codequorum.ranking.listwise import ListwiseRanker, load_ranker
 from codequorum.ranking.train import fold_assignment
+from codequorum.vocabulary.records import Record
 
 IDS = [f"p{i}" for i in range(12)]
 

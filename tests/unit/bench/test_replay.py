@@ -2,10 +2,10 @@ import pytest
 
 from codequorum.bench.problems import Problem
 from codequorum.bench.replay import ReplayMiss, ReplayPool, _replayable, replay
-from codequorum.bench.store import Record, Setting
 from codequorum.config import settings_from_dict
 from codequorum.core.registry import Registry
 from codequorum.sandbox import SandboxLimits
+from codequorum.vocabulary.records import Record, Setting
 
 PROBLEM = Problem("p1", 'def add(a, b):\n    """a + b"""\n', "def check(f):\n    assert f(1, 2) == 3\n", "add")
 RIGHT = "def add(a, b):\n    return a + b\n"

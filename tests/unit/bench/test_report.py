@@ -1,7 +1,7 @@
 import pytest
 
 from codequorum.bench.report import member_figures, oracle, pass_at_k
-from codequorum.bench.store import Record
+from codequorum.vocabulary.records import Record
 
 
 @pytest.mark.parametrize(

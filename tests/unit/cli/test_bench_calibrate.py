@@ -6,8 +6,8 @@ from dataclasses import asdict
 from typer.testing import CliRunner
 
 from codequorum.bench.replay import StrategyRun
-from codequorum.bench.store import Record
 from codequorum.cli.app import app
+from codequorum.vocabulary.records import Record
 
 RIGHT = "def add(a, b):\n    return a + b\n"
 WRONG = "def add(a, b):\n    return a - b\n"

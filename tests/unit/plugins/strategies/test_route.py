@@ -3,7 +3,6 @@ import json
 import numpy as np
 import pytest
 
-from codequorum.bench.store import CandidateStore, Record
 from codequorum.plugins.strategies.route import RouteStrategy
 from codequorum.routing.knn import Prediction, expected_cost, nearest, predict, trade_off
 from codequorum.routing.memory import (
@@ -18,6 +17,7 @@ from codequorum.routing.memory import (
 )
 from codequorum.server.feedback_store import FeedbackStore, SentSuggestion
 from codequorum.server.suggestions import Suggestion
+from codequorum.vocabulary.records import CandidateStore, Record
 from codequorum.vocabulary.request import Budget, Request, TaskKind
 from tests.unit.plugins.strategies.fakes import answer, engine, member
 

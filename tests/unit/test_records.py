@@ -1,4 +1,4 @@
-from codequorum.bench.store import CandidateStore, Record
+from codequorum.vocabulary.records import CandidateStore, Record
 
 
 def test_store_resumes_after_a_line_cut_short(tmp_path):

@@ -1,5 +1,8 @@
 """The collection cache: one JSON line per candidate, appended as it is produced.
 
+The bench writes it; the ranker's training and the router's memory read it, so the format
+lives here, below all three.
+
 Appending line by line makes a collection resumable: after an interruption, what is on disk
 is skipped and only the missing (problem, member, setting) cells are generated.
 """
