@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 import cattrs
@@ -19,8 +19,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
-if TYPE_CHECKING:
-    from codequorum.server.lsp_server import CodequorumServer
+from codequorum.server.connection import Connection
+from codequorum.server.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,19 @@ class MalformedRequest:
     jsonrpc: str = "2.0"
 
 
+class GuardedServer(Protocol):
+    """What the guards need of the server (`lsp_server.CodequorumServer`, which imports this)."""
+
+    session: Session
+    connection: Connection | None
+
+    def close_connection(self) -> None: ...
+
+    def log_warning(self, message: str) -> None: ...
+
+
 class CodequorumProtocol(LanguageServerProtocol):
-    _server: CodequorumServer
+    _server: GuardedServer
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
