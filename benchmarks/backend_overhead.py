@@ -21,10 +21,12 @@ from pathlib import Path
 from _provenance import print_provenance  # benchmarks/, next to this script
 
 from codequorum.config import settings_from_dict
+from codequorum.core.runtime import Runtime
 from codequorum.plugins.backends.llama_cpp import LlamaCppBackend
 from codequorum.plugins.backends.openai_compat import OpenAICompatBackend
-from codequorum.plugins.protocols import Backend, CancelToken, ChatMessage, GenerationParams, Prompt
-from codequorum.runtime import Runtime
+from codequorum.plugins.protocols import Backend
+from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.generation import ChatMessage, GenerationParams, Prompt
 
 PROMPT = Prompt("chat", messages=(ChatMessage("user", "Write a Python function that adds two numbers."),))
 

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from codequorum.config import load_settings
+from codequorum.core.runtime import Runtime
 from codequorum.plugins.backends.llama_cpp import LlamaCppBackend
-from codequorum.runtime import Runtime
 
 CLI = str(Path(sys.executable).with_name("codequorum"))
 

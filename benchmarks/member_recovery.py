@@ -25,7 +25,7 @@ from backend_overhead import _free_port, _spawn_server, _start_server, _wait_rea
 
 from codequorum.config import Settings, settings_from_dict
 from codequorum.core.engine import Engine
-from codequorum.core.request import Budget, Request, TaskKind
+from codequorum.vocabulary.request import Budget, Request, TaskKind
 
 
 def main() -> None:

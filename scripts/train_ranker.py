@@ -20,9 +20,9 @@ from pathlib import Path
 
 from codequorum.bench.problems import humaneval
 from codequorum.bench.recheck import recheck
-from codequorum.bench.store import CandidateStore
 from codequorum.config import default_members, load_settings
 from codequorum.ranking.train import cross_validate, examples_from_records, train_listnet
+from codequorum.vocabulary.records import CandidateStore
 
 
 def main() -> None:
