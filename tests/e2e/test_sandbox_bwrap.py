@@ -26,7 +26,8 @@ from codequorum.sandbox import (
     bubblewrap_available,
     run_command_json,
 )
-from codequorum.sandbox.runner import SEED_FAILED, find_bwrap
+from codequorum.sandbox.argv import SEED_FAILED
+from codequorum.sandbox.bwrap import find_bwrap
 from tests.dirs import searchable_dir
 
 pytestmark = pytest.mark.e2e

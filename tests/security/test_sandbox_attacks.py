@@ -32,8 +32,7 @@ from string import Template
 
 import pytest
 
-from codequorum.sandbox import Sandbox, SandboxLimits, SandboxResult
-from codequorum.sandbox.runner import SandboxError
+from codequorum.sandbox import Sandbox, SandboxError, SandboxLimits, SandboxResult
 from codequorum.testing import python_tests
 from codequorum.testing.python_runner import CandidateRun, run_suite
 from tests.e2e.test_sandbox_bwrap import processes_with, real_bubblewrap

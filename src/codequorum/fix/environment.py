@@ -22,8 +22,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codequorum.sandbox.runner import SandboxError, check_reachable
 from codequorum.vocabulary.errors import CodequorumError
+from codequorum.sandbox.errors import SandboxError
+from codequorum.sandbox.workdir import check_reachable
 
 VENV_NAMES = (".venv", "venv", ".env", "env")
 # Bound by the sandbox already (read-only system directories).
