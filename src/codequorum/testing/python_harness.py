@@ -8,8 +8,21 @@ one JSON line per candidate: {"candidate": i, "results": [true/false per test], 
 "values": [str|null per test]}. A "probe" test is an expression: its value (floats rounded, so that
 answers equal up to rounding read the same) or the exception it raises is the candidate's
 behaviour on it; a "probe" passes when it returns.
+
+Candidates are isolated from each other. The harness is made non-dumpable first, so no
+candidate (same uid, no capabilities) can ptrace it, read its memory or take its descriptors
+with `pidfd_getfd`. The result lines are written by a reporter process of its own, forked before
+any candidate: it alone holds stdout, reads a nonce from stdin (the runner's, sent once and
+closed) and puts it before every line; the runner ignores lines without it. No candidate ever
+shares memory with the nonce, so a candidate that reaches a copy of stdout anyway (bwrap's pid 1
+holds one) cannot write a line the runner accepts. Each candidate reports through its own pipe,
+read with a cap and checked field by field; when it is done, every other process in the
+sandbox's PID namespace is killed before the next candidate starts, so nothing of one candidate
+survives into another's run. What a candidate says about its own tests is trusted no more than
+its code: it runs in the same process as them.
 """
 
+import ctypes
 import doctest
 import io
 import json
@@ -19,14 +32,119 @@ import signal
 import sys
 import time
 
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+_REPORT_BYTES_PER_TEST = 4096  # a probe's value is at most _VALUE_CHARS characters
+_NONCE_BYTES = 128
+
 
 def main():
+    _undumpable()
+    own_namespace = _in_own_pid_namespace()
+    report, reporter = _start_reporter()
     with open("job.json", encoding="utf-8") as handle:
         job = json.load(handle)
     for index, program in enumerate(job["candidates"]):
         outcome = run_candidate(program, job["tests"], job["timeout_s"])
         outcome["candidate"] = index
-        print(json.dumps(outcome), flush=True)
+        if own_namespace:
+            _kill_everything_else(spared={reporter})
+        _write_all(report, (json.dumps(outcome) + "\n").encode())
+    os.close(report)
+    os.waitpid(reporter, 0)
+
+
+def _undumpable():
+    """No process without CAP_SYS_PTRACE may ptrace this one (or its forks), read their memory
+    or their descriptors; orphaned descendants come back to it, so that it can reap them."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "cannot make the harness non-dumpable")
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _start_reporter():
+    """Fork the process that holds stdout and the nonce; returns (the pipe to it, its pid).
+    Returns once it has read the nonce, so that stdin is empty before any candidate runs."""
+    lines_r, lines_w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(lines_w)
+        os.close(ready_r)
+        nonce = _read_nonce()
+        os.write(ready_w, b"1")
+        os.close(ready_w)
+        with os.fdopen(lines_r, "rb") as lines:
+            for line in lines:
+                _write_all(1, nonce + b" " + line)
+        os._exit(0)
+    os.close(lines_r)
+    os.close(ready_w)
+    os.read(ready_r, 1)
+    os.close(ready_r)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)  # neither stdin nor stdout stays with the process candidates fork from
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    return lines_w, pid
+
+
+def _read_nonce():
+    data = b""
+    while b"\n" not in data and len(data) < _NONCE_BYTES:
+        chunk = os.read(0, _NONCE_BYTES)
+        if not chunk:
+            break
+        data += chunk
+    os.close(0)
+    return data.split(b"\n")[0].strip()
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _in_own_pid_namespace():
+    """Inside bubblewrap's PID namespace, where bwrap is pid 1; never on the host."""
+    try:
+        with open("/proc/1/comm", encoding="ascii") as handle:
+            return os.getpid() < 10 and handle.read().strip() == "bwrap"
+    except OSError:
+        return False
+
+
+def _kill_everything_else(spared):
+    """SIGKILL to every process in the namespace but pid 1, this one and `spared`, until none
+    is left; orphans come back to this (subreaper) process and are reaped here."""
+    keep = {1, os.getpid(), *spared}
+    for _ in range(10000):
+        others = [pid for pid in _pids() if pid not in keep]
+        if not others:
+            return
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        _reap_children(keep)
+        time.sleep(0.0005)
+
+
+def _pids():
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _reap_children(keep):
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0 or pid in keep:
+            return
 
 
 def run_candidate(program, tests, timeout_s):
@@ -36,20 +154,24 @@ def run_candidate(program, tests, timeout_s):
         os.close(read_end)
         _child(program, tests, write_end)
     os.close(write_end)
-    lines, error = _collect(read_end, pid, timeout_s)
+    lines, error = _collect(read_end, pid, timeout_s, _REPORT_BYTES_PER_TEST * (len(tests) + 1))
     results = [False] * len(tests)
     values = [None] * len(tests)
     for line in lines:
-        if "test" in line:
-            results[line["test"]] = line["passed"]
-            values[line["test"]] = line.get("value")
-        elif "error" in line:
-            error = line["error"]
+        test = line.get("test") if isinstance(line, dict) else None
+        if type(test) is int and 0 <= test < len(tests) and type(line.get("passed")) is bool:
+            results[test] = line["passed"]
+            value = line.get("value")
+            values[test] = value[:_VALUE_CHARS] if isinstance(value, str) else None
+        elif isinstance(line, dict) and isinstance(line.get("error"), str):
+            error = line["error"][:400]
     return {"results": results, "error": error, "values": values}
 
 
 def _child(program, tests, write_end):
     """Never returns: runs the program and its tests, reports through the pipe, exits."""
+    os.closerange(3, write_end)  # the pipe to the reporter, above all
+    os.closerange(write_end + 1, 4096)
     out = os.fdopen(write_end, "w", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -120,11 +242,12 @@ def _run_doctest(test, namespace):
     return runner.failures == 0
 
 
-def _collect(read_end, pid, timeout_s):
-    """Read the child's report lines until it exits or its time is up (then kill it)."""
+def _collect(read_end, pid, timeout_s, cap):
+    """Read the child's report lines (at most `cap` bytes) until it exits or its time is up
+    (then kill it)."""
     deadline = time.monotonic() + timeout_s
     buffer, error = b"", None
-    while True:
+    while len(buffer) <= cap:
         left = deadline - time.monotonic()
         if left <= 0:
             error = "timeout after %.1fs" % timeout_s
@@ -136,6 +259,8 @@ def _collect(read_end, pid, timeout_s):
         if not chunk:
             break
         buffer += chunk
+    else:
+        error = "its report was over %d bytes" % cap
     os.close(read_end)
     _reap(pid)
     lines = [json.loads(raw) for raw in buffer.decode("utf-8", "replace").splitlines() if _is_json(raw)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -41,10 +42,12 @@ async def run_suite(
     }
     harness = resources.files("codequorum.testing").joinpath("python_harness.py").read_text()
     sandbox = Sandbox(_limits_for(limits, len(programs), per_candidate_s))
+    nonce = secrets.token_hex(16)  # on every result line; no candidate can learn it
     outcome = await sandbox.run_async(
-        [PYTHON, "-I", "harness.py"], files={"harness.py": harness, "job.json": json.dumps(job)}
+        [PYTHON, "-I", "harness.py"], files={"harness.py": harness, "job.json": json.dumps(job)},
+        stdin=f"{nonce}\n".encode(),
     )
-    return _parse(outcome.stdout, len(programs), len(suite.cases), outcome.stderr)
+    return _parse(outcome.stdout, nonce, len(programs), len(suite.cases), outcome.stderr)
 
 
 def _limits_for(base: SandboxLimits, count: int, per_candidate_s: float) -> SandboxLimits:
@@ -52,13 +55,20 @@ def _limits_for(base: SandboxLimits, count: int, per_candidate_s: float) -> Sand
     return dataclasses.replace(base, timeout_s=total, cpu_s=int(total) + 1)
 
 
-def _parse(stdout: str, count: int, cases: int, stderr: str) -> list[CandidateRun]:
-    runs = [CandidateRun((False,) * cases, "harness did not report: " + stderr[-300:])] * count
+def _parse(stdout: str, nonce: str, count: int, cases: int, stderr: str) -> list[CandidateRun]:
+    """The harness's lines (those that carry the nonce), the first one per candidate."""
+    missing = CandidateRun((False,) * cases, "harness did not report: " + stderr[-300:])
+    runs: list[CandidateRun | None] = [None] * count
     for line in stdout.splitlines():
-        try:
-            report = json.loads(line)
-            values = tuple(report.get("values") or (None,) * cases)
-            runs[report["candidate"]] = CandidateRun(tuple(report["results"]), report["error"], values)
-        except (ValueError, KeyError, IndexError, TypeError):
+        signed, _, body = line.partition(" ")
+        if signed != nonce:
             continue  # anything else on stdout is not the harness speaking
-    return runs
+        try:
+            report = json.loads(body)
+            index = report["candidate"]
+            values = tuple(report.get("values") or (None,) * cases)
+            if runs[index] is None:
+                runs[index] = CandidateRun(tuple(report["results"]), report["error"], values)
+        except (ValueError, KeyError, IndexError, TypeError):
+            continue
+    return [run if run is not None else missing for run in runs]
