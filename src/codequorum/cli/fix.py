@@ -17,6 +17,7 @@ from codequorum.core.engine import Engine
 from codequorum.core.registry import Registry
 from codequorum.fix.report import FixOutcome, FixReport
 from codequorum.fix.service import FixJob, run_fix
+from codequorum.fix.work_area import removed_on_termination
 from codequorum.vocabulary.errors import CodequorumError
 
 console = Console()
@@ -45,7 +46,8 @@ def fix(
     """Run the tests, ask the members to fix the failing function, keep the fix that passes.
 
     Exit codes: 0 fixed (or the tests already pass), 1 no candidate fixes them, 2 usage error,
-    3 the test command cannot run, 4 the failure names no function to fix.
+    3 the test command cannot run, 4 the failure names no function to fix, 5 a fix passes but
+    --apply could not write it.
     """
     with user_errors():
         if timeout <= 0 or max_tokens < 1:
@@ -62,7 +64,8 @@ def fix(
             finally:
                 await engine.aclose()
 
-        report = asyncio.run(go())
+        with removed_on_termination():  # SIGTERM still removes the project's copies
+            report = asyncio.run(go())
     if as_json:
         typer.echo(json.dumps(report.to_json_dict(), indent=2))
     else:
@@ -72,6 +75,8 @@ def fix(
 
 def print_report(report: FixReport) -> None:
     best = report.best
+    for note in report.notes:
+        stderr.print(f"note: {note}", highlight=False, markup=False)
     if report.outcome is FixOutcome.CANNOT_RUN and report.baseline is not None:
         tail = "\n".join(report.baseline.output.rstrip().splitlines()[-OUTPUT_LINES:])
         stderr.print(tail, highlight=False, markup=False)

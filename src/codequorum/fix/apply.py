@@ -1,66 +1,91 @@
 """Replacing the user's file with a fix: atomically, after keeping the original as a backup.
 
 The backup goes to `<project>/.codequorum/backup/<path>.<timestamp>`, never over an older
-backup. The new text is written to a temporary file in the same directory, flushed to disk and
-renamed over the original, so a crash leaves either the old file or the new one, never half.
+backup. Both the backup and the new text are written to a temporary file in their folder,
+flushed to disk and renamed into place (`confined.write_confined`), so a crash or a full disk
+leaves the old file or the new one, never half, and never a truncated backup. No path is
+followed through a symbolic link: a `.codequorum` link cannot send the backup out of the project.
+The file keeps its encoding and line endings. Every OS error becomes one line saying what to do.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
+import errno
 import time
 from pathlib import Path, PurePosixPath
 
+from codequorum.fix.confined import mode_of, read_confined, write_confined
+from codequorum.fix.source import SourceFormat, decode_source
 from codequorum.vocabulary.errors import CodequorumError
 
-BACKUP_DIR = Path(".codequorum") / "backup"
+BACKUP_DIR = PurePosixPath(".codequorum") / "backup"
 
 
 def backup_path(project: Path, relative: PurePosixPath, now: float | None = None) -> Path:
+    return project / backup_relative(project, relative, now)
+
+
+def backup_relative(project: Path, relative: PurePosixPath, now: float | None = None) -> PurePosixPath:
+    """A backup name for `relative` not taken yet: `<path>.<stamp>`, then `.1`, `.2`…"""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() if now is None else now))
-    base = project / BACKUP_DIR / f"{relative}.{stamp}"
+    base = BACKUP_DIR / f"{relative}.{stamp}"
     path, number = base, 1
-    while path.exists():
+    while (project / path).exists() or (project / path).is_symlink():
         path, number = base.with_name(f"{base.name}.{number}"), number + 1
     return path
 
 
-def apply_fix(project: Path, relative: PurePosixPath, expected: str, fixed: str) -> Path:
+def apply_fix(project: Path, relative: PurePosixPath, expected: str, fixed: str,
+              form: SourceFormat | None = None) -> Path:
     """Replace the file with `fixed`; returns the backup. Refuses if the file changed meanwhile."""
     target = project / relative
-    current = target.read_text(encoding="utf-8")
-    if current != expected:
-        raise CodequorumError(f"{target} changed while the fix was being made; nothing was applied: "
-                              "run `codequorum fix` again")
-    backup = backup_path(project, relative)
-    backup.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(target, backup)
-    write_atomically(target, fixed)
+    try:
+        original = read_confined(project, relative)
+        current, found = decode_source(original, str(target))
+        if current != expected:
+            raise CodequorumError(f"{target} changed while the fix was being made; nothing was applied: "
+                                  "run `codequorum fix` again")
+        data = (form or found).encode(fixed, str(target))
+        backup = _keep_backup(project, relative, original)
+        try:
+            write_confined(project, relative, data)
+        except BaseException:
+            _discard(project, backup)
+            raise
+    except OSError as error:
+        raise CodequorumError(os_error_advice(error, target)) from None
+    return project / backup
+
+
+def _keep_backup(project: Path, relative: PurePosixPath, original: bytes) -> PurePosixPath:
+    backup = backup_relative(project, relative)
+    write_confined(project, backup, original, mode=mode_of(project, relative), make_dirs=True,
+                   exclusive=True)
     return backup
 
 
+def _discard(project: Path, backup: PurePosixPath) -> None:
+    try:
+        (project / backup).unlink()
+    except OSError:
+        pass
+
+
 def write_atomically(target: Path, text: str) -> None:
-    mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    """`text` (UTF-8) in place of `target`, through its folder, never through a link."""
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _sync_directory(target.parent)
+        write_confined(target.parent, PurePosixPath(target.name), text.encode("utf-8"))
+    except OSError as error:
+        raise CodequorumError(os_error_advice(error, target)) from None
 
 
-def _sync_directory(directory: Path) -> None:
-    # The rename is durable only once the directory entry is on disk too.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def os_error_advice(error: OSError, target: Path) -> str:
+    """One line: what failed, and what to do about it. Nothing was changed when it is raised."""
+    where = error.filename or target
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"the disk holding {target} is full ({where}); nothing was applied: free some space "
+                "and run `codequorum fix --apply` again")
+    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return (f"cannot write {where}: {error.strerror}; nothing was applied: make the folder "
+                "writable (or run without --apply and apply the diff yourself)")
+    return f"cannot apply the fix to {target}: {where}: {error.strerror}; nothing was applied"

@@ -16,15 +16,15 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codequorum.vocabulary.errors import CodequorumError
+from codequorum.fix.work_area import new_work_dir, remove_work_dir
 from codequorum.sandbox.errors import SandboxError
 from codequorum.sandbox.workdir import check_reachable
+from codequorum.vocabulary.errors import CodequorumError
 
 VENV_NAMES = (".venv", "venv", ".env", "env")
 # Bound by the sandbox already (read-only system directories).
@@ -148,11 +148,10 @@ def visible_in_sandbox(trees: list[Tree], drops_privileges: bool | None = None) 
     staged: list[Tree] = []
     for tree in trees:
         (staged if drop and not _reachable(tree.path) else direct).append(tree)
-    stage_root = Path(tempfile.mkdtemp(prefix="codequorum-env-")) if staged else None
+    stage_root = new_work_dir("env") if staged else None
     try:
         mounts: list[tuple[Path, str]] = []
         if stage_root is not None:
-            stage_root.chmod(0o755)  # mkdtemp makes it 0700: uid 65534 must walk into it
             for number, tree in enumerate(staged):
                 copy = stage_root / str(number)
                 link_tree(tree.path, copy, tree.skip)
@@ -160,7 +159,7 @@ def visible_in_sandbox(trees: list[Tree], drops_privileges: bool | None = None) 
         yield Mounts(tuple(t.path for t in direct), tuple(mounts))
     finally:
         if stage_root is not None:
-            shutil.rmtree(stage_root, ignore_errors=True)
+            remove_work_dir(stage_root)
 
 
 def _reachable(path: Path) -> bool:

@@ -12,21 +12,29 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from codequorum.fix.project import is_excluded, project_files
+from codequorum.fix.confined import OutsideRoot, confined, read_confined
+from codequorum.fix.copy_plan import is_excluded, project_files
+from codequorum.fix.source import SourceFormat, decode_source
 from codequorum.plugins.languages.failures import (
     Definition,
     FailureFrame,
     FailureLocator,
 )
+from codequorum.vocabulary.errors import CodequorumError
 
 
 @dataclass(frozen=True)
 class Location:
     """The function to fix: its file (relative to the project root) and its lines there."""
 
-    path: PurePosixPath
+    path: PurePosixPath  # a regular file: links are resolved to it
     definition: Definition
-    source: str  # the whole file as it is now
+    source: str  # the whole file as it is now, with \n line endings
+    format: SourceFormat = SourceFormat()  # its encoding and line endings on disk
+
+    def encoded(self, text: str) -> bytes:
+        """`text`, a new version of the file, as the file's bytes."""
+        return self.format.encode(text, str(self.path))
 
     @property
     def code(self) -> str:
@@ -55,10 +63,15 @@ def locate(output: str, project: Path, work_path: str, language: FailureLocator,
 
 
 def _existing(frame: FailureFrame, project: Path, work_path: str) -> PurePosixPath | None:
+    """The project file a frame names, links resolved; None when it is not a regular file of
+    the project (a link out of it names no file of ours, whatever the traceback says)."""
     rel = project_relative(frame.path, project, work_path)
-    if rel is None or is_excluded(rel) or not (project / rel).is_file():
+    if rel is None or is_excluded(rel):
         return None
-    return rel
+    real = confined(project, rel)
+    if real is None or is_excluded(real) or not (project / real).is_file():
+        return None
+    return real
 
 
 def _in_code_frames(frames: list[tuple[PurePosixPath, FailureFrame]], project: Path,
@@ -66,10 +79,10 @@ def _in_code_frames(frames: list[tuple[PurePosixPath, FailureFrame]], project: P
     for rel, frame in reversed(frames):  # innermost first
         if language.is_test_file(str(rel)) or (target is not None and rel != target):
             continue
-        source = _read(project / rel)
+        source = _read(project, rel)
         inner = _innermost(language.definitions(source), frame.line)
         if inner is not None:
-            return Location(rel, inner, source)
+            return _location(project, rel, inner)
     return None
 
 
@@ -80,7 +93,7 @@ def _called_from_tests(frames: list[tuple[PurePosixPath, FailureFrame]], project
     called: Counter[str] = Counter()
     for rel, frame in frames:
         if language.is_test_file(str(rel)) or frame.function == "<module>":  # a test script
-            called.update(dict.fromkeys(language.called_names(_read(project / rel), frame.line), 1))
+            called.update(dict.fromkeys(language.called_names(_read(project, rel), frame.line), 1))
     order = sorted(called, key=lambda name: -called[name])  # stable: first seen wins ties
     for name in order:
         found = _definition_named(name, project, language, target)
@@ -93,10 +106,10 @@ def _definition_named(name: str, project: Path, language: FailureLocator,
                       target: PurePosixPath | None) -> Location | None:
     files = [target] if target is not None else _sources(project, language)
     for rel in files:
-        source = _read(project / rel)
+        source = _read(project, rel)
         for definition in language.definitions(source):
             if definition.name == name:
-                return Location(rel, definition, source)
+                return _location(project, rel, definition)
     return None
 
 
@@ -112,5 +125,19 @@ def _innermost(definitions: Iterable[Definition], line: int) -> Definition | Non
     return min(containing, key=lambda d: d.end - d.start, default=None)
 
 
-def _read(path: Path) -> str:
-    return path.read_text(encoding="utf-8", errors="replace")
+def _location(project: Path, rel: PurePosixPath, definition: Definition) -> Location:
+    """The file to change, read strictly: its encoding and line endings are kept on writing."""
+    source, form = decode_source(read_confined(project, rel), str(rel))
+    return Location(rel, definition, source, form)
+
+
+def _read(project: Path, rel: PurePosixPath) -> str:
+    """A file to look into (not to change): never through a link out of the project."""
+    try:
+        data = read_confined(project, rel)
+    except (OutsideRoot, OSError):
+        return ""
+    try:
+        return decode_source(data, str(rel))[0]
+    except CodequorumError:
+        return data.decode("utf-8", errors="replace").replace("\r\n", "\n")

@@ -20,6 +20,7 @@ class FixOutcome(str, Enum):
     NOT_FIXED = "not-fixed"  # no candidate makes it pass; nothing applied
     CANNOT_RUN = "cannot-run"  # the command could not run (not found, timed out, no tests)
     NOT_LOCATED = "not-located"  # it fails, but the output names no function we can fix
+    NOT_APPLIED = "not-applied"  # a fix passes, but --apply could not write it (the reason says why)
 
 
 # 2 is taken by user errors (a missing file, a bad option, a bad config), as in every command.
@@ -29,6 +30,7 @@ EXIT_CODES = {
     FixOutcome.NOT_FIXED: 1,
     FixOutcome.CANNOT_RUN: 3,
     FixOutcome.NOT_LOCATED: 4,
+    FixOutcome.NOT_APPLIED: 5,
 }
 
 
@@ -46,6 +48,7 @@ class FixReport:
     backup: Path | None = None
     trace: Trace | None = None
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what the project's copies left out, and why
 
     @property
     def best(self) -> Attempt | None:
@@ -105,6 +108,7 @@ class FixReportJson(BaseModel):
     applied: bool
     backup: str | None
     seconds: float
+    notes: list[str]
 
     @classmethod
     def of(cls, report: FixReport) -> FixReportJson:
@@ -123,4 +127,5 @@ class FixReportJson(BaseModel):
             applied=report.applied,
             backup=str(report.backup) if report.backup else None,
             seconds=round(report.seconds, 3),
+            notes=list(report.notes),
         )

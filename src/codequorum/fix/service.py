@@ -18,6 +18,7 @@ from codequorum.core.engine import Engine
 from codequorum.fix.apply import apply_fix
 from codequorum.fix.candidates import fix_request, function_in_answer, splice
 from codequorum.fix.choose import Attempt, ranked
+from codequorum.fix.confined import confined
 from codequorum.fix.diff import lines_changed, unified_diff
 from codequorum.fix.environment import (
     find_python_environment,
@@ -36,6 +37,7 @@ from codequorum.fix.report import FixOutcome, FixReport
 from codequorum.plugins.languages.detect import language_for_name, language_for_path
 from codequorum.plugins.languages.failures import FailureLocator
 from codequorum.sandbox import DEFAULT_WORK_PATH
+from codequorum.sandbox.argv import SEED_MESSAGE
 from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.result import Result
 
@@ -88,7 +90,11 @@ def resolve_target(job: FixJob) -> tuple[Path, PurePosixPath | None]:
     project = job.project.absolute() if job.project else project_root_of(target)
     if project not in target.parents:
         raise CodequorumError(f"{job.target} is not inside the project {project}")
-    return project, PurePosixPath(target.relative_to(project).as_posix())
+    real = confined(project, target)
+    if real is None:
+        raise CodequorumError(f"{job.target} is a symbolic link out of the project {project}: "
+                              "give the file it points to, in its own project")
+    return project, real
 
 
 def _language(job: FixJob, engine: Engine, target: PurePosixPath | None) -> tuple[str, FailureLocator]:
@@ -107,7 +113,8 @@ def _language(job: FixJob, engine: Engine, target: PurePosixPath | None) -> tupl
 async def _repair(job: FixJob, engine: Engine, runner: SandboxedProject, language_name: str,
                   language: FailureLocator, target: PurePosixPath | None) -> FixReport:
     baseline = await runner.run()
-    report = FixReport(FixOutcome.NOT_FIXED, "", runner.root, job.command, baseline=baseline)
+    report = FixReport(FixOutcome.NOT_FIXED, "", runner.root, job.command, baseline=baseline,
+                       notes=list(runner.notes))
     if baseline.verdict is Verdict.PASSED:
         return _with(report, FixOutcome.ALREADY_PASSING, "the tests already pass: nothing to fix")
     if baseline.verdict is Verdict.CANNOT_RUN:
@@ -146,8 +153,11 @@ def _attempts(result: Result, location: Location, language: FailureLocator) -> l
             attempt.problem = f"the answer has no function {location.definition.name}"
         else:
             fixed = splice(location, function)
+            problem = _unwritable(location, fixed)
             if fixed == location.source:
                 attempt.problem = "the answer does not change the code"
+            elif problem is not None:
+                attempt.problem = problem
             else:
                 attempt.fixed_source = fixed
                 attempt.diff = unified_diff(location.source, fixed, str(location.path))
@@ -163,7 +173,8 @@ async def _test_attempts(attempts: list[Attempt], runner: SandboxedProject, loca
         if attempt.fixed_source is None:
             continue
         if attempt.fixed_source not in runs:
-            runs[attempt.fixed_source] = await runner.run({location.path: attempt.fixed_source})
+            replacement = {location.path: location.encoded(attempt.fixed_source)}
+            runs[attempt.fixed_source] = await runner.run(replacement)
         attempt.run = runs[attempt.fixed_source]
 
 
@@ -176,7 +187,11 @@ def _conclude(report: FixReport, job: FixJob, location: Location) -> FixReport:
                      f"{tried} tried); nothing was applied")
     message = f"{best.member}'s fix of {location.definition.name} in {location.path} makes the tests pass"
     if job.apply:
-        report.backup = apply_fix(report.project, location.path, location.source, best.fixed_source)
+        try:
+            report.backup = apply_fix(report.project, location.path, location.source,
+                                      best.fixed_source, location.format)
+        except CodequorumError as error:
+            return _with(report, FixOutcome.NOT_APPLIED, f"{message}, but it was not applied: {error}")
         report.applied = True
         message += f"; applied (the original is kept at {report.backup})"
     else:
@@ -184,7 +199,19 @@ def _conclude(report: FixReport, job: FixJob, location: Location) -> FixReport:
     return _with(report, FixOutcome.FIXED, message)
 
 
+def _unwritable(location: Location, fixed: str) -> str | None:
+    try:
+        location.encoded(fixed)
+    except CodequorumError as error:
+        return str(error)
+    return None
+
+
 def _cannot_run(run: CommandRun) -> str:
+    seed = next((line for line in run.output.splitlines() if SEED_MESSAGE in line), None)
+    if seed is not None:
+        return (f"the project could not be copied into the sandbox ({seed.removeprefix('codequorum: ')}); "
+                "make the project smaller or leave large files out with --project")
     if run.timed_out:
         return "the test command did not finish within its time limit (raise it with --timeout)"
     if run.killed_by:

@@ -11,11 +11,12 @@ from pathlib import Path
 DEFAULT_WORK_PATH = "/sandbox"
 SEED_PATH = "/.codequorum-seed"  # the host work dir, read-only, copied into the in-memory work dir
 SEED_FAILED = 125
+SEED_MESSAGE = "codequorum: could not copy the work dir into the sandbox"
 # Runs inside the sandbox before the command: the work dir is a size-capped tmpfs, so the copy
 # and everything the command writes stay in memory, bounded, and never reach the host disk.
 _SEED_SCRIPT = (
-    'cp -PR --preserve=mode,timestamps "$0"/. . || { echo "codequorum: could not copy the work dir '
-    f'into the sandbox (its in-memory work dir holds work_size_mb)" >&2; exit {SEED_FAILED}; }}; '
+    f'cp -PR --preserve=mode,timestamps "$0"/. . || {{ echo "{SEED_MESSAGE} (its in-memory work '
+    f'dir holds work_size_mb, each file file_size_mb)" >&2; exit {SEED_FAILED}; }}; '
     'exec "$@"'
 )
 PRLIMIT = "/usr/bin/prlimit"

@@ -19,14 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from codequorum.sandbox.argv import DEFAULT_WORK_PATH, PRLIMIT, bwrap_argv
-from codequorum.sandbox.bwrap import INSTALL_HINT, bubblewrap_available, find_bwrap, probe
+from codequorum.sandbox.bwrap import (
+    INSTALL_HINT,
+    bubblewrap_available,
+    find_bwrap,
+    probe,
+)
 from codequorum.sandbox.errors import SandboxError, SandboxUnavailable
 from codequorum.sandbox.identity import drops_privileges
 from codequorum.sandbox.limits import SandboxLimits, rlimits
 from codequorum.sandbox.paths import check_readonly_path, check_work_path
 from codequorum.sandbox.process import Control, Finished, Launch, execute, exit_status
 from codequorum.sandbox.result import SandboxResult
-from codequorum.sandbox.workdir import check_reachable, prepared_workdir, sandbox_environment
+from codequorum.sandbox.workdir import (
+    check_reachable,
+    prepared_workdir,
+    sandbox_environment,
+)
 
 __all__ = ["DEFAULT_WORK_PATH", "Sandbox", "SandboxError", "SandboxUnavailable",
            "bubblewrap_available", "run_command_json"]

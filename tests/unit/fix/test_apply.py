@@ -5,7 +5,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from codequorum.fix import apply as apply_module
+from codequorum.fix import confined as confined_module
 from codequorum.fix.apply import apply_fix, backup_path, write_atomically
 from codequorum.vocabulary.errors import CodequorumError
 
@@ -53,8 +53,76 @@ def test_failed_write_leaves_the_original_and_no_temp_file(tmp_path: Path, monke
     def broken_fsync(fd: int) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(apply_module.os, "fsync", broken_fsync)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(confined_module.os, "fsync", broken_fsync)
+    with pytest.raises(CodequorumError, match="nothing was applied"):
         write_atomically(target, "new\n")
     assert target.read_text() == "original\n"
     assert os.listdir(tmp_path) == ["m.py"]
+
+
+def test_crlf_and_latin1_survive_apply(tmp_path: Path):
+    crlf = tmp_path / "crlf.py"
+    crlf.write_bytes(b"def f():\r\n    return 0\r\n")
+    apply_fix(tmp_path, PurePosixPath("crlf.py"), "def f():\n    return 0\n", "def f():\n    return 1\n")
+    assert crlf.read_bytes() == b"def f():\r\n    return 1\r\n"
+    latin = tmp_path / "latin.py"
+    latin.write_bytes("# -*- coding: latin-1 -*-\nX = 'é'\n".encode("latin-1"))
+    backup = apply_fix(tmp_path, PurePosixPath("latin.py"), "# -*- coding: latin-1 -*-\nX = 'é'\n",
+                       "# -*- coding: latin-1 -*-\nX = 'è'\n")
+    assert latin.read_bytes() == "# -*- coding: latin-1 -*-\nX = 'è'\n".encode("latin-1")
+    assert backup.read_bytes() == "# -*- coding: latin-1 -*-\nX = 'é'\n".encode("latin-1")
+
+
+def test_a_codequorum_link_cannot_send_the_backup_outside(tmp_path: Path):
+    project, outside = tmp_path / "p", tmp_path / "outside"
+    project.mkdir()
+    outside.mkdir()
+    (project / "m.py").write_text("1\n")
+    (project / ".codequorum").symlink_to(outside)
+    with pytest.raises(CodequorumError, match="symbolic link"):
+        apply_fix(project, PurePosixPath("m.py"), "1\n", "2\n")
+    assert list(outside.iterdir()) == [] and (project / "m.py").read_text() == "1\n"
+
+
+def test_a_linked_file_is_not_written_through(tmp_path: Path):
+    (tmp_path / "outside.py").write_text("1\n")
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "m.py").symlink_to(tmp_path / "outside.py")
+    with pytest.raises(CodequorumError, match="symbolic link"):
+        apply_fix(project, PurePosixPath("m.py"), "1\n", "2\n")
+    assert (tmp_path / "outside.py").read_text() == "1\n"
+
+
+@pytest.mark.parametrize(("code", "advice"), [(28, "disk .* is full"), (30, "make the folder writable"),
+                                              (13, "make the folder writable")])
+def test_os_errors_become_one_line_and_leave_no_partial_backup(tmp_path: Path, monkeypatch, code, advice):
+    (tmp_path / "m.py").write_text("original\n")
+    real_replace = os.replace
+    calls = []
+
+    def failing_replace(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:  # the backup went in; the file itself fails
+            raise OSError(code, os.strerror(code), "m.py")
+        return real_replace(*args, **kwargs)
+
+    monkeypatch.setattr(confined_module.os, "replace", failing_replace)
+    with pytest.raises(CodequorumError, match=advice) as raised:
+        apply_fix(tmp_path, PurePosixPath("m.py"), "original\n", "new\n")
+    assert "\n" not in str(raised.value) and "nothing was applied" in str(raised.value)
+    assert (tmp_path / "m.py").read_text() == "original\n"
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "m.py"]
+    assert leftovers == []
+
+
+def test_a_full_disk_while_writing_the_backup_leaves_no_truncated_backup(tmp_path: Path, monkeypatch):
+    (tmp_path / "m.py").write_text("original\n" * 1000)
+
+    def full_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(confined_module.os, "fsync", full_fsync)
+    with pytest.raises(CodequorumError, match="full"):
+        apply_fix(tmp_path, PurePosixPath("m.py"), "original\n" * 1000, "new\n")
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [tmp_path / "m.py"]

@@ -4,15 +4,19 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from codequorum.fix import project as project_module
+from codequorum.fix import copy_plan
+from codequorum.fix.environment import Mounts, PythonEnvironment
 from codequorum.fix.project import (
+    SandboxedProject,
     Verdict,
     copy_project,
     project_files,
     project_root_of,
+    sandbox_limits,
     verdict_of,
 )
 from codequorum.sandbox import SandboxResult
+from codequorum.sandbox.argv import SEED_MESSAGE
 from codequorum.vocabulary.errors import CodequorumError
 
 
@@ -45,7 +49,7 @@ def _tree(root: Path) -> None:
 def test_copies_leave_out_vcs_caches_venvs_and_backups(tmp_path: Path):
     _tree(tmp_path / "p")
     assert list(project_files(tmp_path / "p")) == [PurePosixPath("pkg/a.py"), PurePosixPath("tests/test_a.py")]
-    copy_project(tmp_path / "p", tmp_path / "c", {PurePosixPath("pkg/a.py"): "fixed"})
+    copy_project(tmp_path / "p", tmp_path / "c", {PurePosixPath("pkg/a.py"): b"fixed"})
     assert (tmp_path / "c" / "pkg" / "a.py").read_text() == "fixed"
     assert (tmp_path / "p" / "pkg" / "a.py").read_text() == "x"
     assert not (tmp_path / "c" / ".git").exists() and not (tmp_path / "c" / "myenv").exists()
@@ -59,6 +63,30 @@ def test_project_root_is_the_nearest_folder_with_a_marker(tmp_path: Path):
 
 def test_a_huge_project_is_refused(tmp_path: Path, monkeypatch):
     _tree(tmp_path)
-    monkeypatch.setattr(project_module, "MAX_FILES", 1)
+    monkeypatch.setattr(copy_plan, "MAX_FILES", 1)
     with pytest.raises(CodequorumError, match="too big"):
-        project_module._check_size(tmp_path)
+        copy_plan.plan_copy(tmp_path)
+
+
+def test_without_a_marker_the_working_directory_holding_the_file_is_the_root(tmp_path: Path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "tests").mkdir()
+    target = tmp_path / "src" / "textstats.py"
+    assert project_root_of(target, cwd=tmp_path) == tmp_path
+    assert project_root_of(target, cwd=tmp_path / "tests") == tmp_path / "src"  # cwd does not hold it
+    (tmp_path / "src" / "setup.cfg").write_text("")
+    assert project_root_of(target, cwd=tmp_path) == tmp_path / "src"  # a marker wins
+
+
+def test_a_seed_failure_cannot_run_rather_than_fail():
+    result = _result(125)
+    result.stderr = "cp: error writing 'data.bin': File too large\n" + SEED_MESSAGE + " (...)\n"
+    assert verdict_of(result, "python -m pytest") is Verdict.CANNOT_RUN
+    assert verdict_of(_result(125), "python -m pytest") is Verdict.FAILED  # the command's own 125
+
+
+def test_the_sandbox_may_write_a_file_as_large_as_the_largest_in_the_project(tmp_path: Path):
+    (tmp_path / "data.bin").write_bytes(b"\0" * (20 * 2**20))
+    environment = PythonEnvironment(tmp_path, None, None)
+    runner = SandboxedProject(tmp_path, "true", environment, Mounts(), sandbox_limits(5, 512, False))
+    assert runner._limits().file_size_mb >= 21 and runner.limits.file_size_mb == 16

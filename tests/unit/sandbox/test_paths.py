@@ -12,8 +12,6 @@ from codequorum.sandbox import Sandbox, SandboxError
 from codequorum.sandbox.paths import check_readonly_path, check_work_path
 from codequorum.sandbox.workdir import check_reachable
 
-
-
 # --- path checks
 
 

@@ -9,8 +9,6 @@ import pytest
 
 from codequorum.sandbox.process import Capture, exit_status
 
-
-
 # --- exit status
 
 

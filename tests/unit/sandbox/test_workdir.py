@@ -9,7 +9,11 @@ import pytest
 
 from codequorum.sandbox import SandboxError
 from codequorum.sandbox.identity import SANDBOX_UID
-from codequorum.sandbox.workdir import prepared_workdir, sandbox_environment, write_files
+from codequorum.sandbox.workdir import (
+    prepared_workdir,
+    sandbox_environment,
+    write_files,
+)
 
 PY = "/usr/bin/python3"
 
