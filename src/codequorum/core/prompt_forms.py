@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from codequorum.core.prompts import complete_chat_prompt, fim_prompt, fim_template, generate_chat_prompt
+from codequorum.core.fences import fenced
+from codequorum.core.prompts import (
+    complete_chat_prompt,
+    fim_prompt,
+    fim_template,
+    generate_chat_prompt,
+)
 from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.generation import ChatMessage, Prompt
 from codequorum.vocabulary.request import Request, TaskKind
@@ -40,7 +46,7 @@ def prompt_in_form(request: Request, fim: str | None, form: str) -> Prompt | Non
         return _chat(request)  # the generate prompt carries the tests already
     prompt = complete_chat_prompt(request)
     system, user = prompt.messages
-    tests = f"The code must pass these tests:\n```{request.language or ''}\n{request.tests.strip()}\n```"
+    tests = f"The code must pass these tests:\n{fenced(request.tests.strip(), request.language or '')}"
     return replace(prompt, messages=(system, ChatMessage("user", f"{user.content}\n\n{tests}")))
 
 
