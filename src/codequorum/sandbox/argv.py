@@ -78,6 +78,7 @@ def bwrap_argv(
     work_path: str = DEFAULT_WORK_PATH,
     readonly_paths: Sequence[Path] = (),
     readonly_mounts: Sequence[tuple[Path, str]] = (),
+    masks: Sequence[tuple[Path, str]] = (),
     max_processes: int | None = None,
     tmp_size_mb: int | None = None,
     work_size_mb: int | None = None,
@@ -90,6 +91,7 @@ def bwrap_argv(
     With work_size_mb (bwrap 0.8+) the work dir is in memory too, bounded, and starts as a copy
     of `workdir`, which the sandbox sees only read-only; without it `workdir` is bound as is.
     `readonly_mounts` are (host path, path inside) pairs: a host tree shown read-only elsewhere.
+    `masks` are (stand-in file, path inside) pairs, bound over the work dir's special files.
     """
     return [
         bwrap,
@@ -100,6 +102,7 @@ def bwrap_argv(
         *_sized(tmp_size_mb), "--tmpfs", "/dev/shm",
         *_sized(tmp_size_mb), "--tmpfs", "/tmp",
         *_work_dir(workdir, work_path, work_size_mb),
+        *_readonly_mounts(masks),
         *_readonly_binds(readonly_paths),
         *_readonly_mounts(readonly_mounts),
         "--chdir", work_path,
@@ -110,6 +113,11 @@ def bwrap_argv(
         *(_seed_prefix() if work_size_mb is not None else []),
         *command,
     ]
+
+
+def seen_at(work_path: str, work_size_mb: int | None) -> str:
+    """Where the host work dir itself is mounted inside: the seed, or the work path."""
+    return work_path if work_size_mb is None else SEED_PATH
 
 
 def _work_dir(workdir: Path, work_path: str, size_mb: int | None) -> list[str]:

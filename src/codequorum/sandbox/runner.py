@@ -1,7 +1,8 @@
 """The Sandbox API: untrusted, model-generated commands under bubblewrap, with rlimits and a
 wall-clock timeout. The parts live beside it: `bwrap` (finding and probing bubblewrap), `argv`
 (the command line and its mounts), `paths` (where things may appear inside), `workdir` (the host
-work dir and its files), `process` (the process group and the pump over its pipes).
+work dir and its files), `masks` (its sockets and FIFOs kept out), `process` (the process group
+and the pump over its pipes).
 
 See docs/sandbox.md for the security model.
 """
@@ -18,7 +19,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from codequorum.sandbox.argv import DEFAULT_WORK_PATH, PRLIMIT, bwrap_argv
+from codequorum.sandbox.argv import DEFAULT_WORK_PATH, PRLIMIT, bwrap_argv, seen_at
 from codequorum.sandbox.bwrap import (
     INSTALL_HINT,
     bubblewrap_available,
@@ -28,6 +29,7 @@ from codequorum.sandbox.bwrap import (
 from codequorum.sandbox.errors import SandboxError, SandboxUnavailable
 from codequorum.sandbox.identity import drops_privileges
 from codequorum.sandbox.limits import SandboxLimits, rlimits
+from codequorum.sandbox.masks import masks_for
 from codequorum.sandbox.paths import check_readonly_path, check_work_path
 from codequorum.sandbox.process import Control, Finished, Launch, execute, exit_status
 from codequorum.sandbox.result import SandboxResult
@@ -102,10 +104,13 @@ class Sandbox:
         bwrap = self._bwrap(drop)
         with prepared_workdir(workdir, files, drop) as host_dir:
             if bwrap is None:
-                launch = self._unsandboxed(argv, host_dir, env, drop)
+                finished = execute(self._unsandboxed(argv, host_dir, env, drop), stdin, self.limits,
+                                   control)
             else:
-                launch = self._sandboxed(bwrap, argv, host_dir, env, drop)
-            finished = execute(launch, stdin, self.limits, control)
+                work_size_mb = self.limits.work_size_mb if bwrap[1] else None
+                with masks_for(host_dir, seen_at(self.work_path, work_size_mb)) as masks:
+                    launch = self._sandboxed(bwrap, argv, host_dir, env, drop, masks)
+                    finished = execute(launch, stdin, self.limits, control)
         return _result(finished, sandboxed=bwrap is not None)
 
     def _bwrap(self, drop_privileges: bool) -> tuple[str, bool] | None:
@@ -125,7 +130,8 @@ class Sandbox:
             return None
 
     def _sandboxed(self, bwrap: tuple[str, bool], argv: Sequence[str], host_dir: Path,
-                   env: Mapping[str, str] | None, drop: bool) -> Launch:
+                   env: Mapping[str, str] | None, drop: bool,
+                   masks: Sequence[tuple[Path, str]]) -> Launch:
         if drop:
             for path in (*self.readonly_paths, *(source for source, _ in self.readonly_mounts)):
                 check_reachable(path)
@@ -133,7 +139,7 @@ class Sandbox:
         nproc_inside = os.path.exists(PRLIMIT)
         command = bwrap_argv(
             bwrap_path, argv, host_dir, work_path=self.work_path, readonly_paths=self.readonly_paths,
-            readonly_mounts=self.readonly_mounts,
+            readonly_mounts=self.readonly_mounts, masks=masks,
             max_processes=self.limits.max_processes if nproc_inside else None,
             tmp_size_mb=self.limits.tmp_size_mb if recent else None,
             work_size_mb=self.limits.work_size_mb if recent else None,
