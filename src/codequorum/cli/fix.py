@@ -33,7 +33,8 @@ def fix(
     apply: bool = typer.Option(False, "--apply", help="Write the best fix if the tests pass with it "
                                                       "(the original goes to .codequorum/backup/)."),
     project: Path | None = typer.Option(None, "--project", help="Project root (default: the nearest "
-                                        "folder above the file with pyproject.toml, setup.py, .git…)."),
+                                        "folder above the file with pyproject.toml, setup.py, .git…; "
+                                        "without one, the working directory if it holds the file)."),
     strategy: str | None = typer.Option(None, "--strategy", "-s", help="Strategy (default from config)."),
     member: list[str] = typer.Option([], "--member", "-m", help="Ask only this member (repeatable)."),
     max_tokens: int = typer.Option(384, "--max-tokens", help="Cap on generated tokens per candidate."),
@@ -54,7 +55,8 @@ def fix(
             raise CodequorumError("--timeout must be positive and --max-tokens at least 1")
         settings = load_settings(config)
         job = FixJob(target=path, command=test, apply=apply, project=project, strategy=strategy,
-                     members=tuple(member), max_tokens=max_tokens, timeout_s=timeout, python=python)
+                     members=tuple(member), max_tokens=max_tokens, timeout_s=timeout, python=python,
+                     cwd=Path.cwd())
         registry = Registry(disabled=frozenset(settings.plugins.disabled))
 
         async def go() -> FixReport:

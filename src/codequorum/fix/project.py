@@ -42,13 +42,14 @@ MIB = 2**20
 
 def project_root_of(file: Path, cwd: Path | None = None) -> Path:
     """The project root the user means for `file`: the nearest folder above it with a marker
-    file; without one, the working directory when it holds the file; else the file's folder."""
+    file; without one, the working directory `cwd` (the CLI's) when it holds the file and is not
+    the file system's root; else the file's folder."""
     file = file.absolute()
     for parent in file.parents:
         if any((parent / marker).exists() for marker in PROJECT_MARKERS):
             return parent
-    here = (cwd or Path.cwd()).absolute()
-    if here in file.parents:
+    here = cwd.absolute() if cwd is not None else None
+    if here is not None and here != Path(here.anchor) and here in file.parents:
         return here
     return file.parent
 

@@ -58,6 +58,7 @@ class FixJob:
     timeout_s: float = 60.0
     python: Path | None = None  # the interpreter or venv for the command
     language: str | None = None
+    cwd: Path | None = None  # where the user ran it (the CLI); the root without a marker file
 
 
 async def run_fix(job: FixJob, engine: Engine) -> FixReport:
@@ -87,7 +88,7 @@ def resolve_target(job: FixJob) -> tuple[Path, PurePosixPath | None]:
         if job.project is not None and job.project.absolute() != target:
             raise CodequorumError("give either a project directory or --project with a file, not both")
         return target, None
-    project = job.project.absolute() if job.project else project_root_of(target)
+    project = job.project.absolute() if job.project else project_root_of(target, job.cwd)
     if project not in target.parents:
         raise CodequorumError(f"{job.target} is not inside the project {project}")
     real = confined(project, target)

@@ -74,6 +74,8 @@ def test_without_a_marker_the_working_directory_holding_the_file_is_the_root(tmp
     target = tmp_path / "src" / "textstats.py"
     assert project_root_of(target, cwd=tmp_path) == tmp_path
     assert project_root_of(target, cwd=tmp_path / "tests") == tmp_path / "src"  # cwd does not hold it
+    assert project_root_of(target) == tmp_path / "src"  # no working directory given (the server)
+    assert project_root_of(target, cwd=Path("/")) == tmp_path / "src"  # never the whole file system
     (tmp_path / "src" / "setup.cfg").write_text("")
     assert project_root_of(target, cwd=tmp_path) == tmp_path / "src"  # a marker wins
 
