@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from codequorum.fix.confined import OutsideRoot, confined, read_confined
@@ -30,7 +30,7 @@ class Location:
     path: PurePosixPath  # a regular file: links are resolved to it
     definition: Definition
     source: str  # the whole file as it is now, with \n line endings
-    format: SourceFormat = SourceFormat()  # its encoding and line endings on disk
+    format: SourceFormat = field(default_factory=SourceFormat)  # its encoding and line endings
 
     def encoded(self, text: str) -> bytes:
         """`text`, a new version of the file, as the file's bytes."""

@@ -36,7 +36,7 @@ def test_only_relative_paths_below_the_root(bad: str) -> None:
 
 
 def test_confined_resolves_links_and_refuses_the_outside(scene: tuple[Path, Path]) -> None:
-    root, outside = scene
+    root, _ = scene
     assert confined(root, "pkg/inner_link.py") == PurePosixPath("pkg/real.py")
     assert confined(root, root / "pkg" / "real.py") == PurePosixPath("pkg/real.py")
     assert confined(root, "out_link.py") is None
