@@ -1,0 +1,49 @@
+"""What the terminal shows while the members work: a spinner on stderr (never on stdout, which
+`--json` keeps for its one object), and which setting bounds the wait."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from codequorum.config import Settings
+
+stderr = Console(stderr=True)
+
+
+class _Chosen(Protocol):
+    name: str
+    members: list[str] | None
+
+
+@contextmanager
+def working(choice: _Chosen, settings: Settings, console: Console = stderr) -> Iterator[None]:
+    """A spinner with the strategy, the members and the time limit while the block runs; nothing
+    when stderr is not a terminal (logs, pipes, CI)."""
+    if not console.is_terminal:
+        yield
+        return
+    members = ", ".join(choice.members or [m.name for m in settings.enabled_members()])
+    key, seconds = time_limit_setting(settings)
+    limit = f"; up to {seconds} ({key})" if seconds != "none" else ""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        progress.add_task(f"{choice.name} over {members}: the members are working{limit}", total=None)
+        yield
+
+
+def time_limit_setting(settings: Settings) -> tuple[str, str]:
+    """The setting that ends a request that has no answer yet, and its value: the hard cap when
+    the engine has one, else the deadline."""
+    engine: Any = settings.engine
+    if hasattr(engine, "hard_cap_s"):
+        return "[engine] hard_cap_s", _seconds(engine.hard_cap_s)
+    return "[engine] deadline_s", _seconds(engine.deadline_s)
+
+
+def _seconds(value: float | None) -> str:
+    return "none" if value is None else f"{value:g} s"
