@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -15,24 +15,20 @@ from codequorum.config import Settings
 stderr = Console(stderr=True)
 
 
-class _Chosen(Protocol):
-    name: str
-    members: list[str] | None
-
-
 @contextmanager
-def working(choice: _Chosen, settings: Settings, console: Console = stderr) -> Iterator[None]:
-    """A spinner with the strategy, the members and the time limit while the block runs; nothing
-    when stderr is not a terminal (logs, pipes, CI)."""
+def working(what: str, members: list[str] | None, settings: Settings,
+            console: Console = stderr) -> Iterator[None]:
+    """A spinner saying `what` runs over which members, within which time limit, while the block
+    runs; nothing when stderr is not a terminal (logs, pipes, CI)."""
     if not console.is_terminal:
         yield
         return
-    members = ", ".join(choice.members or [m.name for m in settings.enabled_members()])
+    names = ", ".join(members or [m.name for m in settings.enabled_members()])
     key, seconds = time_limit_setting(settings)
     limit = f"; up to {seconds} ({key})" if seconds != "none" else ""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        progress.add_task(f"{choice.name} over {members}: the members are working{limit}", total=None)
+        progress.add_task(f"{what} over {names}: the members are working{limit}", total=None)
         yield
 
 

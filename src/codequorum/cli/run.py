@@ -127,7 +127,7 @@ def _run(settings: Settings, registry: Registry, request: Request, choice: Choic
     async def go() -> Result:
         engine = Engine(settings, registry)
         try:
-            with working(choice, settings):
+            with working(choice.name, choice.members, settings):
                 return await engine.run(request, strategy=choice.strategy, members=choice.members,
                                         options=choice.options)
         finally:
