@@ -121,3 +121,30 @@ async def test_fix_repairs_its_best_attempt_with_the_test_commands_output(projec
     [prompt] = repair_prompts()
     assert "return a * b" in prompt and "assert" in prompt  # pytest's report of the failing test
     assert "repair round 1: the repair makes the tests pass" in report.trace.events
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "calc"
+MEAN_FIXED = ('```python\ndef mean(values):\n    """The arithmetic mean of `values`; 0.0 for an empty list."""\n'
+              "    if not values:\n        return 0.0\n    return sum(values) / len(values)\n```")
+
+
+async def test_the_readme_fix_example_is_fixed_with_the_default_strategy_and_members():
+    """examples/calc, as the README's `fix` example runs it: the default strategy (the cascade,
+    repair on) over the members with `generate = true`; the one with false is not asked."""
+    members = {"dear": {"quality": 0.8, "price_per_1k_tokens": 30.0,
+                        "options": {"replies": ["```python\ndef mean(values):\n    return 0\n```", MEAN_FIXED]}},
+               "tiny": {"quality": 0.1, "price_per_1k_tokens": 1.0, "generate": False,
+                        "options": {"replies": ["```python\ndef mean(values):\n    return 1\n```"]}}}
+    fixer = Engine(scripted_settings(members), scripted_registry())
+    with searchable_dir("cq-example-") as base:
+        shutil.copytree(EXAMPLE, base / "calc", ignore=shutil.ignore_patterns(".codequorum", "__pycache__"))
+        try:
+            report = await run_fix(FixJob(target=base / "calc" / "calc" / "stats.py",
+                                          command="python -m pytest -q -p no:cacheprovider tests"), fixer)
+        finally:
+            await fixer.aclose()
+    assert report.outcome is FixOutcome.FIXED, report.message
+    assert report.function == "mean" and str(report.file) == "calc/stats.py"
+    assert {c.member for c in report.trace.calls} == {"dear"}
+    assert [c.prompt_kind for c in report.trace.calls] == ["chat", "repair"]
+    assert "+    return sum(values) / len(values)" in report.best.diff
