@@ -38,12 +38,13 @@ def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
 ) -> None:
     if verbose:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                            force=True)
     else:  # what the result's trace does not already say, once, as one plain line
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         handler.addFilter(_Once())
-        logging.basicConfig(level=logging.WARNING, handlers=[handler])
+        logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
 
 
 class _Once(logging.Filter):
