@@ -148,3 +148,11 @@ async def test_the_readme_fix_example_is_fixed_with_the_default_strategy_and_mem
     assert {c.member for c in report.trace.calls} == {"dear"}
     assert [c.prompt_kind for c in report.trace.calls] == ["chat", "repair"]
     assert "+    return sum(values) / len(values)" in report.best.diff
+
+
+async def test_vote_repairs_a_failing_winner_and_the_repair_votes():
+    result = await engine([WRONG], [WRONG_TOO, RIGHT]).run(
+        REQUEST, strategy="vote", options={"samples": 1, "repair": 1})
+    assert result.text.strip() == RIGHT.strip() and result.best.prompt_kind == "repair"
+    assert [c.prompt_kind for c in result.trace.calls] == ["chat", "chat", "repair"]
+    assert result.trace.stop_reason.endswith("; with 1 repair(s)")
