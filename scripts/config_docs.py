@@ -36,7 +36,8 @@ spec, `NAME:key=value:...` (`--strategy cascade:samples=1:repair=0`, or `[engine
 Precedence, lowest first: the strategy's own defaults (docs/strategies.md), the options in the
 `[engine] strategy` spec when that default is used, `[strategies.NAME]`, the options of a spec
 given on the command line. `generate`, `complete` and `fix` refuse a key the strategy does not
-know, or a value it cannot use (exit code 2), before any model runs. Why the shipped default is what it is, and the command that measured it:
+know, or a value it cannot use (exit code 2), before any model runs. Why the shipped default is
+what it is, and the command that measured it:
 docs/strategies.md, "The shipped defaults".
 """
 
