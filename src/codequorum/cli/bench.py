@@ -32,8 +32,8 @@ from codequorum.bench.results import Report, strategy_figures, write_report
 from codequorum.cli.errors import user_errors
 from codequorum.config import Settings, load_settings
 from codequorum.core.engine import Engine
-from codequorum.errors import CodequorumError
 from codequorum.sandbox import SandboxLimits
+from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.records import CandidateStore, Record, Setting
 
 app = typer.Typer(help="Benchmarks: collect once (cached), report.", no_args_is_help=True)

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from codequorum.config import Settings
-from codequorum.errors import CodequorumError, ConfigError
-from codequorum.plugins.registry import Registry
+from codequorum.core.registry import Registry
+from codequorum.vocabulary.errors import CodequorumError, ConfigError
 
 CONTEXT_OPTIONS = frozenset({"prompt_forms"})  # read by the strategy context, not the strategy
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from codequorum.config import DEFAULT_STRATEGY, find_config_file, parse_strategy_spec, settings_from_dict
+from codequorum.config import (
+    DEFAULT_STRATEGY,
+    find_config_file,
+    parse_strategy_spec,
+    settings_from_dict,
+)
 from codequorum.core.engine import Engine
-from codequorum.core.request import Request, TaskKind
-from codequorum.errors import ConfigError
+from codequorum.vocabulary.errors import ConfigError
+from codequorum.vocabulary.request import Request, TaskKind
 from tests.unit.doubles import ScriptedBackend, scripted_registry, scripted_settings
 
 REQUEST = Request(TaskKind.GENERATE, language="python", instruction="add two numbers")

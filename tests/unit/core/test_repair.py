@@ -8,8 +8,6 @@ from typing import ClassVar
 
 import pytest
 
-from codequorum.core.candidate import Candidate
-from codequorum.core.candidate import TestOutcome as Outcome
 from codequorum.core.context import StrategyContext
 from codequorum.core.engine import Engine
 from codequorum.core.repair import (
@@ -23,10 +21,11 @@ from codequorum.core.repair import (
     repair_prompt,
     repairer_from,
 )
-from codequorum.core.request import Budget, Request, TaskKind
-from codequorum.core.result import Trace
-from codequorum.errors import ConfigError
 from codequorum.sandbox import SandboxLimits
+from codequorum.vocabulary.candidate import Candidate, TestOutcome as Outcome
+from codequorum.vocabulary.errors import ConfigError
+from codequorum.vocabulary.request import Budget, Request, TaskKind
+from codequorum.vocabulary.result import Trace
 from tests.unit.doubles import ScriptedBackend, scripted_registry, scripted_settings
 
 REQUEST = Request(TaskKind.GENERATE, language="python", instruction="Write inc(x): x + 1.",
