@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from codequorum.config import Settings
@@ -28,7 +29,7 @@ def working(what: str, members: list[str] | None, settings: Settings,
     limit = f"; up to {seconds} ({key})" if seconds != "none" else ""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        progress.add_task(f"{what} over {names}: the members are working{limit}", total=None)
+        progress.add_task(escape(f"{what} over {names}: the members are working{limit}"), total=None)
         yield
 
 

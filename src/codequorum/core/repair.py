@@ -32,7 +32,7 @@ from codequorum.testing.python_tests import TestCase, TestSuite
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.generation import ChatMessage, Prompt
-from codequorum.vocabulary.request import Request
+from codequorum.vocabulary.request import Request, TaskKind
 from codequorum.vocabulary.result import Trace
 
 MAX_ROUNDS = 5
@@ -136,6 +136,8 @@ class Repairer:
         """Repairs of `leader` (then of each repair), checked and in `ctx.pool`; `written` are
         the probe writer's asserts, the evidence when the request has no visible tests."""
         if self.rounds < 1 or not needs_repair(leader) or not ctx.members:
+            return []
+        if ctx.request.kind is not TaskKind.GENERATE:  # fix repairs with its own test command
             return []
         member = ctx.members[0]  # strongest first
         repaired: list[Candidate] = []

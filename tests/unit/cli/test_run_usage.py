@@ -44,7 +44,7 @@ def generate(*args: str):
     (["-i", "add two numbers", "--strategy", "bogus"], "unknown strategy 'bogus'"),
     (["-i", "add two numbers", "--strategy", "cascade:sampels=3"], "strategy cascade has no option sampels"),
     (["-i", "add two numbers", "--strategy", "cascade:samples=abc"], "cannot use"),
-    (["-i", "add two numbers", "--strategy", "cascade:samples=0"], "samples >= 1"),
+    (["-i", "add two numbers", "--strategy", "cascade:samples=0"], "[strategies.cascade] needs samples >= 1"),
     (["-i", "add two numbers", "--strategy", "cascade:repair=-1"], "0 <= repair"),
     (["-i", "add two numbers", "--strategy", "cascade:x"], "expected NAME[:key=value...]"),
     (["-i", "add two numbers", "--member", "nobody"], "unknown member(s) nobody"),

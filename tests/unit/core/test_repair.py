@@ -4,6 +4,7 @@ are doubles here (tests/e2e/test_repair_sandbox.py runs the real ones in the san
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import ClassVar
 
 import pytest
@@ -133,6 +134,8 @@ async def test_no_round_for_a_passing_answer_or_with_repair_off():
     passing = Candidate("weak", "def inc(x):\n    return x + 1\n", "chat", checks={"tests": Outcome(1, 0)})
     assert await Repairer(2, SandboxLimits()).repair(ctx, passing) == []
     assert await Repairer(0, SandboxLimits()).repair(ctx, failing()) == []
+    completion = dataclasses.replace(ctx, request=Request(TaskKind.COMPLETE, "python", prefix="def inc(x):\n"))
+    assert await Repairer(2, SandboxLimits()).repair(completion, failing()) == []  # generations only
     assert ctx.trace.calls == []
 
 
