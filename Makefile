@@ -1,17 +1,22 @@
 # Two commands for a fresh machine:
 #   make demo   installs everything and runs a completion on the embedded default models
-#   make test   installs the test dependencies (and bubblewrap) and runs the whole test suite
+#   make test   installs the test dependencies (and bubblewrap) and runs the whole test suite:
+#               the fast tests (unit, security) first, then the end-to-end tests with real models
+#   make test-fast   only the fast tests (no model is loaded or installed)
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup models system-deps
+.PHONY: demo test test-fast setup models system-deps
 
 demo: models
 	$(BIN)/codequorum complete examples/stats.py --line 6 --column 5
 
 test: system-deps models
 	bash scripts/run-tests.sh
+
+test-fast: system-deps setup
+	bash scripts/run-tests.sh --fast
 
 setup: $(VENV)/.installed
 

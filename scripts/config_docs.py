@@ -28,6 +28,19 @@ This page is generated from the code (`python scripts/config_docs.py > docs/conf
 a test fails when it is out of date.
 """
 
+STRATEGIES_NOTE = """## `[strategies.NAME]`
+
+Options passed to the strategy called NAME, e.g. `[strategies.best-of] samples = 2`,
+`[strategies.single] member = "qwen-small"`. A strategy can also be given with its options as a
+spec, `NAME:key=value:...` (`--strategy cascade:samples=1:repair=0`, or `[engine] strategy`).
+Precedence, lowest first: the strategy's own defaults (docs/strategies.md), the options in the
+`[engine] strategy` spec when that default is used, `[strategies.NAME]`, the options of a spec
+given on the command line. `generate`, `complete` and `fix` refuse a key the strategy does not
+know, or a value it cannot use (exit code 2), before any model runs. Why the shipped default is
+what it is, and the command that measured it:
+docs/strategies.md, "The shipped defaults".
+"""
+
 MEMBERS_NOTE = """
 ## `[members.NAME]`
 
@@ -47,8 +60,7 @@ def main() -> None:
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             print(_section(f"[{name}]", annotation))
-    print("## `[strategies.NAME]`\n\nOptions passed to the strategy called NAME, e.g. "
-          "`[strategies.best-of] samples = 2`, `[strategies.single] member = \"qwen-small\"`.\n")
+    print(STRATEGIES_NOTE)
     print(MEMBERS_NOTE + "\n".join(_row(n, f) for n, f in MemberConfig.model_fields.items() if n != "name"))
     print("\n## The embedded default members\n\n```toml")
     for name, values in default_members().items():

@@ -6,6 +6,7 @@ the user config dir, else the built-in defaults (the embedded ensemble).
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -18,6 +19,19 @@ from codequorum.vocabulary.errors import ConfigError
 
 CONFIG_FILE_NAME = "codequorum.toml"
 
+# The shipped defaults follow the measurements (docs/results.md, docs/strategies.md), by one rule:
+# the highest pass@1 on the measured frontier among systems that cost at most COST_CAP times
+# the best single member's compute-seconds per problem. On the 164 HumanEval problems that is
+# the cascade below over the two Qwen models: 76.8% at 37.02 compute-s, against 67.1% at 22.44
+# for qwen-large alone (1.65x). `repair=2` adds the repair rung (`core/repair.py`); its rounds run
+# only where the answer still fails its checks, so they cost at most two calls of the strongest
+# member there, which keeps the whole within the cap (see docs/strategies.md).
+COST_CAP = 2.0
+DEFAULT_STRATEGY = "cascade:samples=1:probes=6:resample=3:repair=2"
+MEASURED_WITH = ("codequorum bench humaneval --members qwen-small,qwen-large --samples 3 "
+                 "--temperature 0.6 --lazy-samples --out OUT "
+                 "--strategies cascade:samples=1:probes=6:resample=3")
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -26,6 +40,11 @@ class MemberConfig(_Strict):
 
     name: str = ""
     enabled: bool = Field(True, description="false leaves the member out of every request")
+    generate: bool = Field(
+        True, description="asked for generate and fix requests when no member is named; false "
+        "keeps it to completions (the embedded smollm2: as a third member it lowers the measured "
+        "pass@1 of every ensemble, docs/results.md)"
+    )
     backend: str = Field(
         "llama-cpp", description="backend plugin: llama-cpp, openai, vllm, transformers, …"
     )
@@ -74,10 +93,24 @@ class MemberConfig(_Strict):
         return self
 
 class EngineConfig(_Strict):
-    strategy: str = Field("best-of", description="strategy plugin used when none is given")
+    strategy: str = Field(
+        DEFAULT_STRATEGY, description="strategy for generate and fix when none is given, as NAME "
+        "or NAME:key=value:... ([strategies.NAME] overrides this spec's options). The default is "
+        f"the highest pass@1 measured at <= {COST_CAP:g}x the best single member's compute-seconds "
+        f"(docs/strategies.md): 76.8% on HumanEval at 1.65x, measured with `{MEASURED_WITH}`; "
+        "repair=2 adds the repair rung where the answer still fails its checks"
+    )
     deadline_s: float | None = Field(60.0, gt=0, description="wall-clock budget per request")
     max_tokens: int = Field(128, ge=1, le=4096, description="generated tokens per candidate")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="sampling temperature (0 = greedy)")
+
+    @model_validator(mode="after")
+    def _strategy_spec(self) -> EngineConfig:
+        try:
+            parse_strategy_spec(self.strategy)
+        except ConfigError as error:
+            raise ValueError(str(error)) from None
+        return self
 
 class SchedulerConfig(_Strict):
     local_slots: int = Field(1, ge=1, description="local CPU models that may generate at once")
@@ -121,7 +154,8 @@ class ServerConfig(_Strict):
         75, ge=0, le=5000, description="wait this long for more keystrokes before the models run"
     )
     inline_strategy: str | None = Field(
-        None, description="strategy for inline and classic completions; none = [engine] strategy"
+        "best-of", description="strategy for inline and classic completions (their latency "
+        "budget has no room for the generation default); none = [engine] strategy"
     )
     inline_members: list[str] | None = Field(
         None, description="members asked for completions; none = every enabled member that has "
@@ -217,6 +251,47 @@ class Settings(_Strict):
     def strategy_options(self, strategy: str) -> dict[str, Any]:
         return dict(self.strategies.get(strategy, {}))
 
+    def resolve_strategy(self, spec: str | None) -> tuple[str, dict[str, Any]]:
+        """The strategy and its options for `spec` (NAME or NAME:key=value:...), or for the
+        [engine] default when None. Options given in a spec override [strategies.NAME]; those
+        of the default spec are defaults, which [strategies.NAME] overrides."""
+        if spec is None:
+            name, options = parse_strategy_spec(self.engine.strategy)
+            return name, options | self.strategy_options(name)
+        name, options = parse_strategy_spec(spec)
+        return name, self.strategy_options(name) | options
+
+    def generation_members(self) -> list[str]:
+        """Members asked for generate and fix requests when none is named: the enabled ones
+        with `generate = true` (every enabled member if none has it)."""
+        enabled = self.enabled_members()
+        chosen = [m.name for m in enabled if m.generate] or [m.name for m in enabled]
+        if not chosen:
+            raise ConfigError(f"{self.source}: no enabled members; add one under [members.NAME]")
+        return chosen
+
+
+def parse_strategy_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """`NAME[:key=value...]` as (name, options); values read as JSON where they parse
+    (`samples=3`, `fim=true`), else as text."""
+    name, *pairs = spec.strip().split(":")
+    if not name:
+        raise ConfigError(f"strategy {spec!r}: expected NAME[:key=value...], e.g. cascade:samples=1")
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"strategy {spec!r}: expected NAME[:key=value...], got {pair!r}")
+        options[key.strip()] = _option_value(value.strip())
+    return name.strip(), options
+
+
+def _option_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
 def default_members() -> dict[str, dict[str, Any]]:
     """The embedded ensemble: model files that ship in pinned PyPI packages.
 
@@ -229,7 +304,7 @@ def default_members() -> dict[str, dict[str, Any]]:
         "qwen-small": {"model": "qwen2.5-coder-0.5b", "fim": "qwen", "quality": 0.54,
                       "price_per_1k_tokens": 21.0},
         "smollm2": {"model": "smollm2-135m", "fim": None, "quality": 0.04,
-                    "price_per_1k_tokens": 7.7, "n_ctx": 2048},
+                    "price_per_1k_tokens": 7.7, "n_ctx": 2048, "generate": False},
     }
 
 def user_config_path() -> Path:
@@ -240,8 +315,13 @@ def find_config_file(explicit: Path | None = None) -> Path | None:
         if not explicit.is_file():
             raise ConfigError(f"config file {explicit} does not exist")
         return explicit
-    candidates = [os.environ.get("CODEQUORUM_CONFIG"), CONFIG_FILE_NAME, user_config_path()]
-    for candidate in candidates:
+    named = os.environ.get("CODEQUORUM_CONFIG")
+    if named:
+        if not Path(named).is_file():
+            raise ConfigError(f"CODEQUORUM_CONFIG names {named}, which does not exist "
+                              "(unset it, or point it at a configuration file)")
+        return Path(named)
+    for candidate in (CONFIG_FILE_NAME, user_config_path()):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None

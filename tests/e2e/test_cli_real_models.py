@@ -81,6 +81,19 @@ def test_generate_with_visible_tests(installed_models, small_config):
     assert result["candidates"][0]["checks"]["tests"] == {"passed": 3, "failed": 0}
 
 
+def test_generate_defaults_to_the_measured_cascade_without_smollm2(installed_models, small_config):
+    """No --strategy, no --member: the [engine] default (the cascade) over the members with
+    `generate = true`; smollm2, enabled but `generate = false`, is not asked."""
+    done = run_cli("generate", "--instruction", "Write a Python function add(a, b) that returns a + b.",
+                   "--tests-file", str(ROOT / "examples/add_tests.py"), "--max-tokens", "80",
+                   "--config", str(small_config), "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["strategy"] == "cascade"
+    assert {c["member"] for c in result["trace"]["calls"]} == {"qwen-small"}
+    assert result["candidates"][0]["checks"]["tests"] == {"passed": 3, "failed": 0}
+
+
 def test_corrupt_model_file_is_refused_with_the_fix(tmp_path: Path):
     cache = tmp_path / "models"
     cache.mkdir()

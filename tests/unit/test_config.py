@@ -11,7 +11,8 @@ def test_defaults_are_the_embedded_ensemble():
     assert set(settings.members) == {"qwen-large", "qwen-small", "smollm2"}
     assert settings.strongest_member().name == "qwen-large"
     assert settings.members["smollm2"].fim is None
-    assert settings.engine.strategy == "best-of"
+    assert settings.engine.strategy == "cascade:samples=1:probes=6:resample=3:repair=2"
+    assert settings.generation_members() == ["qwen-large", "qwen-small"]
 
 
 def test_file_overrides_merge_into_default_members(tmp_path: Path):

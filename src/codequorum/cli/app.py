@@ -37,7 +37,28 @@ def main(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens to stderr."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    if logging.getLogger().handlers:
+        return  # a program that embeds the CLI has configured logging itself
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    else:  # what the result's trace does not already say, once, as one plain line
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        handler.addFilter(_Once())
+        logging.basicConfig(level=logging.WARNING, handlers=[handler])
+
+
+class _Once(logging.Filter):
+    """Each distinct message once per run; level names in lower case (`warning: ...`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in self._seen:
+            return False
+        self._seen.add(message)
+        record.levelname = record.levelname.lower()
+        return True

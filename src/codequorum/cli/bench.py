@@ -33,6 +33,7 @@ from codequorum.cli.errors import user_errors
 from codequorum.config import Settings, load_settings
 from codequorum.core.engine import Engine
 from codequorum.sandbox import SandboxLimits
+from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.records import CandidateStore, Record, Setting
 
 app = typer.Typer(help="Benchmarks: collect once (cached), report.", no_args_is_help=True)
@@ -106,6 +107,7 @@ def bench_calibrate(
         ids = {p.id for p in problems}
         collected = [r for r in CandidateStore(out / "candidates.jsonl").records() if r.member in names]
         records = [r for r in collected if r.problem in ids]
+        _require_samples(records, Setting(samples, temperature), out, names)
         runs = [StrategyRun.parse(name) for name in reference.split(",")]
         runs += [StrategyRun(f"cascade threshold={t}", "cascade",
                              {"threshold": float(t), "samples": samples, "temperature": temperature})
@@ -116,6 +118,18 @@ def bench_calibrate(
         figures = strategy_figures(_replay_folds(folds, pool, names, runs, limits, out))
         _print_strategies(figures)
         _recommend(figures, len(runs) - len(thresholds.split(",")), share)
+
+
+def _require_samples(records: list[Record], setting: Setting, out: Path, names: list[str]) -> None:
+    """The cascade replays sampled answers: without them every replay would miss."""
+    if any(r.setting == setting.key for r in records):
+        return
+    held = "no answers" if not records else "greedy answers only"
+    raise CodequorumError(
+        f"{out / 'candidates.jsonl'} holds {held} for these problems and members: collect with "
+        f"`--samples {setting.samples} --temperature {setting.temperature:g}` first, e.g. "
+        f"codequorum bench humaneval --members {','.join(names)} --samples {setting.samples} "
+        f"--temperature {setting.temperature:g} --out {out}")
 
 
 def _recommend(figures, references: int, share: float) -> None:  # type: ignore[no-untyped-def]

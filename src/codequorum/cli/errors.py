@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from codequorum.vocabulary.errors import CodequorumError
 
@@ -18,5 +19,5 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except CodequorumError as error:
-        stderr.print(f"[bold red]error:[/] {error}", highlight=False)
+        stderr.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)  # "[engine] …" is text
         raise typer.Exit(2) from None

@@ -12,9 +12,12 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from codequorum.cli.errors import user_errors
+from codequorum.cli.preflight import check_request_choice
+from codequorum.cli.progress import working
 from codequorum.config import load_settings
 from codequorum.core.engine import Engine
 from codequorum.core.registry import Registry
+from codequorum.core.repair import MAX_ROUNDS
 from codequorum.fix.report import FixOutcome, FixReport
 from codequorum.fix.service import FixJob, run_fix
 from codequorum.fix.work_area import removed_on_termination
@@ -35,8 +38,13 @@ def fix(
     project: Path | None = typer.Option(None, "--project", help="Project root (default: the nearest "
                                         "folder above the file with pyproject.toml, setup.py, .git…; "
                                         "without one, the working directory if it holds the file)."),
-    strategy: str | None = typer.Option(None, "--strategy", "-s", help="Strategy (default from config)."),
+    strategy: str | None = typer.Option(None, "--strategy", "-s", help="Strategy as NAME or "
+                                        "NAME:key=value:... (default: [engine] strategy)."),
     member: list[str] = typer.Option([], "--member", "-m", help="Ask only this member (repeatable)."),
+    repair: int | None = typer.Option(
+        None, "--repair", help="Repair rounds when no candidate passes: the strongest member sees "
+        "what the tests printed with the best attempt (default: the strategy's `repair` option, "
+        "2 with the default strategy; 0 = off)."),
     max_tokens: int = typer.Option(384, "--max-tokens", help="Cap on generated tokens per candidate."),
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds each test run may take."),
     python: Path | None = typer.Option(None, "--python", help="Interpreter or venv for the tests "
@@ -51,13 +59,20 @@ def fix(
     --apply could not write it.
     """
     with user_errors():
-        if timeout <= 0 or max_tokens < 1:
-            raise CodequorumError("--timeout must be positive and --max-tokens at least 1")
+        if timeout <= 0 or max_tokens < 1 or (repair is not None and not 0 <= repair <= MAX_ROUNDS):
+            raise CodequorumError(f"--timeout must be positive, --max-tokens at least 1 and --repair "
+                                  f"between 0 and {MAX_ROUNDS}")
+        if not test.strip():
+            raise CodequorumError("--test is empty: give the command that runs the tests, "
+                                  "e.g. --test 'python -m pytest -q'")
         settings = load_settings(config)
+        registry = Registry(disabled=frozenset(settings.plugins.disabled))
+        single = len(member) == 1 and strategy in (None, "single")
+        check_request_choice(settings, registry, "single" if single else strategy,
+                             {"member": member[0]} if single else {}, member)
         job = FixJob(target=path, command=test, apply=apply, project=project, strategy=strategy,
                      members=tuple(member), max_tokens=max_tokens, timeout_s=timeout, python=python,
-                     cwd=Path.cwd())
-        registry = Registry(disabled=frozenset(settings.plugins.disabled))
+                     repair=repair, cwd=Path.cwd())
 
         async def go() -> FixReport:
             engine = Engine(settings, registry)
@@ -66,7 +81,8 @@ def fix(
             finally:
                 await engine.aclose()
 
-        with removed_on_termination():  # SIGTERM still removes the project's copies
+        with removed_on_termination(), \
+                working(f"fix ({test})", list(member) or settings.generation_members(), settings, stderr):
             report = asyncio.run(go())
     if as_json:
         typer.echo(json.dumps(report.to_json_dict(), indent=2))

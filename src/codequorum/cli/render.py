@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
@@ -19,11 +20,17 @@ def print_result(result: Result) -> None:
     title = f"best: {best.member}" if best else "no candidate"
     console.print(Panel(Syntax(result.text or "", language, line_numbers=False), title=title))
     console.print(_candidates_table(result.candidates))
-    console.print(_calls_table(result))
+    print_calls(result)
+
+
+def print_calls(result: Result) -> None:
+    """The member calls (when there were any), the trace's events and the stop reason."""
+    if result.trace.calls:
+        console.print(_calls_table(result))
     for event in result.trace.events:
-        console.print(f"  · {event}", highlight=False)
+        console.print(f"  · {event}", highlight=False, markup=False)
     console.print(
-        f"[bold]{result.strategy}[/]: {result.trace.stop_reason} ({result.trace.seconds:.1f}s)",
+        f"[bold]{result.strategy}[/]: {escape(result.trace.stop_reason)} ({result.trace.seconds:.1f}s)",
         highlight=False,
     )
 

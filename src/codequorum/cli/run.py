@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from codequorum.cli.errors import stderr, user_errors
-from codequorum.cli.render import print_result
+from codequorum.cli.preflight import check_request_choice
+from codequorum.cli.progress import time_limit_setting, working
+from codequorum.cli.render import print_calls, print_result
 from codequorum.config import Settings, load_settings
 from codequorum.core.engine import Engine
 from codequorum.core.registry import Registry
@@ -20,7 +24,9 @@ from codequorum.vocabulary.request import Budget, Request, TaskKind, completion_
 from codequorum.vocabulary.result import Result
 
 ConfigOption = typer.Option(None, "--config", help="Configuration file (TOML).")
-StrategyOption = typer.Option(None, "--strategy", "-s", help="Strategy (default from config).")
+StrategyOption = typer.Option(
+    None, "--strategy", "-s", help="Strategy as NAME or NAME:key=value:..., e.g. cascade:samples=1 "
+    "(default: [engine] strategy; for complete, [server] inline_strategy).")
 MemberOption = typer.Option(None, "--member", "-m", help="Member for --strategy single.")
 JsonOption = typer.Option(False, "--json", help="Print one JSON object.")
 MaxTokensOption = typer.Option(None, "--max-tokens", help="Cap on generated tokens.")
@@ -46,6 +52,8 @@ def complete(
         except ValueError as error:
             raise CodequorumError(f"{file}: {error}") from error
         registry = Registry(disabled=frozenset(settings.plugins.disabled))
+        # a completion, like the editor's: its own strategy ([server] inline_strategy)
+        choice = _choice(settings, registry, strategy or settings.server.inline_strategy, member)
         request = completion_request(
             text, offset,
             language=language or language_for_path(file, registry.load_all("languages")),
@@ -53,8 +61,8 @@ def complete(
             max_tokens=max_tokens or settings.engine.max_tokens,
             budget=Budget(deadline_s=settings.engine.deadline_s),
         )
-        result = _run(settings, registry, request, strategy, member)
-    _emit(result, as_json)
+        result = _run(settings, registry, request, choice)
+    _emit(result, as_json, settings)
 
 
 def generate(
@@ -73,31 +81,55 @@ def generate(
     with user_errors():
         if (instruction is None) == (instruction_file is None):
             raise CodequorumError("give exactly one of --instruction TEXT or --instruction-file FILE")
+        text = instruction if instruction is not None else _read(instruction_file)
+        if not text.strip():
+            raise CodequorumError("the instruction is empty: say what to write, e.g. "
+                                  "-i 'a function is_prime(n) that tells whether n is prime'")
         settings = load_settings(config)
+        registry = Registry(disabled=frozenset(settings.plugins.disabled))
+        choice = _choice(settings, registry, strategy, member, settings.generation_members())
         request = Request(
             TaskKind.GENERATE,
             language=language,
-            instruction=instruction if instruction is not None else _read(instruction_file),
+            instruction=text,
             tests=_read(tests_file) if tests_file else None,
             max_tokens=max_tokens or max(settings.engine.max_tokens, 384),
             budget=Budget(deadline_s=settings.engine.deadline_s),
         )
-        registry = Registry(disabled=frozenset(settings.plugins.disabled))
-        result = _run(settings, registry, request, strategy, member)
-    _emit(result, as_json)
+        result = _run(settings, registry, request, choice)
+    _emit(result, as_json, settings)
 
 
-def _run(
-    settings: Settings, registry: Registry, request: Request, strategy: str | None, member: str | None
-) -> Result:
+@dataclass(frozen=True)
+class Choice:
+    """What one command asks the engine for, checked before any model runs."""
+
+    strategy: str | None  # a spec (NAME[:key=value...]); None = the [engine] default
+    name: str
+    options: dict[str, Any]
+    members: list[str] | None  # None = every enabled member
+
+
+def _choice(settings: Settings, registry: Registry, strategy: str | None, member: str | None,
+            members: list[str] | None = None) -> Choice:
+    """`--member M` alone means `single` with M; usage errors (an unknown strategy, option or
+    member) are refused here, with exit code 2, before any model is loaded."""
     options: dict[str, Any] = {"member": member} if member else {}
     if member and strategy is None:
         strategy = "single"
+    if member:
+        members = None  # a named member is asked whatever its `generate` flag
+    name = check_request_choice(settings, registry, strategy, options, members)
+    return Choice(strategy, name, options, members)
 
+
+def _run(settings: Settings, registry: Registry, request: Request, choice: Choice) -> Result:
     async def go() -> Result:
         engine = Engine(settings, registry)
         try:
-            return await engine.run(request, strategy=strategy, options=options)
+            with working(choice.name, choice.members, settings):
+                return await engine.run(request, strategy=choice.strategy, members=choice.members,
+                                        options=choice.options)
         finally:
             await engine.aclose()
 
@@ -112,13 +144,18 @@ def _read(path: Path | None) -> str:
         raise CodequorumError(f"cannot read {path}: {error}") from error
 
 
-def _emit(result: Result, as_json: bool) -> None:
+def _emit(result: Result, as_json: bool, settings: Settings) -> None:
     if as_json:
         typer.echo(json.dumps(result.to_json_dict(), indent=2))
-    else:
+    elif result.candidates:
         print_result(result)
+    else:
+        print_calls(result)  # who was asked and how each call ended; no empty tables
     if not result.candidates:
-        stderr.print(f"[bold red]error:[/] no answer: {_why_no_answer(result)}", highlight=False)
+        stderr.print(f"[bold red]error:[/] no answer: {escape(_why_no_answer(result))}", highlight=False)
+        hint = _next_step(result, settings)
+        if hint:
+            stderr.print(hint, highlight=False, markup=False)
         raise typer.Exit(1)
 
 
@@ -129,3 +166,15 @@ def _why_no_answer(result: Result) -> str:
     if not result.trace.errors and result.trace.events:
         reasons.append(result.trace.events[-1])
     return "; ".join(reasons)
+
+
+def _next_step(result: Result, settings: Settings) -> str | None:
+    """What to change when the time limit ended the request before any answer."""
+    timed_out = any("TimeoutError" in (call.error or "") or "deadline" in (call.error or "")
+                    for call in result.trace.calls)
+    if not timed_out:
+        return None
+    key, seconds = time_limit_setting(settings)
+    return (f"the time limit ended the request before any member answered: raise {key} "
+            f"(now {seconds}) in your configuration (`codequorum config example` shows where), "
+            "or ask a faster member with --member")

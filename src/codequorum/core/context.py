@@ -76,9 +76,11 @@ class StrategyContext:
         n: int = 1,
         temperature: float | None = None,
         seed: int = 0,
+        label: str | None = None,
     ) -> list[Candidate]:
         """Ask one member with a prompt the strategy built itself (e.g. an aggregation prompt),
-        under the same deadline, trace and failure handling as `sample`."""
+        under the same deadline, trace and failure handling as `sample`. `label` names the
+        prompt's purpose in the trace and on the candidates (e.g. "repair"); default its kind."""
         params = GenerationParams(
             max_tokens=member.max_tokens(self.request),
             temperature=self.temperature if temperature is None else temperature,
@@ -87,7 +89,7 @@ class StrategyContext:
             stop=prompt.stop,
             stop_at=early_stop(self.request, from_chat=prompt.kind == "chat"),
         )
-        call = MemberCall(member=member.name, prompt_kind=prompt.kind, samples=n)
+        call = MemberCall(member=member.name, prompt_kind=label or prompt.kind, samples=n)
         self.trace.calls.append(call)
         started = time.monotonic()
         try:
@@ -99,10 +101,10 @@ class StrategyContext:
         except Exception as error:  # any backend failure becomes evidence, not a crash
             call.error = _describe(error)
             call.seconds = time.monotonic() - started
-            log.warning("member %s failed: %s", member.name, call.error)
+            log.info("member %s failed: %s", member.name, call.error)  # the trace shows it
             return []
         call.seconds = time.monotonic() - started
-        candidates = [self._candidate(member, prompt.kind, g) for g in generations]
+        candidates = [self._candidate(member, prompt.kind, g, label) for g in generations]
         call.tokens = sum(g.tokens for g in generations)
         call.prompt_tokens = sum(g.prompt_tokens for g in generations)
         call.compute_seconds = sum(g.seconds for g in generations)
@@ -169,6 +171,12 @@ class StrategyContext:
         return rank_candidates(candidates, self.request, priors, self.ranking, self.trace.note)
 
     def result(self, ranked: list[Candidate], stop_reason: str) -> Result:
+        """The answer: `ranked` best first, less any empty answer, which never wins."""
+        empty = [c for c in ranked if not c.text.strip()]
+        if empty:
+            ranked = [c for c in ranked if c.text.strip()]
+            members = ", ".join(sorted({c.member for c in empty}))
+            self.trace.note(f"left out {len(empty)} empty answer(s) ({members})")
         self.trace.stop_reason = stop_reason
         text = ranked[0].text if ranked else ""
         return Result(text=text, strategy=self.trace.strategy, candidates=ranked, trace=self.trace)
@@ -192,12 +200,13 @@ class StrategyContext:
             token.cancel()
             raise
 
-    def _candidate(self, member: Member, prompt_kind: str, generation: Generation) -> Candidate:
+    def _candidate(self, member: Member, prompt_kind: str, generation: Generation,
+                   label: str | None = None) -> Candidate:
         text = clean(generation.text, self.request, from_chat=prompt_kind == "chat")
         return Candidate(
             member=member.name,
             text=text,
-            prompt_kind=prompt_kind,
+            prompt_kind=label or prompt_kind,
             raw_text=generation.text,
             tokens=generation.tokens,
             mean_logprob=generation.mean_logprob,

@@ -74,15 +74,16 @@ class Engine:
         options: dict[str, Any] | None = None,
         cancel: CancelToken | None = None,
     ) -> Result:
-        name = strategy or self.settings.engine.strategy
-        trace = Trace(strategy=name)
         started = time.monotonic()
+        trace = Trace(strategy=strategy or self.settings.engine.strategy)
         try:
-            ctx = self._context(request, name, members, options, trace, cancel)
+            name, chosen = self.settings.resolve_strategy(strategy)  # a spec: NAME:key=value...
+            trace.strategy = name
+            ctx = self._context(request, members, chosen | (options or {}), trace, cancel)
             plugin = self.runtime.registry.load("strategies", name)(ctx.options)
         except CodequorumError as error:
             trace.note(str(error))
-            result = _empty(name, trace, "error")
+            result = _empty(trace.strategy, trace, "error")
         else:
             result = await _run_guarded(plugin, ctx)
         result.trace.seconds = time.monotonic() - started
@@ -98,13 +99,11 @@ class Engine:
     def _context(
         self,
         request: Request,
-        strategy: str,
         members: Sequence[str] | None,
-        options: dict[str, Any] | None,
+        merged: dict[str, Any],
         trace: Trace,
         cancel: CancelToken | None,
     ) -> StrategyContext:
-        merged = self.settings.strategy_options(strategy) | (options or {})
         return StrategyContext(
             request=request,
             members=self._usable_members(members, trace),

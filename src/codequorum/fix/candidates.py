@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
+from codequorum.core.repair import bounded
 from codequorum.fix.locate import Location
 from codequorum.plugins.languages.failures import FailureLocator
 from codequorum.vocabulary.request import Budget, Request, TaskKind
@@ -30,11 +31,7 @@ def fix_request(location: Location, failure_output: str, language: str, max_toke
 
 
 def failure_tail(output: str, limit: int = MAX_FAILURE_CHARS) -> str:
-    text = output.strip()
-    if len(text) <= limit:
-        return text
-    cut = text.find("\n", len(text) - limit)
-    return "...\n" + (text[cut + 1:] if cut != -1 else text[-limit:])
+    return bounded(output, limit)
 
 
 def function_in_answer(answer: str, name: str, language: FailureLocator) -> str | None:

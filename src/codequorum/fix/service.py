@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from codequorum.core.engine import Engine
+from codequorum.core.repair import Failure, ask_repair, repair_prompt, repair_rounds_of
 from codequorum.fix.apply import apply_fix
 from codequorum.fix.candidates import fix_request, function_in_answer, splice
 from codequorum.fix.choose import Attempt, ranked
@@ -38,6 +39,7 @@ from codequorum.plugins.languages.detect import language_for_name, language_for_
 from codequorum.plugins.languages.failures import FailureLocator
 from codequorum.sandbox import DEFAULT_WORK_PATH
 from codequorum.sandbox.argv import SEED_MESSAGE
+from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.result import Result
 
@@ -59,6 +61,7 @@ class FixJob:
     python: Path | None = None  # the interpreter or venv for the command
     language: str | None = None
     cwd: Path | None = None  # where the user ran it (the CLI); the root without a marker file
+    repair: int | None = None  # repair rounds; None = the strategy's `repair` option
 
 
 async def run_fix(job: FixJob, engine: Engine) -> FixReport:
@@ -128,10 +131,41 @@ async def _repair(job: FixJob, engine: Engine, runner: SandboxedProject, languag
     report.file, report.function = location.path, location.definition.name
     result = await _ask_members(job, engine, location, baseline, language_name)
     report.trace = result.trace
-    attempts = _attempts(result, location, language)
+    attempts = _attempts(result.candidates, location, language)
     await _test_attempts(attempts, runner, location)
     report.attempts = ranked(attempts)
+    await _repair_rounds(job, engine, runner, report, location, language, language_name)
     return _conclude(report, job, location)
+
+
+async def _repair_rounds(job: FixJob, engine: Engine, runner: SandboxedProject, report: FixReport,
+                         location: Location, language: FailureLocator, language_name: str) -> None:
+    """The repair rung (`core/repair.py`): while no attempt passes, the strongest member sees the
+    best tried attempt and what the test command printed with it, and proposes a repair."""
+    rounds = job.repair if job.repair is not None else repair_rounds_of(engine.settings, job.strategy)
+    member = engine.members(list(job.members) or engine.settings.generation_members())[0]
+    name = location.definition.name
+    for number in range(1, rounds + 1):
+        best = next((a for a in report.attempts if a.tried), None)
+        if best is None or best.passed or best.run is None or report.trace is None:
+            return
+        code = function_in_answer(best.answer, name, language) or best.answer
+        failure = Failure(job.command, best.run.output)
+        task = f"Fix the function {name} in {location.path} so that `{job.command}` passes."
+        report.trace.note(f"repair round {number}: {member.name} repairs {best.member}'s fix, "
+                          f"shown what `{job.command}` printed with it")
+        request = fix_request(location, best.run.output, language_name, job.max_tokens,
+                              engine.settings.engine.deadline_s)
+        prompt = repair_prompt(task, code, failure, language_name)
+        answers = await ask_repair(member, request, prompt, report.trace)
+        repaired = _attempts(answers, location, language, label=f" (repair {number})")
+        await _test_attempts(repaired, runner, location)
+        report.attempts = ranked(report.attempts + repaired)
+        passed = any(a.passed for a in repaired)
+        report.trace.note(f"repair round {number}: " + ("the repair makes the tests pass" if passed
+                          else "the tests still fail" if repaired else f"{member.name} gave no answer"))
+        if passed or not repaired:
+            return
 
 
 async def _ask_members(job: FixJob, engine: Engine, location: Location, baseline: CommandRun,
@@ -141,14 +175,15 @@ async def _ask_members(job: FixJob, engine: Engine, location: Location, baseline
     strategy, options = job.strategy, dict[str, Any]()
     if len(job.members) == 1 and strategy in (None, "single"):
         strategy, options = "single", {"member": job.members[0]}
-    return await engine.run(request, strategy=strategy, members=list(job.members) or None,
-                            options=options)
+    members = list(job.members) or engine.settings.generation_members()
+    return await engine.run(request, strategy=strategy, members=members, options=options)
 
 
-def _attempts(result: Result, location: Location, language: FailureLocator) -> list[Attempt]:
+def _attempts(candidates: list[Candidate], location: Location, language: FailureLocator,
+              label: str = "") -> list[Attempt]:
     attempts = []
-    for candidate in result.candidates:
-        attempt = Attempt(candidate.member, candidate.text, candidate.score)
+    for candidate in candidates:
+        attempt = Attempt(candidate.member + label, candidate.text, candidate.score)
         function = function_in_answer(candidate.text, location.definition.name, language)
         if function is None:
             attempt.problem = f"the answer has no function {location.definition.name}"

@@ -72,7 +72,7 @@ class CompletionPolicy:
     deadline_s: float = 5.0
     settle_ratio: float | None = 0.1
     refine: bool = True
-    strategy: str | None = None
+    strategy: str | None = "best-of"  # as [server] inline_strategy; None = [engine] strategy
     members: tuple[str, ...] | None = None
     block_max_tokens: int = 48
     line_max_tokens: int = 24

@@ -26,6 +26,7 @@ class GenerateJob:
     strategy: str | None
     max_tokens: int
     deadline_s: float | None
+    members: tuple[str, ...] = ()  # none = every enabled member
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class GeneratedCode:
 
 
 async def generate(engine: CompletionEngine, job: GenerateJob, cancel: CancelToken) -> GeneratedCode:
-    result = await run_stoppable(engine.run(_request(job), job.strategy, cancel=cancel), cancel)
+    result = await run_stoppable(engine.run(_request(job), job.strategy, list(job.members) or None,
+                                             cancel=cancel), cancel)
     if not result.text.strip():
         return GeneratedCode(job.site.insert_at, "", result)
     at = job.site.insert_at

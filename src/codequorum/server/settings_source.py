@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from codequorum.config import Settings, find_config_file, settings_from_dict
+from codequorum.config import Settings, find_config_file, parse_strategy_spec, settings_from_dict
 from codequorum.core.registry import Registry
 from codequorum.vocabulary.errors import ConfigError
 
@@ -56,7 +56,7 @@ def check_names(settings: Settings) -> None:
              "[server] inline_strategy": settings.server.inline_strategy,
              "[server] generate_strategy": settings.server.generate_strategy}
     for key, name in named.items():
-        if name is not None and name not in strategies:
+        if name is not None and parse_strategy_spec(name)[0] not in strategies:
             raise ConfigError(f"{settings.source}: {key} = {name!r} is not a strategy "
                               f"(known: {', '.join(sorted(strategies))})")
     unknown = [m for m in settings.server.inline_members or [] if m not in settings.members]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codequorum.testing.python_tests import imports_of
+from codequorum.testing.python_tests import TestSuite, imports_of, suite_from_text
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.request import Request, TaskKind
 
@@ -20,3 +20,12 @@ def program_under_test(request: Request, candidate: Candidate) -> str:
 def visible_code(request: Request) -> str:
     """What the user showed the model: the instruction and any code given with it."""
     return f"{request.instruction or ''}\n{request.prefix}"
+
+
+def visible_suite(request: Request) -> TestSuite | None:
+    """The request's visible tests and docstring examples as cases; None when it has none."""
+    if request.language not in (None, "python"):
+        return None
+    docstrings = visible_code(request) if request.kind is TaskKind.GENERATE else None
+    suite = suite_from_text(request.tests, docstrings)
+    return suite if suite.cases else None

@@ -65,3 +65,16 @@ def test_a_strategy_spec_carries_typed_options():
     run = StrategyRun.parse("cascade:threshold=0.5:samples=3:fuser=qwen-large")
     assert (run.label, run.name) == ("cascade:threshold=0.5:samples=3:fuser=qwen-large", "cascade")
     assert run.options == {"threshold": 0.5, "samples": 3, "fuser": "qwen-large"}
+
+
+def test_calibrate_without_sampled_answers_says_what_to_collect(tmp_path):
+    suite, out, config = collection(tmp_path)
+    store = out / "candidates.jsonl"
+    greedy = [line for line in store.read_text().splitlines() if '"k1-t0"' in line]
+    store.write_text("\n".join(greedy) + "\n")
+    result = CliRunner().invoke(app, ["bench", "calibrate", "--out", str(out), "--file", str(suite),
+                                      "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert "greedy answers only" in result.output
+    assert "collect with `--samples 3 --temperature 0.6` first" in " ".join(result.output.split())
+    assert "ReplayMiss" not in result.output and "no threshold reaches" not in result.output

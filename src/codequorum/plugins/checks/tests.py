@@ -11,11 +11,10 @@ from typing import ClassVar
 
 from codequorum.core.runtime import Runtime
 from codequorum.sandbox import SandboxLimits
-from codequorum.testing.programs import program_under_test, visible_code
+from codequorum.testing.programs import program_under_test, visible_suite
 from codequorum.testing.python_runner import run_suite
-from codequorum.testing.python_tests import TestSuite, suite_from_text
 from codequorum.vocabulary.candidate import Candidate, TestOutcome
-from codequorum.vocabulary.request import Request, TaskKind
+from codequorum.vocabulary.request import Request
 
 
 class TestsCheck:
@@ -31,7 +30,7 @@ class TestsCheck:
         self.per_candidate_s = config.timeout_s
 
     async def run(self, request: Request, candidates: Sequence[Candidate]) -> None:
-        suite = self._suite(request)
+        suite = visible_suite(request)
         if suite is None or not candidates:
             return
         programs = [program_under_test(request, c) for c in candidates]
@@ -43,11 +42,3 @@ class TestsCheck:
                 "results": list(run.results),
                 "error": run.error,
             }
-
-    def _suite(self, request: Request) -> TestSuite | None:
-        if request.language not in (None, "python"):
-            return None
-        docstrings = visible_code(request) if request.kind is TaskKind.GENERATE else None
-        suite = suite_from_text(request.tests, docstrings)
-        return suite if suite.cases else None
-

@@ -26,7 +26,8 @@ also stops when the next step would miss the deadline or exceed the budget's `ma
 Options: `samples` (default 3), `temperature` (default 0.6 when samples > 1), `threshold`
 (default 0.6), `resample` (default 0: none), `resample_temperature` (default 0.6), `probes`
 (default 0: none), `probe_timeout_s` (default 5, per candidate), `resample_batch` (default 0:
-all `resample` samples at once), `settle_confidence` (default 0.95).
+all `resample` samples at once), `settle_confidence` (default 0.95), `repair` (default 0: rounds
+of the repair rung, `core/repair.py`, when the answer still fails), `repair_timeout_s` (default 5).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from typing import Any, ClassVar
 
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
+from codequorum.core.repair import needs_repair, repairer_from
 from codequorum.ranking.clusters import (
     agreement_score,
     cluster_basis,
@@ -101,6 +103,7 @@ class CascadeStrategy:
         self.settle_confidence = float(options.get("settle_confidence", 0.95))
         self.probes = int(options.get("probes", 0))
         self.probe_limits = SandboxLimits(timeout_s=float(options.get("probe_timeout_s", 5.0)))
+        self.repairer = repairer_from(options, "cascade")
         if self.samples < 1 or self.resample < 0 or self.probes < 0 or not 0.0 <= self.threshold <= 1.0:
             raise ConfigError("[strategies.cascade] needs samples >= 1, resample >= 0, probes >= 0 "
                               f"and 0 <= threshold <= 1, not samples = {self.samples}, "
@@ -118,6 +121,10 @@ class CascadeStrategy:
         order = ", ".join(f"{m.name} ({m.config.price_per_1k_tokens:g}/1k tokens)" for m in ladder)
         ctx.trace.note(f"cascade, cheapest first: {order}; accept at agreement >= {self.threshold:g}")
         prober = self._prober(ctx, ladder[0])
+        result = await self._climb(ctx, ladder, prober)
+        return await self._repaired(ctx, result, prober)
+
+    async def _climb(self, ctx: StrategyContext, ladder: list[Member], prober: Prober | None) -> Result:
         previous: Step | None = None
         for member in ladder:
             if previous is not None:
@@ -136,6 +143,20 @@ class CascadeStrategy:
             ctx.trace.note(f"{self._verdict(step)}: escalated")
             previous = step
         return self._answer(ctx, [], "no member to ask")
+
+    async def _repaired(self, ctx: StrategyContext, result: Result, prober: Prober | None) -> Result:
+        """The repair rung (`core/repair.py`) when the answer fails; then the strongest cluster of
+        the candidates that pass the checks leads, repairs included."""
+        written = prober.written.asserts if prober is not None and prober.written else ()
+        repairs = await self.repairer.repair(ctx, result.best, written) if result.best else []
+        if not repairs:
+            return result
+        if all(needs_repair(c) for c in repairs):
+            return self._answer(ctx, [result.candidates[0]], f"{result.trace.stop_reason}; no repair passes")
+        passing = [c for c in ctx.rank(ctx.pool) if passes_checks(c)]
+        lead = strongest_cluster(clusters(passing, ctx.request))
+        return self._answer(ctx, lead, f"{result.trace.stop_reason}; repaired, "
+                                       f"{len(passing)} candidates pass the checks")
 
     def _prober(self, ctx: StrategyContext, writer: Member) -> Prober | None:
         if not self.probes or not probes_apply(ctx.request):

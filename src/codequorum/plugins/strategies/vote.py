@@ -10,7 +10,9 @@ Options: `samples` per member (default 3), `temperature` (default 0.6 when sampl
 samples can differ; else the engine's temperature), `probes` (default 0: none; on a Python
 generation without tests, the cheapest member writes that many calls of the task's functions
 and untested answers are clustered by the values they return, `testing/probes.py`),
-`probe_timeout_s` (default 5, per candidate).
+`probe_timeout_s` (default 5, per candidate), `repair` (default 0: rounds of the repair rung,
+`core/repair.py`, when the winning answer fails its checks; each repair then votes too),
+`repair_timeout_s` (default 5).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from codequorum.core.context import StrategyContext
+from codequorum.core.repair import repairer_from
 from codequorum.plugins.strategies.cascade import passes_checks
 from codequorum.ranking.clusters import cluster_basis, clusters, lead_with
 from codequorum.sandbox import SandboxLimits
@@ -38,6 +41,7 @@ class VoteStrategy:
         self.temperature: float | None = options.get("temperature", 0.6 if self.samples > 1 else None)
         self.probes = int(options.get("probes", 0))
         self.probe_limits = SandboxLimits(timeout_s=float(options.get("probe_timeout_s", 5.0)))
+        self.repairer = repairer_from(options, "vote")
 
     async def run(self, ctx: StrategyContext) -> Result:
         names = ", ".join(m.name for m in ctx.members)
@@ -47,9 +51,21 @@ class VoteStrategy:
         if not candidates:
             return ctx.result([], "every member failed")
         await ctx.check(candidates)
+        prober = None
         if self.probes > 0 and probes_apply(ctx.request):
             cheapest = min(ctx.members, key=lambda m: m.config.price_per_1k_tokens)
-            await Prober(cheapest, self.probes, self.probe_limits).probe(ctx)
+            prober = Prober(cheapest, self.probes, self.probe_limits)
+            await prober.probe(ctx)
+        result = self._vote(ctx, candidates)
+        written = prober.written.asserts if prober is not None and prober.written else ()
+        repairs = await self.repairer.repair(ctx, result.best, written) if result.best else []
+        if not repairs:
+            return result
+        revoted = self._vote(ctx, candidates + repairs)  # each repair is one more voter
+        revoted.trace.stop_reason += f"; with {len(repairs)} repair(s)"
+        return revoted
+
+    def _vote(self, ctx: StrategyContext, candidates: list[Candidate]) -> Result:
         ranked = ctx.rank(candidates)
         groups = clusters(candidates, ctx.request)
         if not groups:

@@ -129,6 +129,7 @@ def _generate_job(ls: CodequorumServer, document: TextDocument, request: Generat
         strategy=settings.server.generate_strategy,
         max_tokens=settings.server.generate_max_tokens,
         deadline_s=settings.engine.deadline_s,
+        members=tuple(settings.generation_members()),
     )
 
 
