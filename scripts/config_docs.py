@@ -88,21 +88,19 @@ def main() -> None:
     print("## `[strategies.NAME]`\n\nOptions passed to the strategy called NAME, e.g. "
           "`[strategies.best-of] samples = 2`, `[strategies.single] member = \"qwen-small\"`.\n")
     print(MEMBERS_NOTE + "\n".join(_row(n, f) for n, f in MemberConfig.model_fields.items() if n != "name"))
-    print("\n## The embedded default members\n\n```toml")
-    for name, values in default_members().items():
-        print(f"[members.{name}]")
-        for key, value in values.items():
-            print(f"{key} = {json.dumps(value) if value is not None else '# (none: chat only)'}")
-        print()
-    print("```")
+    print(_toml_tables("The embedded default members", "members", default_members()))
     print(FIM_TEMPLATES_NOTE + "\n".join(_row(n, f) for n, f in FimTemplateConfig.model_fields.items()))
-    print("\n## The built-in FIM templates\n\n```toml")
-    for name, values in default_fim_templates().items():
-        print(f"[fim_templates.{name}]")
-        for key, value in values.items():
-            print(f"{key} = {json.dumps(value, ensure_ascii=False)}")
-        print()
-    print("```")
+    print(_toml_tables("The built-in FIM templates", "fim_templates", default_fim_templates()))
+
+
+def _toml_tables(title: str, key: str, tables: dict[str, dict[str, Any]]) -> str:
+    lines = [f"\n## {title}\n\n```toml"]
+    for name, values in tables.items():
+        lines.append(f"[{key}.{name}]")
+        lines += [f"{k} = {json.dumps(v, ensure_ascii=False) if v is not None else '# (none: chat only)'}"
+                  for k, v in values.items()]
+        lines.append("")
+    return "\n".join(lines) + "\n```"
 
 
 def _section(title: str, model: type[BaseModel], skip: set[str] = frozenset(), nested: bool = True) -> str:

@@ -44,7 +44,8 @@ def migrate(
             from_store.close()
             to_store.close()
     console.print(f"{from_store.location} → {to_store.location}: {done.events_read} event(s) read, "
-                  f"{done.events_added} new, {done.events_read - done.events_added} already there", highlight=False, soft_wrap=True)
+                  f"{done.events_added} new, {done.events_read - done.events_added} already there",
+                  highlight=False, soft_wrap=True)
     if done.memory_version is None:
         console.print("no router memory in the source", highlight=False, soft_wrap=True)
     elif done.memory_entries is None:

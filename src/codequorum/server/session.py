@@ -15,6 +15,7 @@ from typing import Any
 
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
+from codequorum.errors import ConfigError
 from codequorum.server.cache import PrefixCache
 from codequorum.server.completion_service import CompletionPolicy, CompletionService
 from codequorum.server.engines import EnginePool
@@ -34,6 +35,7 @@ from codequorum.server.prompt_window import prompt_window
 from codequorum.server.settings_source import SettingsSource
 from codequorum.server.stats import ServerStats
 from codequorum.server.suggestions import Suggestion
+from codequorum.stores.protocol import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,7 @@ class Session:
         self.configure(self.context.source.with_options(options, origin))
 
     def configure(self, settings: Settings) -> None:
+        self._reopen_feedback(settings)  # first: a store that cannot be opened keeps the old settings
         old_engine, old_service = self._engine, self._service
         self.settings = settings
         self._engine = self.context.engines.acquire(settings)
@@ -94,7 +97,6 @@ class Session:
         policy = CompletionPolicy.from_settings(settings)
         self._service = CompletionService(self._engine, policy, self.stats, cache)
         self._languages = None
-        self._reopen_feedback()
         if old_service is not None:
             old_service.stop_all()
         if old_engine is not None:
@@ -143,14 +145,17 @@ class Session:
             writer, self._feedback = self._feedback, None
             await asyncio.to_thread(self.context.feedback.release, writer)  # writes what is pending
 
-    def _reopen_feedback(self) -> None:
-        target = feedback_target(self.settings.server)
+    def _reopen_feedback(self, settings: Settings) -> None:
+        target = feedback_target(settings.server)
         if self._feedback is not None and self._feedback_target == target:
             return
+        try:
+            writer = self.context.feedback.acquire(target) if target is not None else None
+        except StoreError as error:  # e.g. psycopg is not installed
+            raise ConfigError(f"{settings.source}: [server] feedback_db: {error}") from None
         if self._feedback is not None:
             self.context.feedback.release(self._feedback)
-        self._feedback = self.context.feedback.acquire(target) if target is not None else None
-        self._feedback_target = target
+        self._feedback, self._feedback_target = writer, target
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)

@@ -58,6 +58,8 @@ _SCHEMA = (
         saved_at DOUBLE PRECISION NOT NULL
     )""",
 )
+PAGE = 2000
+_EVENT_AT = 1 + COLUMNS.index("event_at")  # in a row that starts with the id
 _INSERT = (f"INSERT INTO feedback ({', '.join(COLUMNS)}) VALUES ({', '.join('%s' for _ in COLUMNS)}) "
            "ON CONFLICT (event_id) DO NOTHING")
 _LOAD_MEMORY = ("SELECT m.text, m.source, m.outcomes, m.tokens, m.embedding FROM router_memory_version v "
@@ -96,10 +98,15 @@ class PostgresStore:
 
     def records(self, events: Collection[Event] | None = None) -> Iterator[FeedbackRecord]:
         wanted = list(events) if events is not None else list(EVENTS)
-        rows = self._run("read", lambda c: c.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM feedback WHERE event = ANY(%s) ORDER BY event_at, id",
-            (wanted,)).fetchall())
-        return (FeedbackRecord(*row) for row in rows)
+        query = (f"SELECT id, {', '.join(COLUMNS)} FROM feedback WHERE event = ANY(%s) "
+                 "AND (event_at, id) > (%s, %s) ORDER BY event_at, id LIMIT %s")
+        after: tuple[float, int] = (float("-inf"), -1)
+        while True:  # a page at a time: a store of millions of events is never read whole
+            page = self._run("read", lambda c: c.execute(query, (wanted, *after, PAGE)).fetchall())
+            yield from (FeedbackRecord(*row[1:]) for row in page)
+            if len(page) < PAGE:
+                return
+            after = (page[-1][_EVENT_AT], page[-1][0])
 
     def purge(self, before: float) -> int:
         return self._run("purge", lambda c: int(c.execute(

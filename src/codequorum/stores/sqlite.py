@@ -59,6 +59,8 @@ CREATE INDEX IF NOT EXISTS feedback_event_at ON feedback (event_at);
 # Columns a file from before the store protocol lacks.
 _ADDED_COLUMNS = {"event_id": "TEXT", "prompt_prefix": "TEXT NOT NULL DEFAULT ''",
                   "prompt_suffix": "TEXT NOT NULL DEFAULT ''"}
+PAGE = 2000
+_EVENT_AT = 1 + COLUMNS.index("event_at")  # in a row that starts with the id
 _LOAD_MEMORY = ("SELECT m.text, m.source, m.outcomes, m.tokens, m.embedding FROM router_memory_version v "
                 "LEFT JOIN router_memory m ON 1 ORDER BY m.position")
 _INSERT = (f"INSERT OR IGNORE INTO feedback ({', '.join(COLUMNS)}) "
@@ -82,15 +84,20 @@ class SqliteStore:
 
     def records(self, events: Collection[Event] | None = None) -> Iterator[FeedbackRecord]:
         wanted = tuple(events) if events is not None else EVENTS
-        with self._lock:
-            connection = self._connect(create=False)
-            if connection is None:
-                return iter(())
-            with self._failures("read"):
-                rows = connection.execute(
-                    f"SELECT {', '.join(COLUMNS)} FROM feedback WHERE event IN "
-                    f"({', '.join('?' for _ in wanted)}) ORDER BY event_at, id", wanted).fetchall()
-        return (FeedbackRecord(*row) for row in rows)
+        query = (f"SELECT id, {', '.join(COLUMNS)} FROM feedback WHERE event IN ({', '.join('?' for _ in wanted)}) "
+                 "AND (event_at, id) > (?, ?) ORDER BY event_at, id LIMIT ?")
+        after: tuple[float, int] = (float("-inf"), -1)
+        while True:  # a page at a time: a store of millions of events is never read whole
+            with self._lock:
+                connection = self._connect(create=False)
+                if connection is None:
+                    return
+                with self._failures("read"):
+                    page = connection.execute(query, (*wanted, *after, PAGE)).fetchall()
+            yield from (FeedbackRecord(*row[1:]) for row in page)
+            if len(page) < PAGE:
+                return
+            after = (page[-1][_EVENT_AT], page[-1][0])
 
     def purge(self, before: float) -> int:
         with self._lock:

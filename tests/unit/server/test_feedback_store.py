@@ -183,3 +183,20 @@ async def test_a_session_stores_the_prompt_window_and_the_accept(tmp_path, keep_
         assert len(stored.prompt_suffix) <= 20 + 7 and stored.text == "return 1"
     else:
         assert (stored.prompt_prefix, stored.prompt_suffix, stored.text) == ("", "", "")
+
+
+async def test_a_store_that_cannot_be_opened_keeps_the_old_settings(tmp_path, monkeypatch):
+    import sys
+
+    from codequorum.errors import ConfigError
+
+    session = session_on(tmp_path)
+    session.configure(session.settings)
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(ConfigError, match=r"feedback_db: .*pip install 'codequorum\[postgresql\]'"):
+        session.configure(SettingsSource({"server": {"feedback_db": "postgresql://db-1/cq"}}, "new.toml").settings())
+    assert session.settings.server.feedback_db == str(tmp_path / "f.sqlite3")
+    [sid] = session.remember((Suggestion("x", "m", "single"),), "inline", "python", "a = ")
+    assert session.record_feedback(sid, "accepted")
+    await session.aclose()
+    assert len(list(open_store(tmp_path / "f.sqlite3").records())) == 1

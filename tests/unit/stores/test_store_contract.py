@@ -130,3 +130,15 @@ def test_a_store_is_not_migrated_into_itself(location):
             migrate(store, open_store(location))
     finally:
         store.close()
+
+
+def test_many_records_are_read_a_page_at_a_time_in_order(store, monkeypatch):
+    import codequorum.stores.postgresql as postgresql_store
+    import codequorum.stores.sqlite as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "PAGE", 3)
+    monkeypatch.setattr(postgresql_store, "PAGE", 3)
+    stored = [record(at=float(i // 2)) for i in range(10)]  # ties on event_at across pages
+    store.add(stored)
+    assert list(store.records()) == stored
+    assert [r.event_id for r in store.records(events=("accepted",))] == [r.event_id for r in stored]
