@@ -109,6 +109,10 @@ class MemberConfig(_Strict):
         builtin = default_fim_templates().get(self.fim)
         return FimTemplateConfig.model_validate(builtin) if builtin is not None else None
 
+    def bind_fim_template(self, template: FimTemplateConfig | None) -> None:
+        """The format `fim` names, as the settings that hold this member define it."""
+        self._fim_binding = (self.fim, template) if self.fim is not None and template is not None else None
+
     @model_validator(mode="after")
     def _needs_a_model(self) -> MemberConfig:
         if self.backend == "llama-cpp" and self.model is None and self.path is None:
@@ -305,7 +309,7 @@ class Settings(_Strict):
             if template is None:
                 raise ValueError(f"members.{name}.fim = {member.fim!r} is not a FIM template (known: "
                                  f"{known}); define it under [fim_templates.{member.fim}]")
-            member._fim_binding = (member.fim, template)
+            member.bind_fim_template(template)
         return self
 
     @model_validator(mode="after")

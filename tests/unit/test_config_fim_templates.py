@@ -77,3 +77,16 @@ async def test_a_member_asks_its_model_in_its_own_template():
     assert prompt.kind == "fim" and prompt.text == "<|fim_suffix|>\ny = 2\n<|fim_prefix|>x = <|fim_middle|>"
     assert "<|file_separator|>" in prompt.stop
     await engine.aclose()
+
+
+def test_a_fused_member_prompts_in_the_template_of_its_members():
+    from codequorum.core.member import Member
+    from codequorum.plugins.strategies.logit_fusion import fused_member
+
+    class FimBackend:
+        supports_fim = True
+
+    settings = settings_from_dict({"fim_templates": {"codegemma": CODEGEMMA},
+                                   "members": {"qwen-small": {"fim": "codegemma"}}}, "test")
+    fused = fused_member([Member(settings.members["qwen-small"], FimBackend())], FimBackend())
+    assert fused.fim_template == FimTemplate.from_config(settings.fim_templates["codegemma"])
