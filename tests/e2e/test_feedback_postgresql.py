@@ -77,7 +77,7 @@ def codequorum(*args: str) -> subprocess.CompletedProcess[str]:
     """The real CLI, from this checkout's sources."""
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     return subprocess.run([sys.executable, "-c", "from codequorum.cli import app; app()", *args],
-                          capture_output=True, text=True, timeout=600, env=env)
+                          capture_output=True, text=True, timeout=600, env=env, check=False)
 
 
 async def test_two_servers_share_feedback_and_the_router_built_from_it(tmp_path, database, url):

@@ -81,7 +81,8 @@ class ReplayPool:
     def _at_sampled(self, temperature: float) -> bool:
         return self.sampled is not None and abs(temperature - self.sampled.temperature) < 1e-9
 
-    def start(self, problem: str, request: Request | None = None, fims: Iterable[str | FimTemplate | None] = ()) -> None:
+    def start(self, problem: str, request: Request | None = None,
+              fims: Iterable[str | FimTemplate | None] = ()) -> None:
         """Serve `problem` next; `request` and the members' FIM templates tell the prompts the
         collection answered from those it did not (None: every prompt is a collected one)."""
         self.problem, self._next = problem, {}

@@ -77,4 +77,5 @@ def stats(
     for member in sorted({m for m, _ in counts}):
         table.add_row(member, *(str(counts[member, e]) for e in ("shown", "accepted", "dismissed")))
     console.print(table)
-    console.print(f"router memory: version {version}" if version else "router memory: none", highlight=False, soft_wrap=True)
+    console.print(f"router memory: version {version}" if version else "router memory: none",
+                  highlight=False, soft_wrap=True)

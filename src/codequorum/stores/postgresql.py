@@ -102,7 +102,7 @@ class PostgresStore:
                  "AND (event_at, id) > (%s, %s) ORDER BY event_at, id LIMIT %s")
         after: tuple[float, int] = (float("-inf"), -1)
         while True:  # a page at a time: a store of millions of events is never read whole
-            page = self._run("read", lambda c: c.execute(query, (wanted, *after, PAGE)).fetchall())
+            page = self._run("read", lambda c, after=after: c.execute(query, (wanted, *after, PAGE)).fetchall())
             yield from (FeedbackRecord(*row[1:]) for row in page)
             if len(page) < PAGE:
                 return

@@ -12,7 +12,6 @@ import psycopg
 import pytest
 
 from codequorum.stores.protocol import StoreError, open_store
-from tests.postgresql import postgresql  # noqa: F401  (the session's server)
 from tests.unit.stores.records_double import record
 
 

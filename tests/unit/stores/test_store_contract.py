@@ -11,7 +11,6 @@ import pytest
 from codequorum.routing.entry import Entry
 from codequorum.stores.migrate import migrate
 from codequorum.stores.protocol import FeedbackStore, StoreError, open_store
-from tests.postgresql import postgresql  # noqa: F401  (the session's server)
 from tests.unit.stores.records_double import record
 
 KINDS = ["sqlite", "postgresql"]
