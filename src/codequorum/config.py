@@ -14,8 +14,8 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from codequorum.stores.location import parse_location
 from codequorum.vocabulary.errors import ConfigError
+from codequorum.vocabulary.store_location import parse_location
 
 CONFIG_FILE_NAME = "codequorum.toml"
 

@@ -28,7 +28,7 @@ from codequorum.server.feedback_store import SentSuggestion, record_for
 from codequorum.server.session import ServerContext, Session
 from codequorum.server.settings_source import SettingsSource
 from codequorum.server.suggestions import Suggestion
-from codequorum.stores.protocol import open_store
+from codequorum.stores.open import open_store
 from codequorum.vocabulary.request import completion_request
 from tests.postgresql import PostgresServer, postgres_server
 

@@ -30,8 +30,9 @@ def migrate(
     The source is never changed. Point the server's `feedback_db` at the target afterwards.
     """
     from codequorum.server.feedback_store import default_feedback_path
+    from codequorum.stores.errors import StoreError
     from codequorum.stores.migrate import migrate as copy_store
-    from codequorum.stores.protocol import StoreError, open_store
+    from codequorum.stores.open import open_store
 
     with user_errors():
         from_store = open_store(source or default_feedback_path())
@@ -63,7 +64,7 @@ def stats(
     """Events per member and kind, and whether a router memory is kept there."""
     from codequorum.config import load_settings
     from codequorum.server.feedback_store import default_feedback_path
-    from codequorum.stores.protocol import open_store
+    from codequorum.stores.open import open_store
 
     with user_errors():
         where = store_at or load_settings(config).server.feedback_db or default_feedback_path()

@@ -25,11 +25,11 @@ import platformdirs
 
 from codequorum.routing.embed import Embedder
 from codequorum.routing.entry import Entry
-from codequorum.stores.location import StoreLocation
-from codequorum.stores.protocol import open_store
+from codequorum.stores.open import open_store
 from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.records import CandidateStore
 from codequorum.vocabulary.request import Request, TaskKind
+from codequorum.vocabulary.store_location import StoreLocation
 
 PREFIX_TAIL_CHARS = 500  # what the feedback store keeps of a completion's prefix
 

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codequorum.routing.memory import RouterMemory
-from codequorum.stores.location import is_location, without_password
-from codequorum.stores.protocol import FeedbackStore, StoreError, open_store
+from codequorum.stores.errors import StoreError
+from codequorum.stores.open import open_store
+from codequorum.stores.protocol import FeedbackStore
 from codequorum.vocabulary.errors import CodequorumError
+from codequorum.vocabulary.store_location import is_location, without_password
 
 RECHECK_S = 5.0
 log = logging.getLogger(__name__)

@@ -24,9 +24,11 @@ import platformdirs
 
 from codequorum.config import ServerConfig
 from codequorum.server.suggestions import Suggestion
-from codequorum.stores.location import StoreLocation, parse_location
-from codequorum.stores.protocol import FeedbackStore, StoreError, open_store
+from codequorum.stores.errors import StoreError
+from codequorum.stores.open import open_store
+from codequorum.stores.protocol import FeedbackStore
 from codequorum.stores.records import EVENTS, Event, FeedbackRecord
+from codequorum.vocabulary.store_location import StoreLocation, parse_location
 
 __all__ = ["EVENTS", "Event", "FeedbackPool", "FeedbackTarget", "FeedbackWriter", "SentSuggestion",
            "SuggestionLog", "default_feedback_path", "feedback_target", "record_for"]

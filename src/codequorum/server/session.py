@@ -15,7 +15,6 @@ from typing import Any
 
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
-from codequorum.errors import ConfigError
 from codequorum.server.cache import PrefixCache
 from codequorum.server.completion_service import CompletionPolicy, CompletionService
 from codequorum.server.engines import EnginePool
@@ -35,7 +34,8 @@ from codequorum.server.prompt_window import prompt_window
 from codequorum.server.settings_source import SettingsSource
 from codequorum.server.stats import ServerStats
 from codequorum.server.suggestions import Suggestion
-from codequorum.stores.protocol import StoreError
+from codequorum.stores.errors import StoreError
+from codequorum.vocabulary.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 
-from codequorum.stores.protocol import FeedbackStore, StoreError
+from codequorum.stores.errors import StoreError
+from codequorum.stores.protocol import FeedbackStore
 
 BATCH = 1000
 

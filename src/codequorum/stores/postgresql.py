@@ -16,9 +16,9 @@ from dataclasses import astuple
 from typing import Any, TypeVar
 
 from codequorum.routing.entry import Entry
-from codequorum.stores.location import StoreLocation
-from codequorum.stores.protocol import StoreError
+from codequorum.stores.errors import StoreError
 from codequorum.stores.records import COLUMNS, EVENTS, Event, FeedbackRecord
+from codequorum.vocabulary.store_location import StoreLocation
 
 T = TypeVar("T")
 CONNECT_TIMEOUT_S = 5  # unless the URL says otherwise

@@ -1,24 +1,18 @@
 """The store protocol: feedback events and the router's memory, whatever holds them.
 
 Two implementations, one module each: `stores.sqlite` (a file, the default) and
-`stores.postgresql` (a database that several servers share). `open_store` picks one by the
-location's URL.
+`stores.postgresql` (a database that several servers share). `stores.open.open_store` picks one
+by the location's URL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from pathlib import Path
 from typing import Protocol
 
 from codequorum.routing.entry import Entry
-from codequorum.stores.location import StoreLocation, parse_location
 from codequorum.stores.records import Event, FeedbackRecord
-from codequorum.vocabulary.errors import CodequorumError
-
-
-class StoreError(CodequorumError):
-    """A store could not be opened, read or written; the message names it and what to check."""
+from codequorum.vocabulary.store_location import StoreLocation
 
 
 class FeedbackStore(Protocol):
@@ -49,19 +43,3 @@ class FeedbackStore(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def open_store(location: str | Path | StoreLocation) -> FeedbackStore:
-    """The store at `location`; nothing is connected or created before its first use."""
-    if not isinstance(location, StoreLocation):
-        try:
-            location = parse_location(location)
-        except ValueError as error:
-            raise StoreError(str(error)) from None
-    if location.kind == "postgresql":
-        from codequorum.stores.postgresql import PostgresStore
-
-        return PostgresStore(location)
-    from codequorum.stores.sqlite import SqliteStore
-
-    return SqliteStore(location)

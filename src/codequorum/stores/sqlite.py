@@ -15,9 +15,9 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import astuple
 
 from codequorum.routing.entry import Entry
-from codequorum.stores.location import StoreLocation
-from codequorum.stores.protocol import StoreError
+from codequorum.stores.errors import StoreError
 from codequorum.stores.records import COLUMNS, EVENTS, Event, FeedbackRecord
+from codequorum.vocabulary.store_location import StoreLocation
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS feedback (

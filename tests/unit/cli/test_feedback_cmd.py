@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from codequorum.cli.app import app
 from codequorum.routing.entry import Entry
-from codequorum.stores.protocol import open_store
+from codequorum.stores.open import open_store
 from tests.unit.stores.records_double import record
 
 

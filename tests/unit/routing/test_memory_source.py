@@ -8,7 +8,8 @@ from codequorum.routing import memory_source
 from codequorum.routing.entry import Entry
 from codequorum.routing.memory import RouterMemory
 from codequorum.routing.memory_source import describe, load_memory, save_memory
-from codequorum.stores.protocol import StoreError, open_store
+from codequorum.stores.errors import StoreError
+from codequorum.stores.open import open_store
 from codequorum.vocabulary.errors import CodequorumError
 
 

@@ -23,8 +23,9 @@ from codequorum.server.feedback_store import (
 from codequorum.server.session import ServerContext, Session
 from codequorum.server.settings_source import SettingsSource
 from codequorum.server.suggestions import Suggestion
-from codequorum.stores.location import parse_location
-from codequorum.stores.protocol import StoreError, open_store
+from codequorum.stores.errors import StoreError
+from codequorum.stores.open import open_store
+from codequorum.vocabulary.store_location import parse_location
 from tests.unit.server.test_engines import Closing
 from tests.unit.stores.records_double import record
 
@@ -188,7 +189,7 @@ async def test_a_session_stores_the_prompt_window_and_the_accept(tmp_path, keep_
 async def test_a_store_that_cannot_be_opened_keeps_the_old_settings(tmp_path, monkeypatch):
     import sys
 
-    from codequorum.errors import ConfigError
+    from codequorum.vocabulary.errors import ConfigError
 
     session = session_on(tmp_path)
     session.configure(session.settings)

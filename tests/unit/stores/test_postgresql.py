@@ -11,7 +11,8 @@ import time
 import psycopg
 import pytest
 
-from codequorum.stores.protocol import StoreError, open_store
+from codequorum.stores.errors import StoreError
+from codequorum.stores.open import open_store
 from tests.unit.stores.records_double import record
 
 

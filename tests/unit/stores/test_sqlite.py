@@ -4,8 +4,9 @@ import sqlite3
 
 import pytest
 
+from codequorum.stores.errors import StoreError
 from codequorum.stores.migrate import migrate
-from codequorum.stores.protocol import StoreError, open_store
+from codequorum.stores.open import open_store
 from tests.unit.stores.records_double import record
 
 LEGACY_SCHEMA = """

@@ -9,8 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 from codequorum.routing.entry import Entry
+from codequorum.stores.errors import StoreError
 from codequorum.stores.migrate import migrate
-from codequorum.stores.protocol import FeedbackStore, StoreError, open_store
+from codequorum.stores.open import open_store
+from codequorum.stores.protocol import FeedbackStore
 from tests.unit.stores.records_double import record
 
 KINDS = ["sqlite", "postgresql"]

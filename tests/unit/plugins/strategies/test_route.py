@@ -18,7 +18,7 @@ from codequorum.routing.memory import (
 from codequorum.routing.memory_source import save_memory
 from codequorum.server.feedback_store import SentSuggestion, record_for
 from codequorum.server.suggestions import Suggestion
-from codequorum.stores.protocol import open_store
+from codequorum.stores.open import open_store
 from codequorum.vocabulary.records import CandidateStore, Record
 from codequorum.vocabulary.request import Budget, Request, TaskKind
 from tests.unit.plugins.strategies.fakes import answer, engine, member

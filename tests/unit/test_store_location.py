@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from codequorum.stores.location import is_location, parse_location, without_password
+from codequorum.vocabulary.store_location import is_location, parse_location, without_password
 
 
 @pytest.mark.parametrize(("text", "kind", "target"), [

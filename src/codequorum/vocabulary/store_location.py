@@ -1,4 +1,5 @@
-"""One string names a store: a file path or `sqlite:///path` (SQLite), `postgresql://…`.
+"""Where a store lives, named by one string: a file path or `sqlite:///path` (SQLite), or
+`postgresql://…` (stores/ opens it; config.py checks it when the file loads).
 
 A plain path stays an SQLite file, as `feedback_db` always was. `sqlite://` is followed by the
 path itself: `sqlite:///var/lib/codequorum/feedback.sqlite3` is absolute, `sqlite://feedback.sqlite3`
