@@ -11,7 +11,14 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from codequorum.config import MemberConfig, Settings, default_members
+from codequorum.config import (
+    FimTemplateConfig,
+    LanguageConfig,
+    MemberConfig,
+    Settings,
+    default_fim_templates,
+    default_members,
+)
 
 INTRO = """# Configuration
 
@@ -53,6 +60,34 @@ adds a member. Member names should not contain dots (TOML would split the key).
 """
 
 
+LANGUAGES_NOTE = """
+## `[server.languages.NAME]`
+
+Completion settings for the documents of one language: NAME is the language plugin's name
+(python, javascript, typescript, tsx, go, rust, java, cpp) or, for other files, the editor's
+language id. E.g. `[server.languages.python] inline_members = ["qwen-large"]` while every other
+language keeps `[server] inline_members`. The members must exist: a name that does not is an
+error when the file loads.
+
+| key | type | default | meaning |
+|---|---|---|---|
+"""
+
+FIM_TEMPLATES_NOTE = """
+## `[fim_templates.NAME]`
+
+A model's fill-in-the-middle format, for members whose `fim = "NAME"`. The built-ins below are
+tables of the same form; a table of yours with a built-in's name changes only the keys it sets.
+A member whose `fim` names no template is an error when the file loads. The prompt is, after any
+context from other files: prefix marker, code before the cursor, suffix marker, code after it,
+middle marker (`prefix-suffix-middle`), or the suffix part first (`suffix-prefix-middle`); the
+model writes the missing code after the middle marker and stops at a stop string.
+
+| key | type | default | meaning |
+|---|---|---|---|
+"""
+
+
 def main() -> None:
     print(INTRO)
     print(_section("top level", Settings, skip={"members", "source"}, nested=False))
@@ -60,15 +95,24 @@ def main() -> None:
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             print(_section(f"[{name}]", annotation))
+        if name == "server":
+            print(LANGUAGES_NOTE.lstrip("\n") + "\n".join(_row(n, f) for n, f in LanguageConfig.model_fields.items())
+                  + "\n")
     print(STRATEGIES_NOTE)
     print(MEMBERS_NOTE + "\n".join(_row(n, f) for n, f in MemberConfig.model_fields.items() if n != "name"))
-    print("\n## The embedded default members\n\n```toml")
-    for name, values in default_members().items():
-        print(f"[members.{name}]")
-        for key, value in values.items():
-            print(f"{key} = {json.dumps(value) if value is not None else '# (none: chat only)'}")
-        print()
-    print("```")
+    print(_toml_tables("The embedded default members", "members", default_members()))
+    print(FIM_TEMPLATES_NOTE + "\n".join(_row(n, f) for n, f in FimTemplateConfig.model_fields.items()))
+    print(_toml_tables("The built-in FIM templates", "fim_templates", default_fim_templates()))
+
+
+def _toml_tables(title: str, key: str, tables: dict[str, dict[str, Any]]) -> str:
+    lines = [f"\n## {title}\n\n```toml"]
+    for name, values in tables.items():
+        lines.append(f"[{key}.{name}]")
+        lines += [f"{k} = {json.dumps(v, ensure_ascii=False) if v is not None else '# (none: chat only)'}"
+                  for k, v in values.items()]
+        lines.append("")
+    return "\n".join(lines) + "\n```"
 
 
 def _section(title: str, model: type[BaseModel], skip: set[str] = frozenset(), nested: bool = True) -> str:
@@ -86,9 +130,10 @@ def _is_leaf(field: FieldInfo) -> bool:
 
 def _row(name: str, field: FieldInfo) -> str:
     kind = _type_name(field.annotation)
-    default = field.get_default(call_default_factory=True)
+    default = "required" if field.is_required() else \
+        f"`{json.dumps(field.get_default(call_default_factory=True), default=str)}`"
     meaning = (field.description or "").replace("|", "\\|")
-    return f"| `{name}` | {kind} | `{json.dumps(default, default=str)}` | {meaning} |"
+    return f"| `{name}` | {kind} | {default} | {meaning} |"
 
 
 def _type_name(annotation: Any) -> str:

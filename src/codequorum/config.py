@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from codequorum.vocabulary.errors import ConfigError
+from codequorum.vocabulary.store_location import parse_location
 
 CONFIG_FILE_NAME = "codequorum.toml"
 
@@ -34,6 +35,36 @@ MEASURED_WITH = ("codequorum bench humaneval --members qwen-small,qwen-large --s
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+FimOrder = Literal["prefix-suffix-middle", "suffix-prefix-middle"]
+
+class FimTemplateConfig(_Strict):
+    """`[fim_templates.NAME]`: a model's fill-in-the-middle prompt format."""
+
+    prefix: str = Field(min_length=1, description="marker before the code before the cursor")
+    suffix: str = Field(min_length=1, description="marker before the code after the cursor")
+    middle: str = Field(min_length=1, description="marker after which the model writes the missing code")
+    order: FimOrder = Field(
+        "prefix-suffix-middle", description="prefix-suffix-middle (PSM: prefix marker, code before "
+        "the cursor, suffix marker, code after it, middle marker) or suffix-prefix-middle (SPM: the "
+        "suffix part first)"
+    )
+    stop: list[str] = Field(
+        default_factory=list, description="strings that end a completion: the end-of-text token and "
+        "the markers, which the model should never write"
+    )
+    file_sep: str | None = Field(
+        None, description="marker that starts each file of context from other documents "
+        "(repository-level FIM); none = context as comments"
+    )
+
+    @model_validator(mode="after")
+    def _markers_differ(self) -> FimTemplateConfig:
+        if len({self.prefix, self.suffix, self.middle}) != 3:
+            raise ValueError("prefix, suffix and middle must be three different markers")
+        if any(not stop for stop in self.stop):
+            raise ValueError("a stop string must not be empty")
+        return self
 
 class MemberConfig(_Strict):
     """One configured model: which backend runs it, its prompt formats and its price."""
@@ -71,7 +102,10 @@ class MemberConfig(_Strict):
     circuit_cooldown_s: float = Field(
         30.0, gt=0, description="an open circuit skips the member this long, then probes it once"
     )
-    fim: str | None = Field(None, description="fill-in-the-middle template name, None = chat only")
+    fim: str | None = Field(
+        None, description="fill-in-the-middle template: a built-in (codellama, deepseek, qwen, "
+        "starcoder) or a [fim_templates.NAME] of your own; none = chat only"
+    )
     chat: bool = Field(True, description="the model follows chat prompts (instruct model)")
     n_ctx: int = Field(4096, ge=256, description="context window in tokens (local backends)")
     n_threads: int | None = Field(None, ge=1, description="CPU threads; None = all cores")
@@ -81,6 +115,22 @@ class MemberConfig(_Strict):
     )
     quality: float = Field(0.5, ge=0.0, le=1.0, description="prior quality; highest = strongest")
     options: dict[str, Any] = Field(default_factory=dict, description="backend-specific extras")
+    _fim_binding: tuple[str, FimTemplateConfig] | None = PrivateAttr(None)  # set by Settings
+
+    @property
+    def fim_template(self) -> FimTemplateConfig | None:
+        """The format `fim` names, as the settings define it (a built-in for a member made on its
+        own); None for a chat-only member or an unknown name."""
+        if self.fim is None:
+            return None
+        if self._fim_binding is not None and self._fim_binding[0] == self.fim:
+            return self._fim_binding[1]
+        builtin = default_fim_templates().get(self.fim)
+        return FimTemplateConfig.model_validate(builtin) if builtin is not None else None
+
+    def bind_fim_template(self, template: FimTemplateConfig | None) -> None:
+        """The format `fim` names, as the settings that hold this member define it."""
+        self._fim_binding = (self.fim, template) if self.fim is not None and template is not None else None
 
     @model_validator(mode="after")
     def _needs_a_model(self) -> MemberConfig:
@@ -145,6 +195,15 @@ class SandboxConfig(_Strict):
     memory_mb: int = Field(512, ge=32, description="address-space limit per sandboxed run")
     allow_unsandboxed: bool = Field(
         False, description="DANGEROUS: run generated code without bubblewrap when it is missing"
+    )
+
+class LanguageConfig(_Strict):
+    """`[server.languages.NAME]`: completion settings for one language's documents (NAME is the
+    language plugin's name, e.g. python, typescript, or the editor's language id)."""
+
+    inline_members: list[str] | None = Field(
+        None, min_length=1, description="members asked for completions in this language; "
+        "none = [server] inline_members"
     )
 
 class ServerConfig(_Strict):
@@ -213,16 +272,42 @@ class ServerConfig(_Strict):
     warm_up: bool = Field(
         True, description="load the completion members' models as soon as a client is initialized"
     )
-    feedback: bool = Field(True, description="store shown/accepted/dismissed events for the router")
-    feedback_db: Path | None = Field(
-        None, description="SQLite file for feedback; none = feedback.sqlite3 in the user data dir"
+    languages: dict[str, LanguageConfig] = Field(
+        default_factory=dict, description="per-language settings, [server.languages.NAME]"
     )
+    feedback: bool = Field(
+        True, description="store shown/accepted/dismissed events: what the router and distillation learn from"
+    )
+    feedback_db: str | None = Field(
+        None, description="where feedback lives: an SQLite file (a path, or sqlite:///PATH) or a "
+        "PostgreSQL database that several servers share (postgresql://USER@HOST/DATABASE; the "
+        "password from PGPASSWORD or ~/.pgpass); none = feedback.sqlite3 in the user data dir"
+    )
+    feedback_keep_text: bool = Field(
+        True, description="store the suggestion and the prompt window around the cursor with each "
+        "event (the router and distillation learn from them); false keeps only who suggested "
+        "what kind of completion, in which language, and what the user did"
+    )
+    feedback_retention_days: int | None = Field(
+        90, ge=1, description="feedback events older than this many days are deleted (when the "
+        "server opens the store, then hourly); none keeps them"
+    )
+
+    @field_validator("feedback_db", mode="before")
+    @classmethod
+    def _a_store(cls, value: object) -> object:
+        if isinstance(value, Path):
+            value = str(value)
+        if isinstance(value, str):
+            parse_location(value)  # ValueError names the forms understood
+        return value
 
 class Settings(_Strict):
     include_default_members: bool = Field(
         True, description="merge [members.*] into the embedded members instead of replacing them"
     )
     members: dict[str, MemberConfig] = Field(default_factory=dict)
+    fim_templates: dict[str, FimTemplateConfig] = Field(default_factory=dict, validate_default=True)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     strategies: dict[str, dict[str, Any]] = Field(default_factory=dict)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
@@ -233,10 +318,41 @@ class Settings(_Strict):
     ranking: RankingConfig = Field(default_factory=RankingConfig)
     source: str = Field("built-in defaults", exclude=True)
 
+    @field_validator("fim_templates", mode="before")
+    @classmethod
+    def _over_the_builtins(cls, value: object) -> object:
+        """Your [fim_templates.*] are laid over the built-ins, key by key (like members)."""
+        if not isinstance(value, dict):
+            return value
+        return _merge_tables(default_fim_templates(), value, "fim_templates", "[fim_templates.NAME]")
+
     @model_validator(mode="after")
     def _name_members(self) -> Settings:
         for name, member in self.members.items():
             member.name = name
+        return self
+
+    @model_validator(mode="after")
+    def _bind_fim_templates(self) -> Settings:
+        """A member's `fim` must name a template: found when the file loads, not at a keystroke."""
+        known = ", ".join(sorted(self.fim_templates))
+        for name, member in self.members.items():
+            if member.fim is None:
+                continue
+            template = self.fim_templates.get(member.fim)
+            if template is None:
+                raise ValueError(f"members.{name}.fim = {member.fim!r} is not a FIM template (known: "
+                                 f"{known}); define it under [fim_templates.{member.fim}]")
+            member.bind_fim_template(template)
+        return self
+
+    @model_validator(mode="after")
+    def _language_members_exist(self) -> Settings:
+        for language, table in self.server.languages.items():
+            unknown = [m for m in table.inline_members or [] if m not in self.members]
+            if unknown:
+                raise ValueError(f"server.languages.{language}.inline_members names unknown member(s) "
+                                 f"{', '.join(unknown)} (members: {', '.join(self.members) or 'none'})")
         return self
 
     def enabled_members(self) -> list[MemberConfig]:
@@ -270,6 +386,14 @@ class Settings(_Strict):
             raise ConfigError(f"{self.source}: no enabled members; add one under [members.NAME]")
         return chosen
 
+    def inline_members_for(self, language: str | None) -> list[str] | None:
+        """The members asked for a completion in `language`: its [server.languages.LANGUAGE]
+        inline_members, else [server] inline_members; None leaves the choice to the server."""
+        table = self.server.languages.get(language) if language else None
+        if table is not None and table.inline_members is not None:
+            return list(table.inline_members)
+        return self.server.inline_members
+
 
 def parse_strategy_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """`NAME[:key=value...]` as (name, options); values read as JSON where they parse
@@ -292,6 +416,7 @@ def _option_value(text: str) -> Any:
     except ValueError:
         return text
 
+
 def default_members() -> dict[str, dict[str, Any]]:
     """The embedded ensemble: model files that ship in pinned PyPI packages.
 
@@ -305,6 +430,21 @@ def default_members() -> dict[str, dict[str, Any]]:
                       "price_per_1k_tokens": 21.0},
         "smollm2": {"model": "smollm2-135m", "fim": None, "quality": 0.04,
                     "price_per_1k_tokens": 7.7, "n_ctx": 2048, "generate": False},
+    }
+
+def default_fim_templates() -> dict[str, dict[str, Any]]:
+    """The built-in FIM formats, written as `[fim_templates.NAME]` tables are."""
+    return {
+        "qwen": {"prefix": "<|fim_prefix|>", "suffix": "<|fim_suffix|>", "middle": "<|fim_middle|>",
+                 "stop": ["<|endoftext|>", "<|file_sep|>", "<|fim_pad|>", "<|fim_prefix|>",
+                          "<|fim_suffix|>", "<|fim_middle|>", "<|im_end|>", "<|repo_name|>"],
+                 "file_sep": "<|file_sep|>"},
+        "starcoder": {"prefix": "<fim_prefix>", "suffix": "<fim_suffix>", "middle": "<fim_middle>",
+                      "stop": ["<|endoftext|>", "<file_sep>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>"],
+                      "file_sep": "<file_sep>"},
+        "codellama": {"prefix": "<PRE> ", "suffix": " <SUF>", "middle": " <MID>", "stop": ["<EOT>", "</s>"]},
+        "deepseek": {"prefix": "<｜fim▁begin｜>", "suffix": "<｜fim▁hole｜>", "middle": "<｜fim▁end｜>",
+                     "stop": ["<｜end▁of▁sentence｜>", "<|EOT|>"]},
     }
 
 def user_config_path() -> Path:
@@ -353,8 +493,15 @@ def settings_from_dict(data: dict[str, Any], source: str) -> Settings:
 def _merge_members(
     defaults: dict[str, dict[str, Any]], overrides: Any, source: str
 ) -> dict[str, Any]:
+    try:
+        return _merge_tables(defaults, overrides, "members", "[members.NAME]")
+    except ValueError as error:
+        raise ConfigError(f"{source}: {error}") from None
+
+def _merge_tables(defaults: dict[str, dict[str, Any]], overrides: Any, key: str, form: str) -> dict[str, Any]:
+    """`overrides` laid over `defaults`: a known name's keys update it, a new name is added."""
     if not isinstance(overrides, dict):
-        raise ConfigError(f"{source}: `members` must be a table of [members.NAME] sections")
+        raise ValueError(f"`{key}` must be a table of {form} sections")
     merged: dict[str, Any] = {name: dict(values) for name, values in defaults.items()}
     for name, values in overrides.items():
         if isinstance(values, dict) and name in merged:
@@ -371,6 +518,10 @@ def format_validation_error(error: ValidationError, source: str) -> str:
         detail = problem["msg"]
         if problem["type"] == "extra_forbidden":
             detail = "unknown key (check the spelling; see docs/configuration.md)"
+        detail = detail.removeprefix("Value error, ")
+        if not problem["loc"]:
+            lines.append(f"  {detail}")  # a check across tables: the message names the keys
+            continue
         lines.append(f"  {key}: {detail} (got {got!r})" if got is not None else f"  {key}: {detail}")
     return "\n".join(lines)
 

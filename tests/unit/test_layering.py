@@ -5,7 +5,7 @@ the same dependency.
 Layers, lowest first (docs/architecture.md draws them):
   0 vocabulary   the data every layer speaks; imports nothing of ours
   1 config       the typed settings
-  2 services     sandbox, testing, ranking, routing, models, post-processing
+  2 services     sandbox, testing, ranking, routing, stores, models, post-processing
   3 engine       core/: context, member, memo, resilience, scheduler, runtime, registry, engine,
                  and the protocols the engine calls plugins through
   4 plugins      built-in backends, strategies, checks, languages, and their public protocols
@@ -32,6 +32,7 @@ LAYERS = {
     "codequorum.testing": SERVICES,
     "codequorum.ranking": SERVICES,
     "codequorum.routing": SERVICES,
+    "codequorum.stores": SERVICES,
     "codequorum.models": SERVICES,
     "codequorum.core.postprocess": SERVICES,
     "codequorum.core": ENGINE,

@@ -35,7 +35,7 @@ from codequorum.bench.on_demand import OnDemand
 from codequorum.bench.problems import Problem
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
-from codequorum.core.prompts import build_prompt
+from codequorum.core.prompts import FimTemplate, build_prompt
 from codequorum.core.registry import Registry
 from codequorum.core.runtime import Runtime
 from codequorum.sandbox import SandboxLimits
@@ -81,7 +81,8 @@ class ReplayPool:
     def _at_sampled(self, temperature: float) -> bool:
         return self.sampled is not None and abs(temperature - self.sampled.temperature) < 1e-9
 
-    def start(self, problem: str, request: Request | None = None, fims: Iterable[str | None] = ()) -> None:
+    def start(self, problem: str, request: Request | None = None,
+              fims: Iterable[str | FimTemplate | None] = ()) -> None:
         """Serve `problem` next; `request` and the members' FIM templates tell the prompts the
         collection answered from those it did not (None: every prompt is a collected one)."""
         self.problem, self._next = problem, {}
@@ -273,7 +274,7 @@ async def _replay_each(settings: Settings, pool: ReplayPool, problems: Sequence[
         engine = _engine_for(live, registry, settings, pool, members, live_cache, on_demand)
         kept = live_cache if live else None  # a strategy run live as a whole: outcomes per problem
         try:
-            fims = [m.fim for m in engine.members(members)]
+            fims = [m.fim_template for m in engine.members(members)]
             for problem in problems:
                 key = outcome_key(strategy.name, strategy.options, list(members), problem.prompt, max_tokens)
                 outcome = _stored(kept, key, strategy.label)
@@ -298,7 +299,7 @@ def _stored(kept: LiveCache | None, key: str, label: str) -> Outcome | None:
 
 
 async def _play(engine: Engine, strategy: StrategyRun, problem: Problem, members: Sequence[str],
-                pool: ReplayPool, fims: list[str | None], limits: SandboxLimits,
+                pool: ReplayPool, fims: list[FimTemplate | None], limits: SandboxLimits,
                 max_tokens: int) -> tuple[Outcome, bool]:
     """One strategy on one problem, scored; and whether it produced any candidate."""
     request = request_for(problem, max_tokens, None)

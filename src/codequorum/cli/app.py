@@ -7,7 +7,7 @@ import logging
 import typer
 
 from codequorum import __version__
-from codequorum.cli import bench, config_cmd, fix, models, router, run, sandbox, serve
+from codequorum.cli import bench, config_cmd, feedback, fix, models, router, run, sandbox, serve
 
 app = typer.Typer(
     name="codequorum",
@@ -24,6 +24,7 @@ app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(bench.app, name="bench")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(router.app, name="router")
+app.add_typer(feedback.app, name="feedback")
 
 
 def _version(value: bool) -> None:

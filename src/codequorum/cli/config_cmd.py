@@ -69,9 +69,10 @@ def example_toml(remote: str | None = None, remote_model: str = "") -> str:
     members = {"remote": REMOTE_DEFAULTS | {"base_url": remote, "model": remote_model}} if remote else {}
     settings = settings_from_dict({"members": members}, source="codequorum config example")
     nested = [name for name, f in Settings.model_fields.items() if _is_section(f.annotation)]
-    tables = [_table(None, settings, skip={"members", "strategies", "source", *nested})]
+    tables = [_table(None, settings, skip={"members", "fim_templates", "strategies", "source", *nested})]
     tables += [_table(f"[{name}]", getattr(settings, name)) for name in nested]
     tables.append(STRATEGIES_NOTE)
+    tables += [_table(f"[fim_templates.{name}]", t) for name, t in settings.fim_templates.items()]
     tables += [_table(f"[members.{name}]", m, skip={"name"}) for name, m in settings.members.items()]
     return HEADER + "\n" + "\n".join(tables)
 

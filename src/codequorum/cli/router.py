@@ -22,10 +22,14 @@ def build(
     problems: Path | None = typer.Option(
         None, "--problems", exists=True, dir_okay=False,
         help="The JSONL suite a `bench file` run used (default: HumanEval, for `bench humaneval`)."),
-    feedback: Path | None = typer.Option(
-        None, "--feedback", help="The editor feedback store (default: the language server's, if any)."),
+    feedback: str | None = typer.Option(
+        None, "--feedback", help="The editor feedback store: a file, sqlite:///PATH or postgresql://… "
+        "(default: the language server's SQLite file, if any)."),
     no_feedback: bool = typer.Option(False, "--no-feedback", help="Leave editor feedback out."),
-    out: Path | None = typer.Option(None, "--out", help="Where to write the memory (default: the user data dir)."),
+    out: str | None = typer.Option(
+        None, "--out", help="Where to write the memory: a JSONL file (default: the user data dir), or a "
+        "store that several servers share (sqlite:///PATH, postgresql://…: set the route strategy's "
+        "`memory` to the same)."),
 ) -> None:
     """Embed past requests and how each member did on them; `route` reads the result."""
     from codequorum.routing.embed import MiniLmEmbedder
@@ -36,6 +40,7 @@ def build(
         outcomes_from_bench,
         outcomes_from_feedback,
     )
+    from codequorum.routing.memory_source import describe, save_memory
     from codequorum.server.feedback_store import default_feedback_path
 
     with user_errors():
@@ -47,19 +52,20 @@ def build(
             outcomes += found
             sources.update(named)
         if not no_feedback:
-            store = feedback or default_feedback_path()
+            store = feedback or str(default_feedback_path())
             found = outcomes_from_feedback(store)
-            console.print(f"{store}: {len(found)} accepted or dismissed suggestion(s)")
+            console.print(f"{describe(store)}: {len(found)} accepted or dismissed suggestion(s)", highlight=False)
             outcomes += found
         entries = entries_from_outcomes(outcomes, sources)
         if not entries:
             raise CodequorumError("nothing to build the memory from: give --from BENCH_OUT_DIR "
                                   "or use the editor with feedback on")
         memory = build_memory(entries, MiniLmEmbedder())
-        path = out or default_memory_path()
-        memory.save(path)
+        where = out or str(default_memory_path())
+        save_memory(memory, where)
         members = sorted({m for e in entries for m in e.outcomes})
-        console.print(f"wrote {path}: {len(memory)} past request(s), members {', '.join(members)}")
+        console.print(f"wrote {describe(where)}: {len(memory)} past request(s), members {', '.join(members)}",
+                      highlight=False)
 
 
 def _bench_requests(problems: Path | None) -> dict[str, Request]:

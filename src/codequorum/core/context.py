@@ -62,7 +62,7 @@ class StrategyContext:
     async def _sample_forms(self, member: Member, n: int, temperature: float | None, seed: int) -> list[Candidate]:
         candidates: list[Candidate] = []
         for form in check_forms(self.options["prompt_forms"]):
-            prompt = prompt_in_form(self.request, member.fim, form)
+            prompt = prompt_in_form(self.request, member.fim_template, form)
             if prompt is None:
                 self.trace.note(f"prompt form {form} does not apply to {member.name} here: skipped")
                 continue

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from codequorum.config import MemberConfig
 from codequorum.core.memo import GenerationMemo
-from codequorum.core.prompts import build_prompt
+from codequorum.core.prompts import FimTemplate, build_prompt, fim_template
 from codequorum.core.protocols import Backend
 from codequorum.core.resilience import MemberGuard
 from codequorum.vocabulary.cancel import CancelToken
@@ -33,8 +34,16 @@ class Member:
     def fim(self) -> str | None:
         return self.config.fim if self.backend.supports_fim else None
 
+    @cached_property
+    def fim_template(self) -> FimTemplate | None:
+        """The format `fim` names, as the settings define it; None for a chat-only member."""
+        if self.fim is None:
+            return None
+        config = self.config.fim_template
+        return FimTemplate.from_config(config) if config is not None else fim_template(self.fim)
+
     def prompt_for(self, request: Request, use_fim: bool | None = None) -> Prompt:
-        return build_prompt(request, self.fim, use_fim)
+        return build_prompt(request, self.fim_template, use_fim)
 
     def max_tokens(self, request: Request) -> int:
         cap = self.config.max_tokens

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from codequorum.core.fences import fenced
 from codequorum.core.prompts import (
+    FimTemplate,
     complete_chat_prompt,
     fim_prompt,
     fim_template,
@@ -32,7 +33,7 @@ def check_forms(forms: object) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
-def prompt_in_form(request: Request, fim: str | None, form: str) -> Prompt | None:
+def prompt_in_form(request: Request, fim: str | FimTemplate | None, form: str) -> Prompt | None:
     """The request in one form for a member with FIM template `fim`; None when it does not apply."""
     if form == "fim":
         if fim is None or request.kind is not TaskKind.COMPLETE:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from codequorum.config import FimOrder, FimTemplateConfig, default_fim_templates
 from codequorum.core.fences import fenced
 from codequorum.vocabulary.generation import ChatMessage, Prompt
 from codequorum.vocabulary.request import Request, TaskKind
@@ -17,29 +18,23 @@ CURSOR = "<CURSOR>"
 
 @dataclass(frozen=True)
 class FimTemplate:
+    """A fill-in-the-middle format (`[fim_templates.NAME]`, built-ins in `config.default_fim_templates`)."""
+
     prefix: str
     suffix: str
     middle: str
     stop: tuple[str, ...]
     file_sep: str | None = None  # repository-level context marker, when the model has one
+    order: FimOrder = "prefix-suffix-middle"
+
+    @classmethod
+    def from_config(cls, config: FimTemplateConfig) -> FimTemplate:
+        return cls(config.prefix, config.suffix, config.middle, tuple(config.stop), config.file_sep, config.order)
 
 
 FIM_TEMPLATES: dict[str, FimTemplate] = {
-    "qwen": FimTemplate(
-        "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
-        stop=("<|endoftext|>", "<|file_sep|>", "<|fim_pad|>", "<|fim_prefix|>",
-              "<|fim_suffix|>", "<|fim_middle|>", "<|im_end|>", "<|repo_name|>"),
-        file_sep="<|file_sep|>",
-    ),
-    "starcoder": FimTemplate(
-        "<fim_prefix>", "<fim_suffix>", "<fim_middle>",
-        stop=("<|endoftext|>", "<file_sep>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
-        file_sep="<file_sep>",
-    ),
-    "codellama": FimTemplate("<PRE> ", " <SUF>", " <MID>", stop=("<EOT>", "</s>")),
-    "deepseek": FimTemplate(
-        "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>", stop=("<｜end▁of▁sentence｜>", "<|EOT|>")
-    ),
+    name: FimTemplate.from_config(FimTemplateConfig.model_validate(values))
+    for name, values in default_fim_templates().items()
 }
 
 _COMPLETE_SYSTEM = (
@@ -58,15 +53,18 @@ _FIX_SYSTEM = (
 )
 
 
-def fim_template(name: str) -> FimTemplate:
+def fim_template(fim: str | FimTemplate) -> FimTemplate:
+    """`fim` itself, or the built-in template of that name."""
+    if isinstance(fim, FimTemplate):
+        return fim
     try:
-        return FIM_TEMPLATES[name]
+        return FIM_TEMPLATES[fim]
     except KeyError:
         known = ", ".join(sorted(FIM_TEMPLATES))
-        raise ValueError(f"unknown FIM template {name!r} (known: {known})") from None
+        raise ValueError(f"unknown FIM template {fim!r} (known: {known})") from None
 
 
-def build_prompt(request: Request, fim: str | None, use_fim: bool | None = None) -> Prompt:
+def build_prompt(request: Request, fim: str | FimTemplate | None, use_fim: bool | None = None) -> Prompt:
     """The prompt for one member: FIM for completions when it has a template, else chat."""
     wants_fim = use_fim if use_fim is not None else request.kind is TaskKind.COMPLETE
     if wants_fim and fim is not None:
@@ -79,8 +77,10 @@ def build_prompt(request: Request, fim: str | None, use_fim: bool | None = None)
 
 
 def fim_prompt(request: Request, template: FimTemplate) -> Prompt:
-    context = _fim_context(request, template)
-    text = f"{context}{template.prefix}{request.prefix}{template.suffix}{request.suffix}{template.middle}"
+    before = f"{template.prefix}{request.prefix}"
+    after = f"{template.suffix}{request.suffix}"
+    middle = f"{after}{before}" if template.order == "suffix-prefix-middle" else f"{before}{after}"
+    text = f"{_fim_context(request, template)}{middle}{template.middle}"
     return Prompt(kind="fim", text=text, stop=template.stop + suffix_stops(request.suffix))
 
 

@@ -4,28 +4,32 @@ Built by `codequorum router build` from
 - benchmark runs: a `codequorum bench ... --out DIR` folder's `candidates.jsonl`, one entry per
   problem, a member right when its candidates passed the hidden tests (the share of them that
   passed, over every setting collected);
-- editor feedback: the language server's SQLite store (read only), one entry per distinct
-  request text, a member right when its suggestion was accepted, wrong when dismissed.
+- editor feedback: the language server's feedback store (SQLite or PostgreSQL, `stores/`), one
+  entry per distinct request text, a member right when its suggestion was accepted, wrong when
+  dismissed.
 
-Stored as JSON lines, one entry each with its embedding, so routing never re-embeds the memory.
+Stored as JSON lines, one entry each with its embedding, so routing never re-embeds the memory;
+or in a store, which the replicas of a team server share (`routing/memory_source.py`).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import platformdirs
 
 from codequorum.routing.embed import Embedder
+from codequorum.routing.entry import Entry
+from codequorum.stores.open import open_store
 from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.records import CandidateStore
 from codequorum.vocabulary.request import Request, TaskKind
+from codequorum.vocabulary.store_location import StoreLocation
 
 PREFIX_TAIL_CHARS = 500  # what the feedback store keeps of a completion's prefix
 
@@ -40,17 +44,6 @@ def request_text(request: Request) -> str:
     if request.kind is TaskKind.COMPLETE:
         return request.prefix[-PREFIX_TAIL_CHARS:]
     return "\n".join(part for part in (request.instruction or "", request.prefix) if part.strip())
-
-
-@dataclass
-class Entry:
-    """One past request: how often each member was right on it, and its answers' length."""
-
-    text: str
-    source: str  # "bench:HumanEval/0", "feedback"
-    outcomes: dict[str, float]  # member → share of its answers that were right (0..1)
-    tokens: dict[str, float] = field(default_factory=dict)  # member → mean tokens of its answers
-    embedding: list[float] = field(default_factory=list)
 
 
 class RouterMemory:
@@ -148,19 +141,12 @@ def outcomes_from_bench(out_dir: Path, problems: dict[str, Request]) -> tuple[li
     return outcomes, sources
 
 
-def outcomes_from_feedback(path: Path) -> list[Outcome]:
-    """Accepted suggestions are right, dismissed ones wrong (opened read only)."""
-    if not path.is_file():
-        return []
+def outcomes_from_feedback(location: str | Path | StoreLocation) -> list[Outcome]:
+    """Accepted suggestions are right, dismissed ones wrong; a missing SQLite file has none."""
+    store = open_store(location)
     try:
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-        try:
-            rows = connection.execute(
-                "SELECT prefix_tail, member, event FROM feedback WHERE event IN ('accepted', 'dismissed')"
-            ).fetchall()
-        finally:
-            connection.close()
-    except sqlite3.Error as error:
-        raise CodequorumError(f"could not read the feedback store {path}: {error}") from error
-    return [Outcome(tail, member, 1.0 if event == "accepted" else 0.0) for tail, member, event in rows
-            if tail.strip()]
+        records = list(store.records(events=("accepted", "dismissed")))
+    finally:
+        store.close()
+    return [Outcome(r.prefix_tail, r.member, 1.0 if r.event == "accepted" else 0.0) for r in records
+            if r.prefix_tail.strip()]

@@ -59,6 +59,7 @@ class CompletionQuery:
     scope: Scope = "block"
     context: tuple[ContextSnippet, ...] = ()
     received_at: float = field(default_factory=time.monotonic)
+    members: tuple[str, ...] | None = None  # this language's members (config.inline_members_for), else the policy's
 
     def cache_key(self) -> CacheKey:
         return CacheKey(self.text[:self.offset], self.text[self.offset:])
@@ -199,7 +200,7 @@ class CompletionService:
                       answered: tuple[Suggestion, ...]) -> None:
         try:
             request = self._request(query, background=True)
-            result = await self.engine.run(request, self.policy.strategy, self.policy.members,
+            result = await self.engine.run(request, self.policy.strategy, query.members or self.policy.members,
                                            cancel=refinement.token)
         except Exception:  # a refinement is a bonus: its failure must not reach anyone
             log.exception("background refinement failed")
@@ -232,7 +233,7 @@ class CompletionService:
         return token
 
     async def _run(self, query: CompletionQuery, token: CancelToken) -> Result:
-        work = self.engine.run(self._request(query), self.policy.strategy, self.policy.members,
+        work = self.engine.run(self._request(query), self.policy.strategy, query.members or self.policy.members,
                                cancel=token)
         self.stats.engine_runs += 1
         self.stats.active_runs += 1

@@ -31,7 +31,12 @@ def completion_query(session: Session, workspace: Workspace, uri: str,
         path=path,
         scope=session.languages.scope(language, prefix, suffix),
         context=relevant_snippets(others, prefix, suffix, config.context_chars),
+        members=_tuple_or_none(session.settings.inline_members_for(language)),
     )
+
+
+def _tuple_or_none(members: list[str] | None) -> tuple[str, ...] | None:
+    return tuple(members) if members is not None else None
 
 
 def _other_documents(workspace: Workspace, current: TextDocument) -> list[OpenDocument]:

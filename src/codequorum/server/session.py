@@ -21,15 +21,21 @@ from codequorum.server.engines import EnginePool
 from codequorum.server.feedback_store import (
     PREFIX_TAIL_CHARS,
     Event,
-    FeedbackStore,
+    FeedbackPool,
+    FeedbackTarget,
+    FeedbackWriter,
     SentSuggestion,
     SuggestionLog,
-    default_feedback_path,
+    feedback_target,
+    record_for,
 )
 from codequorum.server.languages import Languages
+from codequorum.server.prompt_window import prompt_window
 from codequorum.server.settings_source import SettingsSource
 from codequorum.server.stats import ServerStats
 from codequorum.server.suggestions import Suggestion
+from codequorum.stores.errors import StoreError
+from codequorum.vocabulary.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,7 @@ class ServerContext:
     source: SettingsSource
     token: str | None = None  # clients must present it at initialize; None = no check
     engines: EnginePool = field(default_factory=EnginePool)
+    feedback: FeedbackPool = field(default_factory=FeedbackPool)
 
 
 class Session:
@@ -53,7 +60,8 @@ class Session:
         self._engine: Engine | None = None
         self._service: CompletionService | None = None
         self._languages: Languages | None = None
-        self._feedback: FeedbackStore | None = None
+        self._feedback: FeedbackWriter | None = None
+        self._feedback_target: FeedbackTarget | None = None
         self._background: set[asyncio.Task[None]] = set()
 
     @property
@@ -81,6 +89,7 @@ class Session:
         self.configure(self.context.source.with_options(options, origin))
 
     def configure(self, settings: Settings) -> None:
+        self._reopen_feedback(settings)  # first: a store that cannot be opened keeps the old settings
         old_engine, old_service = self._engine, self._service
         self.settings = settings
         self._engine = self.context.engines.acquire(settings)
@@ -88,7 +97,6 @@ class Session:
         policy = CompletionPolicy.from_settings(settings)
         self._service = CompletionService(self._engine, policy, self.stats, cache)
         self._languages = None
-        self._reopen_feedback()
         if old_service is not None:
             old_service.stop_all()
         if old_engine is not None:
@@ -99,10 +107,14 @@ class Session:
             self._in_background(self.completions.warm_up())
 
     def remember(self, suggestions: tuple[Suggestion, ...], kind: str, language: str | None,
-                 prefix: str) -> list[str]:
-        """Ids under which the client can report what happened to each suggestion."""
+                 prefix: str, suffix: str = "") -> list[str]:
+        """Ids under which the client can report what happened to each suggestion; `prefix` and
+        `suffix` are the document before and after the cursor."""
         now, tail = time.time(), prefix[-PREFIX_TAIL_CHARS:]
-        return [self.suggestions.add(SentSuggestion(s, kind, language, rank, tail, now))
+        config = self.settings.server
+        window = prompt_window(prefix + suffix, len(prefix), config.prefix_chars, config.suffix_chars)
+        before, after = window.text[:window.cursor], window.text[window.cursor:]
+        return [self.suggestions.add(SentSuggestion(s, kind, language, rank, tail, now, before, after))
                 for rank, s in enumerate(suggestions)]
 
     def record_feedback(self, suggestion_id: str, event: Event) -> bool:
@@ -113,8 +125,13 @@ class Session:
             return False
         self.stats.feedback_events += 1
         if self._feedback is not None:
-            self._feedback.record(suggestion_id, event, sent)
+            self._feedback.submit(record_for(suggestion_id, event, sent, self.settings.server.feedback_keep_text))
         return True
+
+    def flush_feedback(self, timeout: float = 10.0) -> bool:
+        """Wait until the events recorded so far are in the store (written in the background
+        for a database server); False when `timeout` passed first."""
+        return self._feedback.flush(timeout) if self._feedback is not None else True
 
     async def aclose(self) -> None:
         if self._service is not None:
@@ -125,16 +142,20 @@ class Session:
             await self.context.engines.release(self._engine)
             self._engine = None
         if self._feedback is not None:
-            self._feedback.close()
+            writer, self._feedback = self._feedback, None
+            await asyncio.to_thread(self.context.feedback.release, writer)  # writes what is pending
 
-    def _reopen_feedback(self) -> None:
-        config = self.settings.server
-        path = (config.feedback_db or default_feedback_path()) if config.feedback else None
-        if self._feedback is not None and self._feedback.path == path:
+    def _reopen_feedback(self, settings: Settings) -> None:
+        target = feedback_target(settings.server)
+        if self._feedback is not None and self._feedback_target == target:
             return
+        try:
+            writer = self.context.feedback.acquire(target) if target is not None else None
+        except StoreError as error:  # e.g. psycopg is not installed
+            raise ConfigError(f"{settings.source}: [server] feedback_db: {error}") from None
         if self._feedback is not None:
-            self._feedback.close()
-        self._feedback = FeedbackStore(path) if path is not None else None
+            self.context.feedback.release(self._feedback)
+        self._feedback, self._feedback_target = writer, target
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)

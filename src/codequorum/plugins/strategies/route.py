@@ -10,25 +10,24 @@ neighbours, or none as similar as `min_similarity`), a missing memory or no pred
 member falls back to the `cascade` strategy.
 
 Options: `k` (default 5), `willingness_to_pay` (default 1.0), `min_similarity` (default 0.5),
-`memory` (default `router-memory.jsonl` in the user data dir), `samples` (default 1),
+`memory` (a JSONL file, default `router-memory.jsonl` in the user data dir, or a store shared by
+several servers: `sqlite:///PATH`, `postgresql://…`), `samples` (default 1),
 `temperature`, `cascade` (options for the fallback cascade, default its own).
 """
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any, ClassVar
 
 from codequorum.core.context import StrategyContext
 from codequorum.plugins.strategies.cascade import CascadeStrategy
 from codequorum.routing.embed import Embedder, MiniLmEmbedder
 from codequorum.routing.knn import Choice, expected_cost, nearest, predict, trade_off
-from codequorum.routing.memory import RouterMemory, default_memory_path, request_text
+from codequorum.routing.memory import default_memory_path, request_text
+from codequorum.routing.memory_source import load_memory
 from codequorum.vocabulary.errors import CodequorumError, ConfigError
 from codequorum.vocabulary.result import Result
-
-_memories: dict[Path, tuple[float, RouterMemory]] = {}  # loaded once per file version
 
 
 class RouteStrategy:
@@ -39,7 +38,7 @@ class RouteStrategy:
         self.k = int(options.get("k", 5))
         self.willingness_to_pay = float(options.get("willingness_to_pay", 1.0))
         self.min_similarity = float(options.get("min_similarity", 0.5))
-        self.memory_path = Path(options.get("memory") or default_memory_path()).expanduser()
+        self.memory = str(options.get("memory") or default_memory_path())
         self.samples = int(options.get("samples", 1))
         self.temperature: float | None = options.get("temperature")
         self.fallback = CascadeStrategy(dict(options.get("cascade", {})))
@@ -50,7 +49,7 @@ class RouteStrategy:
 
     async def run(self, ctx: StrategyContext) -> Result:
         try:
-            memory = load_memory(self.memory_path)
+            memory = await asyncio.to_thread(load_memory, self.memory)  # a store may be remote
             [query] = await asyncio.to_thread(self.embedder_class().embed, [request_text(ctx.request)])
         except CodequorumError as error:
             return await self._fall_back(ctx, str(error))
@@ -101,18 +100,6 @@ class RouteStrategy:
     async def _fall_back(self, ctx: StrategyContext, why: str) -> Result:
         ctx.trace.note(f"{why}: falling back to cascade")
         return await self.fallback.run(ctx)
-
-
-def load_memory(path: Path) -> RouterMemory:
-    """The memory at `path`, read again only when the file has changed."""
-    try:
-        stamp = path.stat().st_mtime
-    except OSError:
-        return RouterMemory.load(path)  # raises the error that says how to build it
-    cached = _memories.get(path)
-    if cached is None or cached[0] != stamp:
-        _memories[path] = (stamp, RouterMemory.load(path))
-    return _memories[path][1]
 
 
 def describe(choices: list[Choice]) -> str:

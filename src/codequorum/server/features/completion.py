@@ -22,7 +22,8 @@ async def completion(ls: CodequorumServer, params: types.CompletionParams) -> ty
     with client_errors():
         query = completion_query(ls.session, ls.workspace, params.text_document.uri, params.position)
     suggestions = await ls.session.completions.complete(query)
-    ids = ls.session.remember(suggestions, "completion", query.language, query.text[:query.offset])
+    ids = ls.session.remember(suggestions, "completion", query.language, query.text[:query.offset],
+                                 query.text[query.offset:])
     here = types.Range(params.position, params.position)
     markdown = _supports_markdown(ls.client_capabilities)
     items = [_item(s, rank, suggestion_id, here, _documentation(s.text, query.language, markdown))

@@ -21,7 +21,8 @@ async def inline_completion(
     with client_errors():
         query = completion_query(ls.session, ls.workspace, params.text_document.uri, params.position)
     suggestions = await ls.session.completions.complete(query)
-    ids = ls.session.remember(suggestions, "inline", query.language, query.text[:query.offset])
+    ids = ls.session.remember(suggestions, "inline", query.language, query.text[:query.offset],
+                                 query.text[query.offset:])
     here = types.Range(params.position, params.position)
     return types.InlineCompletionList(items=[
         types.InlineCompletionItem(

@@ -15,8 +15,10 @@ from codequorum.routing.memory import (
     outcomes_from_feedback,
     request_text,
 )
-from codequorum.server.feedback_store import FeedbackStore, SentSuggestion
+from codequorum.routing.memory_source import save_memory
+from codequorum.server.feedback_store import SentSuggestion, record_for
 from codequorum.server.suggestions import Suggestion
+from codequorum.stores.open import open_store
 from codequorum.vocabulary.records import CandidateStore, Record
 from codequorum.vocabulary.request import Budget, Request, TaskKind
 from tests.unit.plugins.strategies.fakes import answer, engine, member
@@ -110,13 +112,15 @@ def test_the_memory_is_built_from_a_bench_folder(tmp_path):
 
 
 def test_editor_feedback_counts_accepted_as_right_and_dismissed_as_wrong(tmp_path):
-    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    store = open_store(tmp_path / "feedback.sqlite3")
     for event, name in (("shown", "x"), ("accepted", "x"), ("dismissed", "y")):
-        store.record("id", event, SentSuggestion(Suggestion("code", name, "single"), "inline", "python", 0,
-                                                 "def sort_items(xs):\n    ", 0.0))
+        sent = SentSuggestion(Suggestion("code", name, "single"), "inline", "python", 0, "def sort_items(xs):\n    ",
+                              0.0)
+        store.add([record_for("id", event, sent, keep_text=True)])
     store.close()
     outcomes = outcomes_from_feedback(tmp_path / "feedback.sqlite3")
     assert sorted((o.member, o.right) for o in outcomes) == [("x", 1.0), ("y", 0.0)]
+    assert outcomes_from_feedback(f"sqlite://{tmp_path / 'feedback.sqlite3'}") == outcomes
     assert outcomes_from_feedback(tmp_path / "none.sqlite3") == []
 
 
@@ -169,6 +173,15 @@ async def test_an_easy_region_is_routed_to_the_cheap_member(memory_file):
                         "dear P 1.00, cost 1.00 → 0.00"
     assert "routed to cheap" in events
     assert result.trace.stop_reason == "routed to cheap (P = 1.00, score 0.50)"
+
+
+async def test_the_memory_can_live_in_a_store_that_servers_share(memory_file, tmp_path):
+    shared = f"sqlite://{tmp_path / 'shared.sqlite3'}"
+    save_memory(RouterMemory.load(memory_file), shared)
+    eng = route_engine({"dear": member([answer(9)], **DEAR), "cheap": member([answer(1)], **CHEAP)})
+    result = await eng.run(ask("sort these"), strategy="route", options={"memory": shared})
+    assert calls(result) == ["cheap"]
+    assert result.trace.events[0] == "5 nearest of 10 past requests, similarity 1.00..1.00"
 
 
 async def test_a_hard_region_is_worth_the_dear_member(memory_file):
