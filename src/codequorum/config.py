@@ -150,7 +150,14 @@ class EngineConfig(_Strict):
         f"(docs/strategies.md): 76.8% on HumanEval at 1.65x, measured with `{MEASURED_WITH}`; "
         "repair=2 adds the repair rung where the answer still fails its checks"
     )
-    deadline_s: float | None = Field(60.0, gt=0, description="wall-clock budget per request")
+    deadline_s: float | None = Field(
+        60.0, gt=0, description="once one candidate exists, stop waiting for more after this "
+        "many seconds"
+    )
+    hard_cap_s: float | None = Field(
+        600.0, gt=0, description="with no candidate yet, keep waiting for the first one up to "
+        "this many seconds (a busy machine gets a late answer rather than none)"
+    )
     max_tokens: int = Field(128, ge=1, le=4096, description="generated tokens per candidate")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="sampling temperature (0 = greedy)")
 
@@ -221,7 +228,12 @@ class ServerConfig(_Strict):
         "a FIM template (every enabled member if none has)"
     )
     inline_deadline_s: float = Field(
-        5.0, gt=0, description="a completion answers with the best candidate finished by then"
+        5.0, gt=0, description="once one candidate exists, a completion stops waiting for more "
+        "by then"
+    )
+    inline_hard_cap_s: float = Field(
+        30.0, gt=0, description="a completion with no candidate yet keeps waiting for the first "
+        "one (or the client's cancel) up to this many seconds"
     )
     inline_settle_ratio: float = Field(
         0.1, ge=0, description="once the fastest member has answered a completion, wait for the "
@@ -236,10 +248,12 @@ class ServerConfig(_Strict):
         "improve the cached answer that repeated and typed-through requests get"
     )
     inline_max_tokens: int = Field(
-        48, ge=1, le=1024, description="generated tokens per candidate for a multi-line completion"
+        256, ge=1, le=1024, description="safety bound on generated tokens for a multi-line "
+        "completion (it stops where the gap ends)"
     )
     line_max_tokens: int = Field(
-        24, ge=1, le=1024, description="generated tokens per candidate when one line is completed"
+        64, ge=1, le=1024, description="safety bound on generated tokens when one line is "
+        "completed (it stops at the line's end)"
     )
     prefix_chars: int = Field(
         1200, ge=200, le=5000, description="text before the cursor that a completion prompt shows"

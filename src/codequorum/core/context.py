@@ -19,7 +19,7 @@ from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
-from codequorum.vocabulary.request import Request
+from codequorum.vocabulary.request import Request, TaskKind
 from codequorum.vocabulary.result import MemberCall, Result, Trace
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ class StrategyContext:
     temperature: float = 0.0
     ranking: RankingConfig = field(default_factory=RankingConfig)
     pool: list[Candidate] = field(default_factory=list)  # every candidate produced so far
+    _answered: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def member(self, name: str) -> Member:
         for member in self.members:
@@ -88,6 +89,7 @@ class StrategyContext:
             seed=seed,
             stop=prompt.stop,
             stop_at=early_stop(self.request, from_chat=prompt.kind == "chat"),
+            queue_priority=self._queue_priority(member),
         )
         call = MemberCall(member=member.name, prompt_kind=label or prompt.kind, samples=n)
         self.trace.calls.append(call)
@@ -110,7 +112,17 @@ class StrategyContext:
         call.compute_seconds = sum(g.seconds for g in generations)
         call.cost = member.cost_of(call.tokens)
         self.pool.extend(candidates)
+        if any(c.text.strip() for c in candidates):
+            self._answered.set()
         return candidates
+
+    def _queue_priority(self, member: Member) -> float | None:
+        """Members queued together for the CPU: a completion wants its first answer soon
+        (cheapest first); generate and fix have the time for the best one (strongest first),
+        so on a busy machine the strongest is the one that answers late, not never."""
+        if self.request.kind is TaskKind.COMPLETE:
+            return None
+        return -member.config.quality
 
     async def sample_all(
         self, members: Sequence[Member], n: int = 1, temperature: float | None = None
@@ -181,24 +193,56 @@ class StrategyContext:
         text = ranked[0].text if ranked else ""
         return Result(text=text, strategy=self.trace.strategy, candidates=ranked, trace=self.trace)
 
+    @property
+    def answered(self) -> bool:
+        """Some member has produced a snippet with text in it."""
+        return self._answered.is_set()
+
+    def seconds_left(self) -> float | None:
+        """How long a member call may still run: to the deadline once a snippet exists, to
+        the hard cap while none does (a late answer beats none)."""
+        return self.request.seconds_left() if self.answered else self.request.seconds_to_cap()
+
     async def _generate_within_deadline(
         self, member: Member, prompt: Any, params: GenerationParams
     ) -> list[Generation]:
         token = self.cancel.child()
-        seconds_left = self.request.seconds_left()
-        if seconds_left is not None and seconds_left <= 0:
-            raise TimeoutError("deadline already passed")
+        left = self.seconds_left()
+        if left is not None and left <= 0:
+            raise TimeoutError(self._overdue_message())
+        work = asyncio.ensure_future(member.generate(prompt, params, token, self.seconds_left, self.trace.note))
         try:
-            return await asyncio.wait_for(
-                member.generate(prompt, params, token, self.request.seconds_left, self.trace.note),
-                timeout=seconds_left,
-            )
-        except (TimeoutError, asyncio.TimeoutError):
-            token.cancel()
-            raise TimeoutError(f"deadline of {self.request.budget.deadline_s}s exceeded") from None
+            await self._until_due(work)
         except asyncio.CancelledError:
             token.cancel()
+            work.cancel()
             raise
+        if not work.done():
+            token.cancel()
+            await _stop([work])
+            message = self._overdue_message()
+            raise TimeoutError(f"{message}; queued, not started" if token.queued and not token.started else message)
+        return work.result()
+
+    async def _until_due(self, work: asyncio.Future[list[Generation]]) -> None:
+        """Wait for `work`, until the deadline if a snippet exists by then, else until the
+        first snippet (from any member) or the hard cap."""
+        await asyncio.wait({work}, timeout=self.request.seconds_left())
+        if work.done() or self.answered:
+            return
+        first = asyncio.ensure_future(self._answered.wait())
+        try:
+            await asyncio.wait({work, first}, timeout=self.request.seconds_to_cap(),
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            first.cancel()
+
+    def _overdue_message(self) -> str:
+        budget = self.request.budget
+        if self.answered or budget.hard_cap_s is None:
+            return f"deadline of {budget.deadline_s}s exceeded"
+        return (f"no answer within the hard cap of {budget.hard_cap_s}s "
+                f"(raise [engine] hard_cap_s, or [server] inline_hard_cap_s for completions)")
 
     def _candidate(self, member: Member, prompt_kind: str, generation: Generation,
                    label: str | None = None) -> Candidate:

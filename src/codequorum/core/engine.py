@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -105,7 +106,7 @@ class Engine:
         cancel: CancelToken | None,
     ) -> StrategyContext:
         return StrategyContext(
-            request=request,
+            request=_with_hard_cap(request, self.settings.engine.hard_cap_s),
             members=self._usable_members(members, trace),
             checks=self.checks(),
             trace=trace,
@@ -146,6 +147,14 @@ async def _run_guarded(plugin: Any, ctx: StrategyContext) -> Result:
         ctx.trace.note(f"strategy failed: {type(error).__name__}: {error}")
         ranked = sorted(ctx.pool, key=lambda c: c.score, reverse=True)
         return ctx.result(ranked, "strategy error: best candidate so far")
+
+
+def _with_hard_cap(request: Request, hard_cap_s: float | None) -> Request:
+    """A request with a deadline but no cap of its own gets the configured one."""
+    budget = request.budget
+    if budget.deadline_s is None or budget.hard_cap_s is not None or hard_cap_s is None:
+        return request
+    return dataclasses.replace(request, budget=dataclasses.replace(budget, hard_cap_s=hard_cap_s))
 
 
 def _empty(name: str, trace: Trace, reason: str) -> Result:

@@ -26,10 +26,11 @@ from codequorum.server.cache import CacheKey, PrefixCache
 from codequorum.server.prompt_window import prompt_window
 from codequorum.server.stats import ServerStats
 from codequorum.server.stopping import run_stoppable
-from codequorum.server.suggestions import Scope, Suggestion, suggestions_from
+from codequorum.server.suggestions import Suggestion, suggestions_from
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.request import Budget, ContextSnippet, Request, TaskKind, completion_request
 from codequorum.vocabulary.result import Result
+from codequorum.vocabulary.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +71,14 @@ class CompletionPolicy:
     """The settings the service works by, taken from `[server]`."""
 
     debounce_s: float = 0.075
-    deadline_s: float = 5.0
+    deadline_s: float = 5.0  # once a snippet exists, stop waiting for more
+    hard_cap_s: float = 30.0  # with none yet, wait for the first one up to this
     settle_ratio: float | None = 0.1
     refine: bool = True
     strategy: str | None = "best-of"  # as [server] inline_strategy; None = [engine] strategy
     members: tuple[str, ...] | None = None
-    block_max_tokens: int = 48
-    line_max_tokens: int = 24
+    block_max_tokens: int = 256
+    line_max_tokens: int = 64
     prefix_chars: int = 1200
     suffix_chars: int = 400
     limit: int = 4  # the best suggestion and its alternatives
@@ -87,6 +89,7 @@ class CompletionPolicy:
         return cls(
             debounce_s=config.debounce_ms / 1000,
             deadline_s=config.inline_deadline_s,
+            hard_cap_s=config.inline_hard_cap_s,
             settle_ratio=None if config.inline_wait_for_all else config.inline_settle_ratio,
             refine=config.background_refine,
             strategy=config.inline_strategy,
@@ -185,7 +188,7 @@ class CompletionService:
         return suggestions
 
     def _suggestions(self, query: CompletionQuery, result: Result) -> tuple[Suggestion, ...]:
-        return suggestions_from(result, query.scope, query.text[query.offset:], self.policy.limit)
+        return suggestions_from(result, self.policy.limit)
 
     def _start_refinement(self, query: CompletionQuery, answered: tuple[Suggestion, ...]) -> None:
         refinement = Refinement(query.cache_key(), CancelToken())
@@ -255,13 +258,15 @@ class CompletionService:
         else:
             waited = time.monotonic() - query.received_at
             deadline = max(self.policy.deadline_s - waited, MIN_DEADLINE_S)
-            budget = Budget(deadline_s=deadline, settle_ratio=self.policy.settle_ratio)
+            cap = max(self.policy.hard_cap_s - waited, MIN_DEADLINE_S)
+            budget = Budget(deadline_s=deadline, hard_cap_s=cap, settle_ratio=self.policy.settle_ratio)
         return completion_request(
             window.text, window.cursor,
             language=query.language,
             path=query.path,
             context=query.context,
             max_tokens=self.policy.max_tokens(query.scope),
+            scope=query.scope,
             budget=budget,
         )
 

@@ -8,11 +8,9 @@ from typing import Any
 
 from codequorum.core.registry import Registry
 from codequorum.plugins.languages.detect import language_for_name, language_for_path
-from codequorum.server.suggestions import Scope
+from codequorum.vocabulary.scope import Scope, scope_at
 
 log = logging.getLogger(__name__)
-
-_BLOCK_OPENERS = (":", "{", "(", "[")
 
 
 class Languages:
@@ -37,10 +35,10 @@ class Languages:
         return self._instances[name]
 
     def scope(self, name: str | None, prefix: str, suffix: str) -> Scope:
-        """"block" where the cursor expects new statements, else "line".
+        """"line" where the cursor's line is to be finished, else "block".
 
-        The language plugin decides from the syntax tree; a plugin that is missing or fails
-        leaves the decision to a plain-text rule.
+        The language plugin decides; a plugin that is missing or fails leaves the decision
+        to the plain-text rule every plugin starts from (`core.scope.scope_at`).
         """
         plugin = self.plugin(name)
         if plugin is not None:
@@ -49,19 +47,8 @@ class Languages:
                 return scope
             except Exception:  # a broken plugin must not cost the user the completion
                 log.exception("language plugin %s failed to decide the completion scope", name)
-        return fallback_scope(prefix, suffix)
+        return scope_at(prefix, suffix)
 
     def comment_prefix(self, name: str | None) -> str:
         plugin_class = self._classes.get(name or "")
         return str(getattr(plugin_class, "comment_prefix", "#" if name in (None, "python") else "//"))
-
-
-def fallback_scope(prefix: str, suffix: str) -> Scope:
-    """Text after the cursor on its line, or a line already begun, means "finish this line"."""
-    line_before = prefix.rpartition("\n")[2]
-    line_after = suffix.partition("\n")[0]
-    if line_after.strip():
-        return "line"
-    if not line_before.strip() or line_before.rstrip().endswith(_BLOCK_OPENERS):
-        return "block"
-    return "line"

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
 
-from codequorum.core.postprocess.suffix_overlap import remove_suffix_overlap
 from codequorum.vocabulary.result import Result
-
-Scope = Literal["line", "block"]
 
 
 @dataclass(frozen=True)
@@ -25,12 +21,16 @@ class Suggestion:
         return replace(self, text=self.text[len(typed):])
 
 
-def suggestions_from(result: Result, scope: Scope, suffix: str, limit: int) -> tuple[Suggestion, ...]:
-    """The result's candidates best first, cut to the scope, without empty or repeated text."""
+def suggestions_from(result: Result, limit: int) -> tuple[Suggestion, ...]:
+    """The result's candidates best first, without empty or repeated text.
+
+    The candidates' text is already what the editor inserts: the engine's post-processing
+    fitted it to the request's scope before checks and ranking judged it.
+    """
     seen: set[str] = set()
     ranked: list[Suggestion] = []
     for candidate in result.candidates:
-        text = fit_to_scope(candidate.text, scope, suffix)
+        text = candidate.text
         if not text.strip() or text in seen:
             continue
         seen.add(text)
@@ -38,11 +38,3 @@ def suggestions_from(result: Result, scope: Scope, suffix: str, limit: int) -> t
         if len(ranked) == limit:
             break
     return tuple(ranked)
-
-
-def fit_to_scope(text: str, scope: Scope, suffix: str) -> str:
-    """In "line" mode only the rest of the cursor's line is kept, without what the line
-    already has after the cursor (`sorted(|)` completed as `values))` gives `values`)."""
-    if scope == "block":
-        return text
-    return remove_suffix_overlap(text.split("\n", 1)[0].rstrip(), suffix)

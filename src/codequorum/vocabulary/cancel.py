@@ -11,6 +11,10 @@ class CancelToken:
     def __init__(self, parent: CancelToken | None = None) -> None:
         self._event = threading.Event()
         self._parent = parent
+        # Set by work that waits for a shared resource (a CPU slot) before it starts, so a
+        # trace can tell "queued, not started" from "started and too slow".
+        self.queued = False
+        self.started = False
 
     def cancel(self) -> None:
         self._event.set()

@@ -34,6 +34,8 @@ class GenerationParams:
     # Where the text so far should end (an offset), or None to go on: stops that plain
     # strings cannot express, e.g. "the code left the cursor's block". Checked per token.
     stop_at: Callable[[str], int | None] | None = None
+    # Lower runs first when members queue for a local CPU slot; None: the member's price.
+    queue_priority: float | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from codequorum.vocabulary.scope import Scope, scope_at
+
 
 class TaskKind(str, Enum):
     COMPLETE = "complete"  # fill in code at a cursor
@@ -25,9 +27,15 @@ class ContextSnippet:
 @dataclass(frozen=True)
 class Budget:
     """Limits for one request: wall-clock deadline, cost ceiling, and how long to wait for
-    slower members once one has answered."""
+    slower members once one has answered.
+
+    The deadline bounds waiting for *more* answers once one exists: while no member has
+    answered yet, work goes on past it until the first answer or `hard_cap_s`, so a busy
+    machine gets a late answer rather than none.
+    """
 
     deadline_s: float | None = None
+    hard_cap_s: float | None = None  # None: the deadline is also the cap
     max_cost: float | None = None
     # Once the first of several members asked together has answered, the others get this
     # fraction of its time more (within the deadline); None waits for all of them.
@@ -45,6 +53,7 @@ class Request:
     path: Path | None = None
     context: tuple[ContextSnippet, ...] = ()
     max_tokens: int = 128
+    scope: Scope | None = None  # COMPLETE: decided once, before any model runs
     budget: Budget = field(default_factory=Budget)
     created_at: float = field(default_factory=time.monotonic)
 
@@ -53,6 +62,15 @@ class Request:
         if self.budget.deadline_s is None:
             return None
         return self.budget.deadline_s - (time.monotonic() - self.created_at)
+
+    def seconds_to_cap(self) -> float | None:
+        """Seconds until the hard cap (the deadline when there is no separate cap)."""
+        cap = self.budget.hard_cap_s
+        if cap is None:
+            return self.seconds_left()
+        if self.budget.deadline_s is not None:
+            cap = max(cap, self.budget.deadline_s)
+        return cap - (time.monotonic() - self.created_at)
 
 
 MAX_PREFIX_CHARS = 6000
@@ -68,10 +86,12 @@ def completion_request(
 ) -> Request:
     """A COMPLETE request for a cursor at `offset`, with the text around it clipped.
 
-    The window is cut at line boundaries so that the model never sees half a line.
+    The window is cut at line boundaries so that the model never sees half a line. Without
+    a `scope` the text decides it (`core.scope.scope_at`).
     """
     prefix = _clip_start(text[:offset], MAX_PREFIX_CHARS)
     suffix = _clip_end(text[offset:], MAX_SUFFIX_CHARS)
+    fields.setdefault("scope", scope_at(prefix, suffix))
     return Request(TaskKind.COMPLETE, language, prefix, suffix, path=path, **fields)  # type: ignore[arg-type]
 
 

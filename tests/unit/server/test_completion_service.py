@@ -140,12 +140,19 @@ async def test_cancelling_during_the_debounce_makes_no_model_call():
     assert engine.requests == [] and svc.stats.cancelled == 1
 
 
-async def test_line_scope_keeps_one_line_and_caps_the_tokens():
-    engine = FakeEngine({"m": "sum(values)\n    return 0"})
+async def test_the_scope_is_decided_once_and_carried_on_the_request():
+    engine = FakeEngine({"m": "sum(values)"})
     svc = service(engine, line_max_tokens=7, block_max_tokens=50)
-    [suggestion] = await svc.complete(query(scope="line"))
-    assert suggestion.text == "sum(values)"
-    assert engine.requests[0].max_tokens == 7
+    await svc.complete(query(scope="line"))
+    assert engine.requests[0].scope == "line" and engine.requests[0].max_tokens == 7
+
+
+async def test_a_request_with_no_answer_yet_may_run_to_the_hard_cap():
+    engine = FakeEngine({"m": "x"})
+    svc = service(engine, deadline_s=1.0, hard_cap_s=20.0)
+    await svc.complete(query())
+    budget = engine.requests[0].budget
+    assert budget.deadline_s <= 1.0 and 19.0 < budget.hard_cap_s <= 20.0
 
 
 async def test_the_deadline_counts_from_when_the_request_arrived():

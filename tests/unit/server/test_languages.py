@@ -1,7 +1,8 @@
 import pytest
 
 from codequorum.core.registry import Registry
-from codequorum.server.languages import Languages, fallback_scope
+from codequorum.server.languages import Languages
+from codequorum.vocabulary.scope import scope_at
 
 
 @pytest.fixture(scope="module")
@@ -15,9 +16,11 @@ def languages() -> Languages:
     ("total = ", "\n", "line"),
     ("if ready:", "\n", "block"),
     ("", "", "block"),
+    ("def f(x):\n", "    return x\n", "block"),  # the start of a line, in front of code
+    ("def f(x):\n    ", "return x\n", "block"),  # after the indentation, in front of code
 ])
-def test_fallback_scope(prefix, suffix, scope):
-    assert fallback_scope(prefix, suffix) == scope
+def test_text_rule(prefix, suffix, scope):
+    assert scope_at(prefix, suffix) == scope
 
 
 def test_the_language_plugin_decides_the_scope(languages):

@@ -1,43 +1,51 @@
-"""A model that runs past the gap re-types the text after the cursor: cut that off."""
+"""A model that runs past the gap re-types the code after it: cut where that starts."""
 
 from __future__ import annotations
 
-
-def remove_suffix_overlap(text: str, suffix: str) -> str:
-    text = _cut_at_suffix_line(text, suffix)
-    return _trim_same_line_overlap(text, suffix)
+from codequorum.core.postprocess.cursor_line import CLOSERS, CursorLine
 
 
-def _cut_at_suffix_line(text: str, suffix: str) -> str:
-    """Cut at the first completion line that equals the next non-blank line of the suffix."""
-    anchor = _first_meaningful_line(suffix)
-    if anchor is None:
+def remove_suffix_overlap(text: str, suffix: str, prefix: str = "") -> str:
+    """Cut at the first snippet line that re-types the next line of code after the gap.
+
+    The snippet's first line continues the cursor's line when there is code before the
+    cursor, so it is not compared. A line of closing brackets alone is too common inside
+    snippets to go by: it counts only with its exact indentation, and when the snippet ends
+    there or goes on with the code the document has after it too.
+    """
+    cursor = CursorLine.of(prefix, suffix)
+    following = cursor.following_code_line
+    if following is None:
         return text
+    after_it = _code_line_after(suffix, following)
     lines = text.splitlines(keepends=True)
     for index, line in enumerate(lines):
-        if index == 0 and not text.startswith("\n") and not suffix.startswith("\n"):
-            continue  # the first line continues the cursor's own line
-        if line.strip() == anchor:
+        if index == 0 and cursor.continues_code:
+            continue
+        if _retypes(lines, index, following, after_it):
             return "".join(lines[:index])
     return text
 
 
-def _first_meaningful_line(suffix: str) -> str | None:
-    """The next non-blank suffix line, unless it is only closing brackets (too common)."""
-    for line in suffix.splitlines():
-        stripped = line.strip()
-        if stripped:
-            return None if set(stripped) <= set(")]};,") else stripped
-    return None
+def _retypes(lines: list[str], index: int, following: str, after_it: str | None) -> bool:
+    line = lines[index]
+    if not _only_closers(following):
+        return line.strip() == following.strip()
+    if line.rstrip() != following.rstrip():
+        return False
+    rest = [row for row in lines[index + 1:] if row.strip()]
+    return not rest or (after_it is not None and rest[0].strip() == after_it.strip())
 
 
-def _trim_same_line_overlap(text: str, suffix: str) -> str:
-    """`foo(|)` completed as `x)`: drop the `)` that the suffix already has."""
-    rest_of_line = suffix.split("\n", 1)[0]
-    first_line, newline, remainder = text.partition("\n")
-    if newline or not rest_of_line:
-        return text
-    for size in range(min(len(rest_of_line), len(first_line)), 0, -1):
-        if first_line.endswith(rest_of_line[:size]):
-            return first_line[:-size]
-    return text
+def _only_closers(line: str) -> bool:
+    return set(line.strip()) <= set(CLOSERS + ";,")
+
+
+def _code_line_after(suffix: str, following: str) -> str | None:
+    """The line of code the suffix has after `following`."""
+    rows = suffix.split("\n")
+    stripped = [row.strip() for row in rows]
+    if following.strip() not in stripped:
+        return None
+    start = stripped.index(following.strip()) + 1
+    return next((row for row in rows[start:] if row.strip()), None)

@@ -7,8 +7,10 @@ import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
+from codequorum.config import MemberConfig
 from codequorum.core.scheduler import ComputeScheduler
 from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.generation import GenerationParams
 
 T = TypeVar("T")
 
@@ -31,6 +33,13 @@ async def run_cancellable(work: Callable[[], T], cancel: CancelToken) -> T:
 
 async def run_local(scheduler: ComputeScheduler, priority: float, work: Callable[[], T],
                     cancel: CancelToken) -> T:
-    """Local model work: wait for a CPU slot (cheapest first), then run it cancellably."""
+    """Local model work: wait for a CPU slot, then run it cancellably."""
+    cancel.queued = True
     async with scheduler.slot(priority=priority):
+        cancel.started = True
         return await run_cancellable(work, cancel)
+
+
+def queue_priority(params: GenerationParams, member: MemberConfig) -> float:
+    """Where a call waits in the CPU queue: as the request asks, else cheapest first."""
+    return member.price_per_1k_tokens if params.queue_priority is None else params.queue_priority

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from codequorum.config import MemberConfig
-from codequorum.plugins.backends._threads import run_local
+from codequorum.plugins.backends._threads import queue_priority, run_local
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.errors import MemberError
 from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
@@ -58,7 +58,7 @@ class LlamaCppBackend:
     async def generate(
         self, prompt: Prompt, params: GenerationParams, cancel: CancelToken
     ) -> list[Generation]:
-        return await run_local(self.runtime.scheduler, self.member.price_per_1k_tokens,
+        return await run_local(self.runtime.scheduler, queue_priority(params, self.member),
                                lambda: self._generate(prompt, params, cancel), cancel)
 
     @contextmanager

@@ -26,7 +26,7 @@ from codequorum.config import MemberConfig
 from codequorum.models.catalog import CATALOG
 from codequorum.plugins.backends._chat import chat_messages
 from codequorum.plugins.backends._stopping import stop_offset
-from codequorum.plugins.backends._threads import run_local
+from codequorum.plugins.backends._threads import queue_priority, run_local
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.errors import MemberError
 from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
@@ -65,7 +65,7 @@ class TransformersBackend:
     async def generate(
         self, prompt: Prompt, params: GenerationParams, cancel: CancelToken
     ) -> list[Generation]:
-        return await run_local(self.runtime.scheduler, self.member.price_per_1k_tokens,
+        return await run_local(self.runtime.scheduler, queue_priority(params, self.member),
                                lambda: self._generate(prompt, params, cancel), cancel)
 
     async def aclose(self) -> None:

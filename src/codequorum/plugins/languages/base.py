@@ -16,7 +16,7 @@ from typing import ClassVar, Literal, Protocol, runtime_checkable
 
 import tree_sitter
 
-Scope = Literal["line", "block"]
+from codequorum.vocabulary.scope import Scope, scope_at
 
 # "${" opens a substitution inside a JavaScript/TypeScript template string.
 OPENERS = {"(": ")", "[": "]", "{": "}", "${": "}"}
@@ -185,12 +185,17 @@ class TreeSitterLanguage(ABC):
         )
 
     def completion_scope(self, prefix: str, suffix: str) -> Scope:
-        """"block" where an empty body or statement list expects code, else "line"."""
+        """"line" where the cursor's line is to be finished, "block" where whole lines go.
+
+        The text rule (`core.scope.scope_at`) first: only indentation before the cursor (an
+        empty line, or the start of a line in front of existing code) is a block; code on
+        both sides of it is a line. At the end of a line already begun, the syntax tree
+        decides: a body may follow this language's block openers, else the line ends there.
+        """
         line_before = prefix.rpartition("\n")[2]
-        line_after = suffix.partition("\n")[0]
-        if line_after.strip():
-            return "line"
-        if line_before.strip() and not line_before.rstrip().endswith(self.block_openers):
+        if not line_before.strip() or scope_at(prefix, suffix) == "line":
+            return scope_at(prefix, suffix)
+        if not line_before.rstrip().endswith(self.block_openers):
             return "line"
         return "block" if self._statement_fits(prefix, suffix) else "line"
 

@@ -8,14 +8,14 @@ def test_generation_stops_once_a_whole_line_leaves_the_block():
     stop_at = early_stop(completion_request(DOC, 14, language="python"), from_chat=False)
     assert stop_at("return x + 1\n") is None
     assert stop_at("return x + 1\ndef g") is None  # the line is not finished yet
-    assert stop_at("return x + 1\ndef g():\n") == len("return x + 1")
+    assert stop_at("return x + 1\ndef g():\n") == len("return x + 1\n")
 
 
 def test_a_closing_brace_line_may_still_continue():
     doc = "function f() {\n  \n}\nf();\n"
     stop_at = early_stop(completion_request(doc, 17, language="javascript"), from_chat=False)
     assert stop_at("return 1;\n}") is None
-    assert stop_at("return 1;\n} else {\n") == len("return 1;")
+    assert stop_at("return 1;\n} else {\n") == len("return 1;\n")
 
 
 def test_no_early_stop_for_generation():

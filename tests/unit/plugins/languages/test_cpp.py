@@ -54,7 +54,7 @@ def test_balanced_and_complete(snippet, balanced, complete):
     ("struct Point {\n    ", "\n};\n", "block"),
     ("namespace geo {\n", "\n}\n", "block"),
     ("int main() {\n    printf(", ");\n}\n", "line"),
-    ("int xs[] = {\n    ", "\n};\n", "line"),
+    ("int xs[] = {\n    ", "\n};\n", "block"),
 ])
 def test_completion_scope(prefix, suffix, scope):
     assert CPP.completion_scope(prefix, suffix) == scope

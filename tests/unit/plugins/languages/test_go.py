@@ -49,7 +49,7 @@ def test_balanced_and_complete(snippet, balanced, complete):
     ("package main\n\ntype Point struct {\n\t", END, "block"),
     ("package main\n\n", "\n", "block"),
     ("package main\n\nfunc main() {\n\tfmt.Println(", ")\n}\n", "line"),
-    ("package main\n\nvar xs = []int{\n\t", "\n}\n", "line"),
+    ("package main\n\nvar xs = []int{\n\t", "\n}\n", "block"),
 ])
 def test_completion_scope(prefix, suffix, scope):
     assert GO.completion_scope(prefix, suffix) == scope

@@ -48,7 +48,7 @@ def test_balanced_and_complete(snippet, balanced, complete):
     (METHOD, END, "block"),
     ("class Calc {\n    ", "\n}\n", "block"),
     ("class Calc {\n    void f() {\n        g(", ");\n    }\n}\n", "line"),
-    ("class Calc {\n    int[] xs = {\n        ", "\n    };\n}\n", "line"),  # array initializer
+    ("class Calc {\n    int[] xs = {\n        ", "\n    };\n}\n", "block"),  # an empty line in an array initializer: items, one a line
 ])
 def test_completion_scope(prefix, suffix, scope):
     assert JAVA.completion_scope(prefix, suffix) == scope

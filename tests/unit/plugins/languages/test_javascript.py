@@ -75,8 +75,8 @@ def test_call_arguments_completed_on_the_line_are_ok():
     ("function f() {\n  ", "", "block"),  # end of file, brace not typed yet
     ("class A {\n  ", END, "block"),
     ("switch (x) {\n  case 1:\n    ", END, "block"),
-    ("const o = {\n  ", "\n};\n", "line"),  # object literal
-    ("foo(\n  ", "\n);\n", "line"),  # argument list
+    ("const o = {\n  ", "\n};\n", "block"),  # an empty line in an object literal
+    ("foo(\n  ", "\n);\n", "block"),  # an empty line in an argument list
     ("const x = ", "\n", "line"),
     ("foo(", ");\n", "line"),
 ])

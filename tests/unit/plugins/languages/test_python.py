@@ -111,9 +111,10 @@ def test_generated_code_is_checked_alone():
     ("x = ", "\n", "line"),  # expression expected
     ("    return ", "\n", "line"),
     ("print(x", ")\n", "line"),  # text after the cursor
-    ("result = call(\n    ", "\n)\n", "line"),  # blank line inside an argument list
-    ("values = [\n    ", "\n]\n", "line"),  # blank line inside a list
-    ('"""\n', '\n"""\n', "line"),  # inside a docstring
+    ("result = call(\n    ", "\n)\n", "block"),  # a blank line: arguments may take lines
+    ("values = [\n    ", "\n]\n", "block"),  # a blank line inside a list: items, one a line
+    ("def f(x):\n", "    return x\n", "block"),  # the start of a line in front of code
+    ("def f(x):\n    ", "return x\n", "block"),  # after the indentation, in front of code
     ("d = {'a':", "\n", "line"),  # a colon that opens no body
     ("print(x)", "\n", "line"),  # end of a finished line
 ])

@@ -49,7 +49,7 @@ def test_balanced_and_complete(snippet, balanced, complete):
     ("struct Point {\n    ", END, "block"),
     ("impl Point {\n    ", END, "block"),
     ("fn main() {\n    let v = vec![", "];\n}\n", "line"),
-    ("fn main() {\n    let p = Point {\n        ", "\n    };\n}\n", "line"),  # struct literal
+    ("fn main() {\n    let p = Point {\n        ", "\n    };\n}\n", "block"),  # an empty line in a struct literal
 ])
 def test_completion_scope(prefix, suffix, scope):
     assert RS.completion_scope(prefix, suffix) == scope

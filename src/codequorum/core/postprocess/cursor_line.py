@@ -1,0 +1,74 @@
+"""Where the cursor sits in its line, and the indentation around it: what the filters of a
+completion need to know about the gap they fill."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CLOSERS = ")]}"
+OPENERS = "([{"
+BLOCK_OPENERS = (":", "{", "(", "[")
+
+
+@dataclass(frozen=True)
+class CursorLine:
+    before: str  # the cursor's line up to the cursor
+    after: str  # the cursor's line from the cursor on
+    next_code_line: str | None  # the first line after the cursor's that holds code
+    previous_code_line: str | None  # the last line before the cursor's that holds code
+
+    @classmethod
+    def of(cls, prefix: str, suffix: str) -> CursorLine:
+        earlier, _, before = prefix.rpartition("\n")
+        after, _, later = suffix.partition("\n")
+        return cls(
+            before=before,
+            after=after,
+            next_code_line=next((line for line in later.split("\n") if line.strip()), None),
+            previous_code_line=next((line for line in reversed(earlier.split("\n")) if line.strip()), None),
+        )
+
+    @property
+    def continues_code(self) -> bool:
+        """Code before the cursor on its line: the snippet's first line continues it."""
+        return bool(self.before.strip())
+
+    @property
+    def before_code(self) -> bool:
+        """Only indentation before the cursor and code after it: whole lines go above it."""
+        return not self.before.strip() and bool(self.after.strip())
+
+    @property
+    def following_code_line(self) -> str | None:
+        """The first code the document has after the gap."""
+        return self.before + self.after if self.before_code else self.next_code_line
+
+    def gap_indent(self) -> int:
+        """The indentation of the code the gap holds."""
+        if self.before_code:
+            return indent(self.before + self.after)
+        if self.continues_code:
+            deeper = self.before.rstrip().endswith(BLOCK_OPENERS)
+            return indent(self.before) + deeper
+        if self.before:
+            return len(self.before)
+        if self.next_code_line is not None:
+            return indent(self.next_code_line)
+        previous = self.previous_code_line
+        if previous is None:
+            return 0
+        return indent(previous) + previous.rstrip().endswith(BLOCK_OPENERS)
+
+    @property
+    def at_column_zero_of_empty_line(self) -> bool:
+        return not self.before and not self.after.strip()
+
+
+def indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def is_closing_line(line: str) -> bool:
+    """`}`, `});`, `} else {`: a line that starts by closing a bracket."""
+    stripped = line.strip()
+    return bool(stripped) and stripped[0] in CLOSERS
