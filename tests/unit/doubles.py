@@ -12,8 +12,9 @@ from codequorum.vocabulary.generation import Generation, GenerationParams, Promp
 
 
 class ScriptedBackend:
-    """Replies from `options.replies` in turn; `options.fail` raises, `options.delay` sleeps
-    (stopping early, with no reply, once cancelled)."""
+    """Replies from `options.replies` in turn (with `options.logprob` as their mean
+    log-probability); `options.fail` raises, `options.delay` sleeps (stopping early, with no
+    reply, once cancelled)."""
 
     prompts: list[Prompt] = []
     params: list[GenerationParams] = []
@@ -40,7 +41,8 @@ class ScriptedBackend:
         out = []
         for _ in range(params.n):
             out.append(Generation(text=replies[self._turn % len(replies)], tokens=3,
-                                  prompt_tokens=5, seconds=0.01, mean_logprob=-0.5))
+                                  prompt_tokens=5, seconds=0.01,
+                                  mean_logprob=self.options.get("logprob", -0.5)))
             self._turn += 1
         return out
 

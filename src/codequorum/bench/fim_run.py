@@ -35,6 +35,8 @@ class FimOutcome:
     seconds: float
     second_seconds: float | None  # the request at another place of the same document
     member: str  # who proposed the first item ("" when none)
+    inserted: str = ""  # the first item's text
+    expected: str = ""  # the gap's lines
 
 
 @dataclass(frozen=True)
@@ -96,11 +98,13 @@ async def _one(client: StdioLspClient, task: FimTask, uri: str, limits: SandboxL
     second = await _second_request(client, task, uri) if second_place else None
     await client.close(uri)
     if not items:
-        return FimOutcome(task.id, task.kind, False, False, False, seconds, second, "")
+        return FimOutcome(task.id, task.kind, False, False, False, seconds, second, "", "", task.middle)
     filled = apply_item(document, items[0], task.cursor)
     [passed] = await hidden_results(task.problem, [filled], limits)
     member = str(items[0].get("command", {}).get("title", "")).removeprefix("codequorum: ")
-    return FimOutcome(task.id, task.kind, True, passed, exact(task.program, filled), seconds, second, member)
+    inserted = items[0]["insertText"] if isinstance(items[0]["insertText"], str) else ""
+    return FimOutcome(task.id, task.kind, True, passed, exact(task.program, filled), seconds, second, member,
+                      inserted, task.middle)
 
 
 async def _second_request(client: StdioLspClient, task: FimTask, uri: str) -> float | None:

@@ -128,9 +128,9 @@ def _number(problem_id: str) -> int:
 
 
 def exact(program: str, filled: str) -> bool:
-    """The filled document is the program, but for trailing whitespace on lines."""
+    """The filled document is the program, but for blank lines and trailing whitespace."""
     return _lines(program) == _lines(filled)
 
 
 def _lines(text: str) -> list[str]:
-    return [line.rstrip() for line in text.rstrip().split("\n")]
+    return [line.rstrip() for line in text.split("\n") if line.strip()]

@@ -33,10 +33,11 @@ class StdioLspClient:
         self._reader = asyncio.create_task(self._read_forever())
 
     @classmethod
-    async def start(cls, argv: Sequence[str], env: dict[str, str] | None = None) -> StdioLspClient:
+    async def start(cls, argv: Sequence[str], env: dict[str, str] | None = None,
+                    stderr: Any = asyncio.subprocess.DEVNULL) -> StdioLspClient:
         process = await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL, env=env, limit=64 * 1024 * 1024)
+            stderr=stderr, env=env, limit=64 * 1024 * 1024)
         return cls(process)
 
     async def initialize(self, root_uri: str, options: dict[str, Any] | None = None) -> Any:

@@ -43,26 +43,6 @@ class CursorLine:
         """The first code the document has after the gap."""
         return self.before + self.after if self.before_code else self.next_code_line
 
-    def gap_indent(self) -> int:
-        """The indentation of the code the gap holds."""
-        if self.before_code:
-            return indent(self.before + self.after)
-        if self.continues_code:
-            deeper = self.before.rstrip().endswith(BLOCK_OPENERS)
-            return indent(self.before) + deeper
-        if self.before:
-            return len(self.before)
-        if self.next_code_line is not None:
-            return indent(self.next_code_line)
-        previous = self.previous_code_line
-        if previous is None:
-            return 0
-        return indent(previous) + previous.rstrip().endswith(BLOCK_OPENERS)
-
-    @property
-    def at_column_zero_of_empty_line(self) -> bool:
-        return not self.before and not self.after.strip()
-
 
 def indent(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))

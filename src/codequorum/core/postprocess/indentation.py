@@ -1,20 +1,34 @@
-"""Stop a block completion where the gap ends: where the code leaves the cursor's block."""
+"""Stop a block completion where the gap ends: where the code leaves the enclosing definition.
+
+Inside a definition a gap may dedent and indent again (an `else:` after an `if` body, the
+`return` after a loop), so the only line that is surely past it is one that leaves the
+definition around the cursor: one indented no deeper than its header (`def`, `class`,
+`function`, a method's signature...), or, with no header in sight, a top-level line when the
+gap starts indented. Closer cuts (re-typed code after the gap) are the suffix filter's job.
+"""
 
 from __future__ import annotations
 
-from codequorum.core.postprocess.cursor_line import CursorLine, indent, is_closing_line
+import re
+
+from codequorum.core.postprocess.cursor_line import BLOCK_OPENERS, CursorLine, indent, is_closing_line
+
+_DEFINITION = re.compile(
+    r"^\s*(?:export\s+|pub(?:\([\w:]+\))?\s+|public\s+|private\s+|protected\s+|static\s+|async\s+)*"
+    r"(?:def|class|function|fn|func|interface|impl|struct|enum|trait|module|namespace)\b"
+)
+_SIGNATURE = re.compile(r"^\s*(?!(?:if|for|while|switch|catch|else|do|try|return)\b)[\w<>\[\],.*&:~ ]+\(.*\)"
+                        r"[^;{]*\{\s*$")
 
 
 def limit_scope_by_indentation(text: str, prefix: str, suffix: str) -> str:
-    """Cut at the first later line indented less than the gap may go.
+    """Cut at the first later line that leaves the definition the gap is in.
 
-    The gap may dedent as far as the code that follows it (the suffix's next line), but no
-    further, and never to the top level from inside a block. A line that closes a bracket
-    there ends the block: it is kept, unless the document closes that block itself next, and
-    nothing after it is.
+    A line that closes a bracket there ends the block: it is kept, unless the document
+    closes that block itself right after the gap, and nothing after it is.
     """
     cursor = CursorLine.of(prefix, suffix)
-    floor = _floor(cursor)
+    floor = _floor(cursor, prefix, text)
     if floor is None:
         return text
     lines = text.splitlines(keepends=True)
@@ -27,17 +41,40 @@ def limit_scope_by_indentation(text: str, prefix: str, suffix: str) -> str:
     return text
 
 
-def _floor(cursor: CursorLine) -> int | None:
+def _floor(cursor: CursorLine, prefix: str, text: str) -> int | None:
     """Lines indented less than this have left the gap; None at the top level."""
-    gap = cursor.gap_indent()
-    following = cursor.following_code_line
-    if following is None and cursor.at_column_zero_of_empty_line:
-        floor = 0  # the snippet sets its own indentation: only the top level is past the gap
-    else:
-        floor = gap if following is None else min(gap, indent(following))
-    if floor == 0:
-        return 1 if gap > 0 else None  # inside a block, a top-level line is past the gap
-    return floor
+    first = _first_indent(cursor, text)
+    if first is None:
+        return None
+    header = _enclosing_definition(prefix, first, cursor)
+    if header is not None:
+        return indent(header) + 1
+    return 1 if first > 0 else None
+
+
+def _first_indent(cursor: CursorLine, text: str) -> int | None:
+    """The indentation, in the document, of the gap's first line of code."""
+    if cursor.continues_code:
+        return indent(cursor.before) + cursor.before.rstrip().endswith(BLOCK_OPENERS)
+    first = next((line for line in text.split("\n") if line.strip()), None)
+    if first is None:
+        return None
+    return indent(cursor.before + first)
+
+
+def _enclosing_definition(prefix: str, first: int, cursor: CursorLine) -> str | None:
+    """The nearest definition header above the gap that is indented less than the gap."""
+    rows = prefix.split("\n")
+    if cursor.continues_code and _is_definition(cursor.before):
+        return cursor.before
+    for row in reversed(rows[:-1]):
+        if row.strip() and indent(row) < first and _is_definition(row):
+            return row
+    return None
+
+
+def _is_definition(line: str) -> bool:
+    return bool(_DEFINITION.match(line) or _SIGNATURE.match(line))
 
 
 def _document_closes(following: str | None, line: str) -> bool:

@@ -40,3 +40,23 @@ def test_a_gap_in_front_of_code_is_measured_from_that_code():
     prefix, suffix = "def f(x):\n", "    return y\n"
     text = "    y = x + 1\ny = 2"
     assert limit_scope_by_indentation(text, prefix, suffix) == "    y = x + 1\n"
+
+
+def test_a_gap_may_dedent_and_indent_again_inside_the_definition():
+    prefix = "def sign(x):\n    if x > 0:\n"
+    text = "        return 1\n    else:\n        return -1\nprint(sign(2))\n"
+    suffix = "        return -1\n"
+    assert limit_scope_by_indentation(text, prefix, suffix) == "        return 1\n    else:\n        return -1\n"
+
+
+def test_a_gap_that_opens_a_nested_definition_keeps_its_body():
+    prefix = "def outer(s):\n"
+    text = "    def inner(x):\n        depth = 0\n        for c in x:\n"
+    suffix = "            depth += 1\n"
+    assert limit_scope_by_indentation(text, prefix, suffix) == text
+
+
+def test_in_a_method_a_new_method_is_past_the_gap():
+    prefix = "class A:\n    def m(self):\n        "
+    text = "return 1\n\n    def other(self):\n        pass\n"
+    assert limit_scope_by_indentation(text, prefix, "\n") == "return 1\n\n"
