@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -128,7 +129,7 @@ async def _repair(job: FixJob, engine: Engine, runner: SandboxedProject, languag
     report.file, report.function = location.path, location.definition.name
     result = await _ask_members(job, engine, location, baseline, language_name)
     report.trace = result.trace
-    attempts = _attempts(result, location, language)
+    attempts = await asyncio.to_thread(_attempts, result, location, language)  # diffs: CPU-heavy
     await _test_attempts(attempts, runner, location)
     report.attempts = ranked(attempts)
     return _conclude(report, job, location)
