@@ -105,3 +105,12 @@ class FakeMember:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+def says(text: str) -> Answer:
+    """An honest answer: `text`, then the end of the stream."""
+    def answer(body: dict[str, Any]) -> Iterator[bytes]:
+        yield event(text)
+        yield event("", finish="stop")
+        yield b"data: [DONE]\n\n"
+    return answer

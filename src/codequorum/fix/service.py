@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -73,9 +74,13 @@ async def run_fix(job: FixJob, engine: Engine) -> FixReport:
     environment = find_python_environment(project, job.python)
     sandbox = engine.settings.sandbox
     limits = sandbox_limits(job.timeout_s, max(sandbox.memory_mb, MIN_MEMORY_MB), sandbox.allow_unsandboxed)
-    with visible_in_sandbox(trees_of(environment)) as mounts:
-        runner = SandboxedProject(project, job.command, environment, mounts, limits)
-        report = await _repair(job, engine, runner, language_name, language, target)
+    with contextlib.ExitStack() as stack:  # linking and removing the trees walks them: off the loop
+        mounts = await asyncio.to_thread(stack.enter_context, visible_in_sandbox(trees_of(environment)))
+        try:
+            runner = SandboxedProject(project, job.command, environment, mounts, limits)
+            report = await _repair(job, engine, runner, language_name, language, target)
+        finally:
+            await asyncio.to_thread(stack.close)
     report.seconds = time.monotonic() - started
     return report
 
@@ -121,7 +126,8 @@ async def _repair(job: FixJob, engine: Engine, runner: SandboxedProject, languag
         return _with(report, FixOutcome.ALREADY_PASSING, "the tests already pass: nothing to fix")
     if baseline.verdict is Verdict.CANNOT_RUN:
         return _with(report, FixOutcome.CANNOT_RUN, _cannot_run(baseline))
-    location = locate(baseline.output, runner.root, DEFAULT_WORK_PATH, language, target)
+    location = await asyncio.to_thread(  # parses the project's files: CPU-heavy
+        locate, baseline.output, runner.root, DEFAULT_WORK_PATH, language, target)
     if location is None:
         where = f" in {target}" if target else ""
         return _with(report, FixOutcome.NOT_LOCATED,
