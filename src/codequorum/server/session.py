@@ -77,10 +77,10 @@ class Session:
             self._languages = Languages(self.engine.runtime.registry)
         return self._languages
 
-    def apply_options(self, options: object, origin: str) -> tuple[Refused, ...]:
-        """Lay the allowed client options over the configuration file; the refused ones are
-        returned. ConfigError keeps the old settings."""
-        configured = self.context.source.with_options(options, origin)
+    def apply_options(self, options: object, origin: str, trusted: bool = False) -> tuple[Refused, ...]:
+        """Lay the allowed client options (all of them when `trusted`) over the configuration
+        file; the refused ones are returned. ConfigError keeps the old settings."""
+        configured = self.context.source.with_options(options, origin, trusted)
         self.configure(configured.settings)
         return configured.refused
 

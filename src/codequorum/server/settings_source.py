@@ -2,8 +2,11 @@
 
 Clients send settings in the TOML schema as JSON (`initializationOptions`,
 `workspace/didChangeConfiguration`), either bare or under a "codequorum" key as editors that
-group settings by extension do. Only the keys `client_settings` allows are laid over the file,
-key by key; the others are refused and reported, never applied.
+group settings by extension do. A network client's options (TCP or WebSocket, loopback
+included) go through the allow-list of `client_settings`: only the keys it allows are laid over
+the file, the others are refused and reported, never applied. The stdio client is the editor
+that started the server as the user's own process, trusted like the configuration file the
+user could edit: its options may use the whole schema, key by key.
 """
 
 from __future__ import annotations
@@ -50,16 +53,21 @@ class SettingsSource:
     def settings(self) -> Settings:
         return settings_from_dict(self.data, self.source)
 
-    def with_options(self, options: object, origin: str) -> ClientSettings:
-        """The file's settings with the allowed keys of `options` laid over them; ConfigError
-        names `origin` when the options are not an object at all."""
-        base = self.settings()
-        screened = screen(client_settings(options, origin), base, lambda: strategy_names(base))
+    def with_options(self, options: object, origin: str, trusted: bool = False) -> ClientSettings:
+        """The file's settings with the allowed keys of `options` laid over them (every key
+        when `trusted`: the stdio client, the user's own editor); ConfigError names `origin`
+        when the options are not an object, or, trusted, when any of them is invalid."""
+        layer = client_settings(options, origin)
         source = origin if self.source == "built-in defaults" else f"{origin} over {self.source}"
-        layer = {"server": screened.server} if screened.server else {}
+        refused: tuple[Refused, ...] = ()
+        if not trusted:
+            base = self.settings()
+            screened = screen(layer, base, lambda: strategy_names(base))
+            layer = {"server": screened.server} if screened.server else {}
+            refused = screened.refused
         settings = settings_from_dict(deep_merge(self.data, layer), source)
         check_names(settings)
-        return ClientSettings(settings, screened.refused)
+        return ClientSettings(settings, refused)
 
 
 def strategy_names(settings: Settings) -> set[str]:

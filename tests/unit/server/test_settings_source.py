@@ -49,3 +49,12 @@ def test_the_file_is_read(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text("[server]\ninline_deadline_s = 0.5\n")
     assert SettingsSource.load(path).settings().server.inline_deadline_s == 0.5
+
+
+def test_the_trusted_stdio_client_may_set_any_key():
+    options = {"engine": {"max_tokens": 7}, "members": {"qwen-large": {"enabled": False}}}
+    configured = SettingsSource(FILE, "f").with_options(options, "init", trusted=True)
+    assert configured.settings.engine.max_tokens == 7 and configured.refused == ()
+    assert not configured.settings.members["qwen-large"].enabled
+    with pytest.raises(ConfigError, match="server.debounce_ms"):
+        SettingsSource(FILE, "f").with_options({"server": {"debounce_ms": -1}}, "init", trusted=True)

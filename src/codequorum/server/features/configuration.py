@@ -1,7 +1,7 @@
 """workspace/didChangeConfiguration: new options, validated; a bad one keeps the old settings.
 
-Only the keys a client may set apply (server/client_settings.py); the others are named in a
-window/showMessage warning."""
+A network client's options go through the allow-list (server/client_settings.py): the keys
+refused are named in a window/showMessage warning; the stdio client may set every key."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def did_change_configuration(ls: CodequorumServer, params: types.DidChangeConfig
     if params.settings is None:
         return  # clients of the pull model send no settings
     try:
-        refused = ls.session.apply_options(params.settings, ORIGIN)
+        refused = ls.session.apply_options(params.settings, ORIGIN, trusted=ls.connection is None)
     except ConfigError as error:
         ls.show_error(f"{error}\n(keeping the previous configuration, from {ls.session.settings.source})")
         return

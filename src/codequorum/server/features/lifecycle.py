@@ -33,7 +33,7 @@ def initialize(ls: CodequorumServer, params: types.InitializeParams) -> None:
             f"codequorum: {reason} token: this server requires initializationOptions.token "
             "(the contents of the server's --token-file)", UNAUTHORIZED)
     try:
-        refused = ls.session.apply_options(options, ORIGIN)
+        refused = ls.session.apply_options(options, ORIGIN, trusted=ls.connection is None)
     except ConfigError as error:
         ls.show_error(f"{error}\n(using {ls.session.settings.source} instead)")
     else:
