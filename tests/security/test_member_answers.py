@@ -19,9 +19,19 @@ import pytest
 from codequorum.config import settings_from_dict
 from codequorum.plugins.backends.openai_compat import OpenAICompatBackend
 from codequorum.plugins.backends.openai_wire import answer_byte_limit, answer_text_limit
-from codequorum.plugins.protocols import CancelToken, ChatMessage, GenerationParams, Prompt
+from codequorum.plugins.protocols import (
+    CancelToken,
+    ChatMessage,
+    GenerationParams,
+    Prompt,
+)
 from tests.security.conftest import start_server
-from tests.security.fake_members import FakeMember, endless, endless_pings, one_huge_chunk
+from tests.security.fake_members import (
+    FakeMember,
+    endless,
+    endless_pings,
+    one_huge_chunk,
+)
 from tests.security.lsp_client import WireClient
 
 pytestmark = pytest.mark.e2e

@@ -18,7 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.conftest import SERVER_TOKEN, RunningServer, send, start_process, start_server
+from tests.security.conftest import (
+    SERVER_TOKEN,
+    RunningServer,
+    send,
+    start_process,
+    start_server,
+)
 from tests.security.lsp_client import WireClient
 
 pytestmark = pytest.mark.e2e

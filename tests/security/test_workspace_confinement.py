@@ -98,7 +98,7 @@ def test_traversal_in_the_uri_is_refused(scene, suffix, reason):
 
 
 def test_a_symlink_out_of_the_workspace_is_refused(scene):
-    server, project, outside = scene
+    server, project, _ = scene
     client = client_in(server, project)
     try:
         assert "outside the workspace folders" in refusal(fix(client, (project / "link.py").as_uri(), SECRET_TEXT))

@@ -19,8 +19,8 @@ from typing import Any
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
-from codequorum.fix.report import FixOutcome, FixReport
 from codequorum.fix.project import project_root_of
+from codequorum.fix.report import FixOutcome, FixReport
 from codequorum.fix.service import FixJob, run_fix
 from codequorum.server.documents import open_document, position_of
 from codequorum.server.extensions import FIX_COMMAND, FixArgs

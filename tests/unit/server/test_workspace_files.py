@@ -8,7 +8,11 @@ from codequorum.config import settings_from_dict
 from codequorum.server.extensions import FixArgs
 from codequorum.server.features.errors import ArgumentsError
 from codequorum.server.fixing import chosen_test_command as client_test_command
-from codequorum.server.workspace_files import OutsideWorkspace, workspace_file, workspace_folders
+from codequorum.server.workspace_files import (
+    OutsideWorkspace,
+    workspace_file,
+    workspace_folders,
+)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
-
 from pydantic import BaseModel, ValidationError
 
 from codequorum.vocabulary.errors import MemberError
