@@ -25,7 +25,9 @@ INTRO = """# Configuration
 codequorum reads one TOML file: `--config FILE`, else `$CODEQUORUM_CONFIG`, else
 `./codequorum.toml`, else `~/.config/codequorum/config.toml` (the user config dir), else the
 built-in defaults, which are the embedded ensemble below. The language server accepts the same
-schema as JSON in `initializationOptions` and `workspace/didChangeConfiguration`.
+schema as JSON in `initializationOptions` and `workspace/didChangeConfiguration` from its stdio
+client; a network client (TCP or WebSocket, loopback included) may set only the `[server]`
+tuning keys and choose among the configured members and strategies ([lsp.md](lsp.md#from-the-editor)).
 
 A bad file is refused with the file, the key and what was expected, e.g.
 `codequorum.toml: invalid configuration / engine.max_tokens: Input should be a valid integer`.

@@ -315,6 +315,33 @@ class ServerConfig(_Strict):
         if isinstance(value, str):
             parse_location(value)  # ValueError names the forms understood
         return value
+    client_test_command: Literal["stdio", "always", "never"] = Field(
+        "stdio", description="who may send its own test command with codequorum.fix: stdio (only "
+        "the editor that started the server over stdio), always (network clients too: they run "
+        "commands of their choice on the server), never (fix_test_command only)"
+    )
+    handshake_timeout_s: float = Field(
+        10.0, gt=0, description="network: a connection that has not sent initialize (with the "
+        "token, when one is required) within this time is dropped"
+    )
+    max_connections: int = Field(
+        64, ge=1, description="network: connections served at once; more are closed on arrival"
+    )
+    max_unauthenticated: int = Field(
+        8, ge=1, description="network: connections at once that have not initialized yet"
+    )
+    initialize_max_message_kb: int = Field(
+        1024, ge=16, description="network: the largest message accepted before initialize "
+        "succeeds; a larger Content-Length closes the connection without reading the body"
+    )
+    max_message_mb: int = Field(
+        64, ge=1, description="network: the largest message (a TCP message or a WebSocket "
+        "message) accepted from an initialized client"
+    )
+    write_queue_mb: int = Field(
+        64, ge=1, description="network: data waiting for a client that does not read; a client "
+        "with more waiting is disconnected"
+    )
 
 class Settings(_Strict):
     include_default_members: bool = Field(

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -75,9 +77,13 @@ async def run_fix(job: FixJob, engine: Engine) -> FixReport:
     environment = find_python_environment(project, job.python)
     sandbox = engine.settings.sandbox
     limits = sandbox_limits(job.timeout_s, max(sandbox.memory_mb, MIN_MEMORY_MB), sandbox.allow_unsandboxed)
-    with visible_in_sandbox(trees_of(environment)) as mounts:
-        runner = SandboxedProject(project, job.command, environment, mounts, limits)
-        report = await _repair(job, engine, runner, language_name, language, target)
+    with contextlib.ExitStack() as stack:  # linking and removing the trees walks them: off the loop
+        mounts = await asyncio.to_thread(stack.enter_context, visible_in_sandbox(trees_of(environment)))
+        try:
+            runner = SandboxedProject(project, job.command, environment, mounts, limits)
+            report = await _repair(job, engine, runner, language_name, language, target)
+        finally:
+            await asyncio.to_thread(stack.close)
     report.seconds = time.monotonic() - started
     return report
 
@@ -123,7 +129,8 @@ async def _repair(job: FixJob, engine: Engine, runner: SandboxedProject, languag
         return _with(report, FixOutcome.ALREADY_PASSING, "the tests already pass: nothing to fix")
     if baseline.verdict is Verdict.CANNOT_RUN:
         return _with(report, FixOutcome.CANNOT_RUN, _cannot_run(baseline))
-    location = locate(baseline.output, runner.root, DEFAULT_WORK_PATH, language, target)
+    location = await asyncio.to_thread(  # parses the project's files: CPU-heavy
+        locate, baseline.output, runner.root, DEFAULT_WORK_PATH, language, target)
     if location is None:
         where = f" in {target}" if target else ""
         return _with(report, FixOutcome.NOT_LOCATED,
@@ -131,7 +138,7 @@ async def _repair(job: FixJob, engine: Engine, runner: SandboxedProject, languag
     report.file, report.function = location.path, location.definition.name
     result = await _ask_members(job, engine, location, baseline, language_name)
     report.trace = result.trace
-    attempts = _attempts(result.candidates, location, language)
+    attempts = await asyncio.to_thread(_attempts, result.candidates, location, language)  # diffs: CPU-heavy
     await _test_attempts(attempts, runner, location)
     report.attempts = ranked(attempts)
     await _repair_rounds(job, engine, runner, report, location, language, language_name)
@@ -158,7 +165,7 @@ async def _repair_rounds(job: FixJob, engine: Engine, runner: SandboxedProject, 
                               engine.settings.engine.deadline_s)
         prompt = repair_prompt(task, code, failure, language_name)
         answers = await ask_repair(member, request, prompt, report.trace)
-        repaired = _attempts(answers, location, language, label=f" (repair {number})")
+        repaired = await asyncio.to_thread(_attempts, answers, location, language, f" (repair {number})")
         await _test_attempts(repaired, runner, location)
         report.attempts = ranked(report.attempts + repaired)
         passed = any(a.passed for a in repaired)

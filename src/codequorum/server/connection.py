@@ -21,3 +21,7 @@ class Connection:
         closing = self.writer.close()
         if asyncio.iscoroutine(closing):
             asyncio.ensure_future(closing)
+
+    def stop(self) -> None:
+        """The transport is already gone (aborted): only end the read loop."""
+        self.stopped.set()

@@ -4,18 +4,24 @@ Documents are cut into windows of lines; a window's relevance is the Jaccard ove
 identifiers with those around the cursor. The cursor's own line is left out of the query so
 that the choice, and with it the start of the prompt (the part a model's KV cache reuses),
 stays the same while the user types on one line.
+
+Cutting a document is memoised (requests come at every keystroke), one version per document:
+the cache holds the latest text of at most `CACHED_DOCUMENTS` documents, never the history of
+one that is being edited; after an edit only the windows that changed are read again.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from codequorum.vocabulary.request import ContextSnippet
 
 WINDOW_LINES = 16
+CACHED_DOCUMENTS = 32
 QUERY_LINES_BEFORE = 12
 QUERY_LINES_AFTER = 4
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
@@ -77,16 +83,48 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def _windows(document: OpenDocument) -> tuple[_Window, ...]:
-    return _cut(document.path, document.text)
+    return _WINDOWS.windows(document)
 
 
-@lru_cache(maxsize=64)
-def _cut(path: str, text: str) -> tuple[_Window, ...]:
-    """Non-overlapping windows of a document (memoised: requests come at every keystroke)."""
+class WindowCache:
+    """The windows of the latest text of each of the `size` most recently used documents."""
+
+    def __init__(self, size: int = CACHED_DOCUMENTS) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[str, tuple[_Window, ...]]] = OrderedDict()
+        self._lock = threading.Lock()  # sessions may ask from worker threads
+
+    def windows(self, document: OpenDocument) -> tuple[_Window, ...]:
+        with self._lock:
+            entry = self._entries.get(document.path)
+            if entry is not None and (entry[0] is document.text or entry[0] == document.text):
+                self._entries.move_to_end(document.path)
+                return entry[1]
+        previous = entry[1] if entry is not None else ()
+        windows = _cut(document.path, document.text, previous)
+        with self._lock:
+            self._entries[document.path] = (document.text, windows)  # replaces the old version
+            self._entries.move_to_end(document.path)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return windows
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_WINDOWS = WindowCache()
+
+
+def _cut(path: str, text: str, previous: tuple[_Window, ...] = ()) -> tuple[_Window, ...]:
+    """Non-overlapping windows of a document; the identifiers of windows whose text is the
+    same as in `previous` (an earlier version) are reused: an edit costs its own windows."""
+    known = {window.text: window.identifiers for window in previous}
     lines = text.split("\n")
     windows = []
     for start in range(0, len(lines), WINDOW_LINES):
         chunk = "\n".join(lines[start:start + WINDOW_LINES]).strip("\n")
         if chunk.strip():
-            windows.append(_Window(path, start, chunk, identifiers(chunk)))
+            found = known.get(chunk)
+            windows.append(_Window(path, start, chunk, identifiers(chunk) if found is None else found))
     return tuple(windows)

@@ -3,28 +3,35 @@
 The fix runs on the file on disk (the test command reads files, not the editor's buffer), so a
 document with unsaved changes is refused. The edit replaces the document's text and is
 versioned: the editor rejects it if the user typed while the models were working.
+
+Only a saved file inside the client's workspace folders is fixed (server/workspace_files.py),
+in a project that does not reach above the folder. A client's own test command is a command
+of its choice run on the server: accepted only where `[server] client_test_command` allows it
+(by default from the stdio client, the editor that started the server, and no network client).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
+from codequorum.fix.project import project_root_of
 from codequorum.fix.report import FixOutcome, FixReport
 from codequorum.fix.service import FixJob, run_fix
-from codequorum.server.documents import document_path, open_document, position_of
+from codequorum.server.documents import open_document, position_of
 from codequorum.server.extensions import FIX_COMMAND, FixArgs
 from codequorum.server.features.errors import ArgumentsError
 from codequorum.server.lsp_server import CodequorumServer
+from codequorum.server.workspace_files import workspace_file
 
 
 def fix_job(ls: CodequorumServer, document: TextDocument, args: FixArgs) -> FixJob:
-    path = document_path(document)
-    if path is None or not path.is_file():
-        raise ArgumentsError(f"{FIX_COMMAND} needs a document saved as a file; {args.uri} is not one")
+    target = workspace_file(ls.workspace, args.uri, stdio=ls.connection is None)
+    path = target.path
     try:
         saved = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -32,9 +39,28 @@ def fix_job(ls: CodequorumServer, document: TextDocument, args: FixArgs) -> FixJ
     if saved != document.source:
         raise ArgumentsError(f"{path.name} has unsaved changes: save it, then run {FIX_COMMAND} again")
     server = ls.session.settings.server
-    return FixJob(target=path, command=args.test or server.fix_test_command,
+    project = project_root_of(path)
+    if not project.is_relative_to(target.folder):
+        project = target.folder  # the project's markers are above the workspace folder
+    return FixJob(target=path, command=chosen_test_command(ls, args), project=project,
                   members=tuple(server.fix_members or ()), strategy=server.generate_strategy,
                   max_tokens=server.generate_max_tokens)
+
+
+def chosen_test_command(ls: CodequorumServer, args: FixArgs) -> str:
+    """The client's command where the server allows it, else the configured one."""
+    server = ls.session.settings.server
+    if args.test is None or args.test == server.fix_test_command:
+        return server.fix_test_command
+    stdio = ls.connection is None
+    policy = server.client_test_command
+    if policy == "always" or (policy == "stdio" and stdio):
+        return args.test
+    where = "from any client" if policy == "never" else "from a network client"
+    raise ArgumentsError(
+        f"{FIX_COMMAND}: this server does not run a client's test command {where} "
+        f"([server] client_test_command = {policy!r}); leave out `test` to run the server's "
+        f"fix_test_command ({server.fix_test_command!r})")
 
 
 @dataclass(frozen=True)
@@ -53,7 +79,8 @@ async def fix_document(ls: CodequorumServer, raw: Any) -> FixedDocument:
     best = report.best
     if report.outcome is not FixOutcome.FIXED or best is None or best.fixed_source is None:
         return FixedDocument(report, args.uri, version, None)
-    whole = types.Range(types.Position(0, 0), position_of(document, text, len(text)))
+    end = await asyncio.to_thread(position_of, document, text, len(text))  # scales with the file
+    whole = types.Range(types.Position(0, 0), end)
     return FixedDocument(report, args.uri, version, types.TextEdit(whole, best.fixed_source))
 
 

@@ -5,6 +5,8 @@
 - Until `initialize` has succeeded (with the token, when one is required) every other
   request is refused and notifications are dropped.
 - On a network connection `exit` closes that connection instead of ending the process.
+- No error answer carries a traceback: an internal error is one line with a reference that
+  the server's log explains (server/internal_errors.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from codequorum.server.connection import Connection
+from codequorum.server.internal_errors import safe_for_client
 from codequorum.server.session import Session
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,12 @@ class CodequorumProtocol(LanguageServerProtocol):
             self._server.log_warning(f"ignored a change to {uri}: it was never opened (send didOpen first)")
             return None
         return (yield from super().lsp_text_document__did_change(params))
+
+    def _send_response(self, msg_id: Any, result: Any | None = None,
+                       error: types.ResponseError | None = None) -> None:
+        if error is not None:
+            error = safe_for_client(error, msg_id)
+        super()._send_response(msg_id, result, error)
 
     def _before_initialize(self, message: Any, method: str) -> None:
         if getattr(message, "id", None) is None:

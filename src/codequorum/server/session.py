@@ -16,6 +16,7 @@ from typing import Any
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
 from codequorum.server.cache import PrefixCache
+from codequorum.server.client_settings import Refused
 from codequorum.server.completion_service import CompletionPolicy, CompletionService
 from codequorum.server.engines import EnginePool
 from codequorum.server.feedback_store import (
@@ -84,9 +85,12 @@ class Session:
             self._languages = Languages(self.engine.runtime.registry)
         return self._languages
 
-    def apply_options(self, options: object, origin: str) -> None:
-        """Lay client options over the configuration file; ConfigError keeps the old settings."""
-        self.configure(self.context.source.with_options(options, origin))
+    def apply_options(self, options: object, origin: str, trusted: bool = False) -> tuple[Refused, ...]:
+        """Lay the allowed client options (all of them when `trusted`) over the configuration
+        file; the refused ones are returned. ConfigError keeps the old settings."""
+        configured = self.context.source.with_options(options, origin, trusted)
+        self.configure(configured.settings)
+        return configured.refused
 
     def configure(self, settings: Settings) -> None:
         self._reopen_feedback(settings)  # first: a store that cannot be opened keeps the old settings

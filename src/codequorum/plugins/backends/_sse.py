@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 
 import httpx
 
@@ -15,8 +15,14 @@ async def sse_data(response: httpx.Response) -> AsyncIterator[str]:
     Comments (`: ping`, sent by some servers to keep the connection open) and other fields
     are ignored; several `data:` lines of one event are joined with newlines.
     """
+    async for data in sse_events(response.aiter_lines()):
+        yield data
+
+
+async def sse_events(source: AsyncIterable[str]) -> AsyncIterator[str]:
+    """`sse_data` over lines from any source (a bounded reader, say)."""
     lines: list[str] = []
-    async for line in response.aiter_lines():
+    async for line in source:
         if line:
             if line.startswith("data:"):
                 lines.append(line[5:].removeprefix(" "))

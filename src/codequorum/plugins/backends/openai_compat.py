@@ -13,6 +13,11 @@ llama-cpp-python's server ignores `n` and, by default, interrupts a running answ
 another request arrives. Failures are raised as the resilience layer's kinds (transient,
 rejected, other); retries happen there, not here.
 
+An answer is capped here as well as by the server: it ends (kept, finish reason "length") at
+`max_tokens` pieces, at 64 characters of text per requested token, or after a byte budget of
+the stream (`openai_wire.answer_byte_limit`); a server that ignores `max_tokens` or streams
+for ever costs no more than an honest one.
+
 Member options: `extra_body` (a table merged into every request, e.g. `{top_k = 20}`),
 `logprobs = false` for servers that refuse logprobs, `merge_system = true` for models whose
 chat template refuses a system message (Mixtral).
@@ -32,9 +37,20 @@ from codequorum.config import MemberConfig
 from codequorum.core.resilience import RejectedRequest, TransientError
 from codequorum.plugins.backends._cancel import stop_on_token
 from codequorum.plugins.backends._chat import chat_messages
-from codequorum.plugins.backends._sse import sse_data
+from codequorum.plugins.backends._sse import sse_events
 from codequorum.plugins.backends._stopping import stop_offset
-from codequorum.plugins.backends.openai_wire import Piece, parse_answer, parse_chunk
+from codequorum.plugins.backends.openai_wire import (
+    ERROR_BODY_BYTES,
+    AnswerTooLong,
+    MalformedResponse,
+    Piece,
+    answer_byte_limit,
+    answer_text_limit,
+    bounded_body,
+    bounded_lines,
+    parse_answer,
+    parse_chunk,
+)
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.errors import MemberError
 from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
@@ -139,19 +155,31 @@ class OpenAICompatBackend:
     async def _check_status(self, response: httpx.Response) -> None:
         if response.status_code < 400:
             return
-        detail = (await response.aread()).decode("utf-8", "replace")[:300]
-        raise status_error(self.source, response.status_code, detail)
+        try:
+            body = await bounded_body(response, ERROR_BODY_BYTES)
+        except AnswerTooLong:
+            body = b"(an error body too long to read)"
+        raise status_error(self.source, response.status_code, body.decode("utf-8", "replace")[:300])
 
     async def _read(self, response: httpx.Response, sample: _Sample, cancel: CancelToken) -> None:
+        limit = answer_byte_limit(sample.params.max_tokens)
         if not response.headers.get("content-type", "").startswith("text/event-stream"):
-            sample.add(parse_answer(await response.aread(), self.source))  # server ignored `stream`
+            try:  # the server ignored `stream`
+                sample.add(parse_answer(await bounded_body(response, limit), self.source))
+            except AnswerTooLong as error:
+                raise MalformedResponse(f"{self.source}: an answer of {error} for "
+                                        f"max_tokens = {sample.params.max_tokens}") from None
             return
-        async for data in sse_data(response):
-            if cancel.cancelled:
-                sample.finish = "cancelled"
-                return  # leaving the `stream` block closes the connection: the server stops
-            if sample.add(parse_chunk(data, self.source)):
-                return
+        try:
+            async for data in sse_events(bounded_lines(response, limit)):
+                if cancel.cancelled:
+                    sample.finish = "cancelled"
+                    return  # leaving the `stream` block closes the connection: the server stops
+                if sample.add(parse_chunk(data, self.source)):
+                    return
+        except AnswerTooLong:
+            sample.finish = "length"  # what came within the budget is the answer
+            return
         if sample.finish is None:
             raise TransientError(f"{self.source}: the stream ended before the answer was complete")
 
@@ -195,9 +223,21 @@ class _Sample:
         self.text += piece.text
         self.logprobs.extend(piece.logprobs)
         cut = stop_offset(self.text, self.params)
-        if cut is None:
+        if cut is not None:
+            self.text, self.finish = self.text[:cut], "stop"
+            return True
+        return self._over_budget()
+
+    def _over_budget(self) -> bool:
+        """At `max_tokens` (a piece is at least one token) or the text budget, the answer
+        ends here, whatever the server does next."""
+        limit = answer_text_limit(self.params.max_tokens)
+        if len(self.text) > limit:
+            self.text, self.finish = self.text[:limit], "length"
+            return True
+        if max(self.pieces, len(self.logprobs)) < self.params.max_tokens:
             return False
-        self.text, self.finish = self.text[:cut], "stop"
+        self.finish = self.finish or "length"
         return True
 
     def generation(self, seconds: float) -> Generation:

@@ -3,13 +3,19 @@
 One shape covers `/v1/completions` and `/v1/chat/completions`, streamed chunks and whole
 answers (vLLM, llama.cpp's server, TGI, Ollama and OpenAI all use it). Anything else is a
 `MalformedResponse` that says what was wrong, never a KeyError deep in the backend.
+
+A server is read within a byte budget (`answer_byte_limit`): an endless or huge answer stops
+at the budget instead of filling memory and holding the request to its deadline.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 from pydantic import BaseModel, ValidationError
 
 from codequorum.vocabulary.errors import MemberError
@@ -119,3 +125,51 @@ def _error_message(error: object) -> str:
     if isinstance(error, dict):
         return str(error.get("message") or error)
     return str(error)
+
+
+# Generated text allowed per requested token, and raw bytes per token on the wire (JSON
+# framing and logprobs included). Real tokens are a few characters; these only stop abuse.
+TEXT_CHARS_PER_TOKEN = 64
+WIRE_BYTES_PER_TOKEN = 4096
+MIN_WIRE_BYTES = 1024 * 1024
+ERROR_BODY_BYTES = 4096
+
+
+class AnswerTooLong(Exception):
+    """The server sent more bytes than the answer's budget."""
+
+
+def answer_text_limit(max_tokens: int) -> int:
+    return max_tokens * TEXT_CHARS_PER_TOKEN
+
+
+def answer_byte_limit(max_tokens: int) -> int:
+    return max(MIN_WIRE_BYTES, max_tokens * WIRE_BYTES_PER_TOKEN)
+
+
+async def bounded_lines(response: httpx.Response, limit: int) -> AsyncIterator[str]:
+    """The response's lines (`\n` or `\r\n`); AnswerTooLong once more than `limit` bytes came."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    received, partial = 0, ""
+    async for chunk in response.aiter_bytes():
+        received += len(chunk)
+        if received > limit:
+            raise AnswerTooLong(f"more than {limit} bytes")
+        text = partial + decoder.decode(chunk)
+        *lines, partial = text.split("\n")
+        for line in lines:
+            yield line.removesuffix("\r")
+    partial += decoder.decode(b"", final=True)
+    if partial:
+        yield partial.removesuffix("\r")
+
+
+async def bounded_body(response: httpx.Response, limit: int) -> bytes:
+    """The whole body; AnswerTooLong when it is larger than `limit`."""
+    parts, received = [], 0
+    async for chunk in response.aiter_bytes():
+        received += len(chunk)
+        if received > limit:
+            raise AnswerTooLong(f"more than {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)

@@ -1,5 +1,6 @@
 """textDocument/codeAction: "Generate with codequorum" on a selection or a comment line, and
-"Fix failing tests with codequorum" in a saved document of a language that can read failures."""
+"Fix failing tests with codequorum" in a saved document of a language that can read failures,
+inside the client's workspace folders (server/workspace_files.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pygls.workspace import TextDocument
 from codequorum.server.documents import DocumentError, document_path, open_document
 from codequorum.server.extensions import FIX_COMMAND, GENERATE_COMMAND
 from codequorum.server.lsp_server import CodequorumServer
+from codequorum.server.workspace_files import workspace_file
 
 TITLE = "Generate with codequorum"
 KIND = types.CodeActionKind.Refactor
@@ -44,10 +46,13 @@ def _generate_action(ls: CodequorumServer, document: TextDocument, uri: str,
 
 
 def _fix_action(ls: CodequorumServer, document: TextDocument, uri: str) -> list[types.CodeAction]:
-    path = document_path(document)
-    language = ls.session.languages.name_for(document.language_id, path)
-    if path is None or language not in FIX_LANGUAGES or not path.is_file():
-        return []  # the fix runs the tests on the saved project
+    language = ls.session.languages.name_for(document.language_id, document_path(document))
+    if language not in FIX_LANGUAGES:
+        return []
+    try:
+        workspace_file(ls.workspace, uri, stdio=ls.connection is None)
+    except DocumentError:
+        return []  # the fix runs the tests on a saved file inside the workspace folders
     command = types.Command(title=FIX_TITLE, command=FIX_COMMAND, arguments=[{"uri": uri}])
     return [types.CodeAction(title=FIX_TITLE, kind=FIX_KIND, command=command)]
 

@@ -9,10 +9,12 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcServerError
 
 from codequorum.server.auth import token_matches
+from codequorum.server.client_settings import describe
 from codequorum.server.lsp_server import CodequorumServer
 from codequorum.vocabulary.errors import ConfigError
 
 UNAUTHORIZED = -32001
+ORIGIN = "initializationOptions"
 
 
 def register(server: CodequorumServer) -> None:
@@ -31,9 +33,12 @@ def initialize(ls: CodequorumServer, params: types.InitializeParams) -> None:
             f"codequorum: {reason} token: this server requires initializationOptions.token "
             "(the contents of the server's --token-file)", UNAUTHORIZED)
     try:
-        ls.session.apply_options(options, "initializationOptions")
+        refused = ls.session.apply_options(options, ORIGIN, trusted=ls.connection is None)
     except ConfigError as error:
         ls.show_error(f"{error}\n(using {ls.session.settings.source} instead)")
+    else:
+        if refused:
+            ls.show_warning(describe(refused, ORIGIN))
     ls.session.initialized = True
 
 
