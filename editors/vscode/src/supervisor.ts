@@ -139,6 +139,7 @@ export class Supervisor implements vscode.Disposable {
                     token: string | undefined): Promise<void> {
     let refused: unknown;
     let heard = false;
+    let started = false; // until then a failure is start()'s to report, not a dropped connection
     const client = new QuietLanguageClient("codequorum", "codequorum", server, {
       documentSelector: this.setup.documentSelector,
       outputChannel: this.setup.outputChannel,
@@ -151,7 +152,9 @@ export class Supervisor implements vscode.Disposable {
       errorHandler: {
         error: (_error, _message, count) => ({ action: (count ?? 0) < 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true }),
         closed: () => {
-          setImmediate(() => this.closed(generation, address, where));
+          if (started) {
+            setImmediate(() => this.closed(generation, address, where));
+          }
           return { action: CloseAction.DoNotRestart, handled: true };
         },
       },
@@ -179,6 +182,7 @@ export class Supervisor implements vscode.Disposable {
       }
       return this.fail(`\`codequorum serve --stdio\` did not start: ${refused ?? error}. See the log.`);
     }
+    started = true;
     if (generation !== this.generation) {
       return;
     }
