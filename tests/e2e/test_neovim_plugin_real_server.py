@@ -1,6 +1,10 @@
 """The Neovim plugin (editors/neovim) in a real headless Neovim, driving the real
-`codequorum serve` with the real Qwen2.5-Coder-0.5B: a suggestion is requested on entering
-insert mode, drawn as virtual text, accepted with <Tab>, and reported to the server."""
+`codequorum serve` with the real Qwen2.5-Coder-0.5B: the warm-up shown as "loading models",
+then ready; :Codequorum status and :checkhealth codequorum; <Tab> falling through to the
+previous mapping while no suggestion is shown; a suggestion requested on entering insert
+mode, drawn as virtual text, accepted with <Tab> and reported to the server; :Codequorum
+disable stopping the server. Also: the help file's tags, and a remote address on a Neovim
+that cannot connect (0.7) refused with a message that says what to do."""
 
 from __future__ import annotations
 
@@ -39,11 +43,24 @@ SETTINGS = {"members": {"smollm2": {"enabled": False}},
             "server": {"inline_max_tokens": MAX_TOKENS, "line_max_tokens": MAX_TOKENS}}
 
 
-def run_neovim_spec(tmp_path: Path) -> tuple[dict, int, str]:
-    """Run the Lua spec; returns what it wrote, the server's pid and the server's log."""
+def neovim() -> str:
     nvim = shutil.which("nvim")
     if nvim is None:
         pytest.fail("nvim is not installed: run `bash scripts/system-deps.sh` (installs neovim)")
+    return nvim
+
+
+def run_headless(nvim: str, lua: Path, cwd: Path, env: dict[str, str], timeout: float = 240,
+                 ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [nvim, "--headless", "-u", "NONE", "-i", "NONE", "--cmd", f"set runtimepath^={PLUGIN}",
+         "-c", f"luafile {lua}"],
+        cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+
+
+def run_neovim_spec(tmp_path: Path) -> tuple[dict, int, str]:
+    """Run the Lua spec; returns what it wrote, the server's pid and the server's log."""
+    nvim = neovim()
     source = tmp_path / "stats.py"
     shutil.copy(ROOT / "examples" / "stats.py", source)
     config = tmp_path / "codequorum.toml"
@@ -53,17 +70,14 @@ def run_neovim_spec(tmp_path: Path) -> tuple[dict, int, str]:
     cmd = ["sh", "-c", f'echo $$ > "{pid_file}"; exec "$@" 2>"{server_log}"', "sh",
            str(CODEQUORUM), "serve", "--config", str(config)]
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({"file": str(source), "line": MEAN_BODY_LINE, "cmd": cmd,
-                                "settings": SETTINGS, "output": str(output)}))
+    spec.write_text(json.dumps({"file": str(source), "line": MEAN_BODY_LINE, "output": str(output),
+                                "options": {"cmd": cmd, "settings": SETTINGS}}))
     env = {**os.environ, "CODEQUORUM_SPEC": str(spec)}
-    neovim = subprocess.run(
-        [nvim, "--headless", "-u", "NONE", "-i", "NONE", "--cmd", f"set runtimepath^={PLUGIN}",
-         "-c", f"luafile {SPEC}"],
-        cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=240)
+    completed = run_headless(nvim, SPEC, tmp_path, env)
     log = server_log.read_text() if server_log.exists() else ""
-    assert output.exists(), f"nvim exited {neovim.returncode} without results:\n{neovim.stderr}\n{log}"
+    assert output.exists(), f"nvim exited {completed.returncode} without results:\n{completed.stderr}\n{log}"
     results = json.loads(output.read_text())
-    assert results.get("error") is None and neovim.returncode == 0, f"{results}\n{neovim.stderr}\n{log}"
+    assert results.get("error") is None and completed.returncode == 0, f"{results}\n{completed.stderr}\n{log}"
     return results, int(pid_file.read_text()), log
 
 
@@ -84,6 +98,15 @@ def exited(pid: int, timeout: float) -> bool:
 def test_a_suggestion_is_shown_accepted_and_reported(installed_models, tmp_path):
     results, server_pid, log = run_neovim_spec(tmp_path)
 
+    assert results["states"] == ["starting", "loading", "ready", "disabled"], results["messages"]
+    assert results["status"].startswith("codequorum: ready (sh -c") and "models loaded in" in results["status"]
+    health = "\n".join(results["health"])
+    assert "OK: codequorum 0.1.0" in health and "OK: model qwen2.5-coder-0.5b installed" in health, health
+    assert "OK: codequorum: ready" in health and "ERROR" not in health, health
+    assert results["fell_through"] == 1  # the first <Tab>, before the suggestion; not the second
+    assert results["before_accept"] == "    "
+    assert results["after_disable"] == "codequorum: disabled"
+
     shown = results["shown"]
     assert "values" in shown and "def median" not in shown, shown
     assert results["hint"] == "qwen-small"
@@ -99,4 +122,43 @@ def test_a_suggestion_is_shown_accepted_and_reported(installed_models, tmp_path)
         "SELECT event, member, kind, text FROM feedback ORDER BY id").fetchall()
     assert rows == [("shown", "qwen-small", "inline", shown), ("accepted", "qwen-small", "inline", shown)]
 
-    assert exited(server_pid, timeout=10), f"the server outlived Neovim:\n{log}"
+    assert exited(server_pid, timeout=10), f"the server outlived :Codequorum disable and Neovim:\n{log}"
+
+
+REMOTE_ON_07 = """
+local messages = {}
+vim.notify = function(message) table.insert(messages, message) end
+vim.cmd("filetype on")
+require("codequorum").setup({ address = "tcp://127.0.0.1:9" })
+vim.cmd("edit " .. vim.fn.fnameescape(vim.env.CODEQUORUM_FILE))
+vim.fn.writefile({ vim.fn.json_encode({ messages = messages, status = require("codequorum").status(),
+  clients = #vim.lsp.get_active_clients() }) }, vim.env.CODEQUORUM_OUT)
+vim.cmd("qall!")
+"""
+
+
+def test_a_remote_address_on_neovim_0_7_says_it_needs_0_8(tmp_path):
+    nvim = neovim()
+    version = subprocess.run([nvim, "--version"], capture_output=True, text=True, check=True).stdout
+    if not version.startswith("NVIM v0.7."):
+        pytest.fail(f"this test is for Neovim 0.7 (Debian 12's); found {version.splitlines()[0]}")
+    script, output, source = tmp_path / "remote.lua", tmp_path / "out.json", tmp_path / "a.py"
+    script.write_text(REMOTE_ON_07)
+    source.write_text("x = 1\n")
+    env = {**os.environ, "CODEQUORUM_FILE": str(source), "CODEQUORUM_OUT": str(output)}
+    run_headless(nvim, script, tmp_path, env, timeout=60)
+    results = json.loads(output.read_text())
+    assert results["clients"] == 0 and results["status"]["kind"] == "error"
+    [message] = results["messages"]
+    assert "tcp://127.0.0.1:9 needs Neovim 0.8 or newer" in message and "this is 0.7" in message
+
+
+def test_the_help_file_has_its_tags(tmp_path):
+    """doc/tags is what :help reads; it must be the one :helptags makes from the help file."""
+    shutil.copytree(PLUGIN / "doc", tmp_path / "doc", ignore=shutil.ignore_patterns("tags"))
+    subprocess.run([neovim(), "--headless", "-u", "NONE", "-i", "NONE", "-c", f"helptags {tmp_path / 'doc'}",
+                    "-c", "qall!"], check=True, capture_output=True, timeout=60)
+    assert (PLUGIN / "doc" / "tags").read_text() == (tmp_path / "doc" / "tags").read_text()
+    tags = {line.split("\t")[0] for line in (PLUGIN / "doc" / "tags").read_text().splitlines()}
+    assert {"codequorum", ":Codequorum", ":checkhealth-codequorum", "codequorum-remote",
+            "codequorum-install", "codequorum-tab"} <= tags
