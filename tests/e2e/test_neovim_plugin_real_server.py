@@ -29,6 +29,7 @@ pytestmark = pytest.mark.e2e
 
 PLUGIN = ROOT / "editors" / "neovim"
 SPEC = PLUGIN / "tests" / "inline_spec.lua"
+RECONNECT_SPEC = PLUGIN / "tests" / "reconnect_spec.lua"
 CODEQUORUM = Path(sys.executable).with_name("codequorum")
 MEAN_BODY_LINE = 6  # 1-based: the empty body of `mean` in examples/stats.py
 MAX_TOKENS = 24
@@ -105,12 +106,12 @@ def neovim_0_11() -> str:
 
 
 @contextmanager
-def tcp_server(config: Path, token_file: Path, log: Path) -> Iterator[str]:
-    """`codequorum serve --tcp` on a free loopback port with a token; yields its address."""
+def tcp_server(config: Path, token_file: Path | None, log: Path, port: int = 0) -> Iterator[str]:
+    """`codequorum serve --tcp` on a loopback port (0: a free one); yields its address."""
+    token = ["--token-file", str(token_file)] if token_file else []
     with log.open("w") as sink:
-        server = subprocess.Popen([str(CODEQUORUM), "serve", "--config", str(config), "--tcp", "127.0.0.1:0",
-                                   "--token-file", str(token_file)], stdout=sink, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL)
+        server = subprocess.Popen([str(CODEQUORUM), "serve", "--config", str(config), "--tcp", f"127.0.0.1:{port}",
+                                   *token], stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 60
             while not (found := re.search(r"serving LSP on (tcp://\S+)", log.read_text())):
@@ -189,6 +190,43 @@ def test_over_tcp_with_a_token_on_neovim_0_11(installed_models, tmp_path):
         "SELECT event, member FROM feedback ORDER BY id").fetchall()
     assert rows == [("shown", "qwen-small"), ("accepted", "qwen-small")]
     assert results["messages"] == [], results["messages"]
+
+
+def test_the_plugin_connects_again_when_the_server_comes_back(tmp_path):
+    nvim = neovim_0_11()
+    config, log, connected = write_config(tmp_path), tmp_path / "server.log", tmp_path / "connected"
+    source, output, spec = tmp_path / "a.py", tmp_path / "out.json", tmp_path / "spec.json"
+    source.write_text("x = 1\n")
+    with tcp_server(config, None, log) as address:
+        spec.write_text(json.dumps({"file": str(source), "address": address, "dir": str(tmp_path),
+                                    "output": str(output)}))
+        neovim_process = subprocess.Popen(
+            [nvim, "--headless", "-u", "NONE", "-i", "NONE", "--cmd", f"set runtimepath^={PLUGIN}",
+             "-c", f"luafile {RECONNECT_SPEC}"], cwd=tmp_path, env={**os.environ, "CODEQUORUM_SPEC": str(spec)},
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 90
+            while not connected.exists():
+                assert neovim_process.poll() is None and time.monotonic() < deadline, output.read_text()
+                time.sleep(0.1)
+        except BaseException:
+            neovim_process.kill()
+            raise
+    time.sleep(2)  # the plugin sees the connection gone and waits out its backoff
+    try:
+        with tcp_server(config, None, tmp_path / "server2.log", port=int(address.rsplit(":", 1)[1])):
+            neovim_process.wait(timeout=90)
+    finally:
+        if neovim_process.poll() is None:
+            neovim_process.kill()
+    results = json.loads(output.read_text())
+    assert results.get("error") is None, results
+    states = results["states"]
+    assert states[:3] == ["starting", "ready", "disconnected"] and states[-1] == "ready", results
+    assert set(states[3:-1]) <= {"starting", "disconnected"}, results  # retries while it was away
+    assert results["retry_in_s"] == 1 and "retrying in" in results["status_while_away"], results
+    assert results["attached"] == 1  # the buffer is attached to the new connection
+    assert results["messages"] == [], results
 
 
 REMOTE_ON_07 = """

@@ -149,14 +149,19 @@ function M.get()
   return client_id and vim.lsp.get_client_by_id(client_id) or nil
 end
 
---- Start the client (or connect) and attach the buffers it had; returns the client or nil.
-function M.start(config)
-  stopping = false
-  local lsp, problem, set_id = lsp_config(config)
-  if not lsp then
-    state.set({ kind = "error", where = where(config), message = problem })
-    return nil
-  end
+-- Whether anything listens at a remote address, without Neovim's own "Could not connect"
+-- message on every retry while the server is away.
+local function probe(address, done)
+  local tcp = (vim.uv or vim.loop).new_tcp()
+  tcp:connect(address.host, address.port, function(err)
+    tcp:close()
+    vim.schedule(function()
+      done(err)
+    end)
+  end)
+end
+
+local function launch(config, lsp, set_id)
   state.set({ kind = "starting", where = where(config) })
   client_id = start_client(lsp)
   set_id(client_id)
@@ -185,6 +190,31 @@ function M.start(config)
     end, CONNECT_TIMEOUT_MS)
   end
   return M.get()
+end
+
+--- Start the client (or connect) and attach the buffers it had; returns the client, or nil
+--- (an error, or a remote server being reached first).
+function M.start(config)
+  stopping = false
+  local lsp, problem, set_id = lsp_config(config)
+  if not lsp then
+    state.set({ kind = "error", where = where(config), message = problem })
+    return nil
+  end
+  if not config.address then
+    return launch(config, lsp, set_id)
+  end
+  state.set({ kind = "starting", where = where(config) })
+  probe(remote.parse(config.address), function(err)
+    if stopping or M.get() then
+      return
+    elseif err then
+      schedule_retry(config, ("cannot connect: %s"):format(err))
+    else
+      launch(config, lsp, set_id)
+    end
+  end)
+  return nil
 end
 
 --- Attach `bufnr` to the server, starting it first if it is not running.
