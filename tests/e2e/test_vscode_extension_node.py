@@ -52,7 +52,8 @@ def test_the_extension_settings_mirror_the_server_schema():
     fields = schema_fields()
     assert settings.keys() == fields.keys()
     for key, field in fields.items():
-        default = str(field.default) if isinstance(field.default, Path) else field.default
+        default = field.get_default(call_default_factory=True)
+        default = str(default) if isinstance(default, Path) else default
         assert settings[key]["default"] == default, key
         assert settings[key]["markdownDescription"], key
     options: dict[str, Any] = {}

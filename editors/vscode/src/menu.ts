@@ -51,13 +51,14 @@ async function choices(client: LanguageClient): Promise<Choices> {
 
 /**
  * The strategy for inline completions, from those the server has; saved as the user setting
- * `codequorum.server.inline_strategy`, which the extension then sends to the server.
+ * `codequorum.server.inline_strategy`, which the extension then sends to the server. "Server
+ * default" removes the setting, so the server's own configuration applies again.
  */
 export async function chooseStrategy(client: LanguageClient): Promise<void> {
   const offered = await choices(client);
   const items = [
-    { label: `Server default (${offered.default_strategy})`, value: null as string | null },
-    ...offered.strategies.map((name) => ({ label: name, value: name as string | null })),
+    { label: `Server default (${offered.default_strategy})`, value: undefined as string | undefined },
+    ...offered.strategies.map((name) => ({ label: name, value: name as string | undefined })),
   ].map((item) => ({ ...item, description: item.value === offered.inline_strategy ? "current" : undefined }));
   const picked = await vscode.window.showQuickPick(items, { title: "codequorum: strategy for inline suggestions" });
   if (picked !== undefined) {

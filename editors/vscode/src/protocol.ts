@@ -32,7 +32,7 @@ export interface Choices {
   members: string[];
   inline_strategy: string | null;
   inline_members: string[] | null;
-  default_strategy: string;
+  default_strategy: string; // what inline completions use when the client picks none
 }
 
 /** Where generate works: the selected range, or the comment on a line (0-based). */

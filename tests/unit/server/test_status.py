@@ -85,6 +85,17 @@ async def test_the_choices_are_the_strategies_the_enabled_members_and_the_curren
     assert choices["members"] == ["fast"]
     assert {"best-of", "single"} <= set(choices["strategies"])
     assert (choices["inline_strategy"], choices["inline_members"]) == ("single", ["fast"])
-    assert choices["default_strategy"] == SettingsSource({}, "t").settings().engine.strategy  # [engine]'s
-    assert choices["default_strategy"] != choices["inline_strategy"]
+    assert choices["default_strategy"] == "single"  # the file's [server] inline_strategy
+    await ls.session.aclose()
+    plain = Server(session({}))
+    assert (await status.choices(plain))["default_strategy"] == "best-of"  # type: ignore[arg-type]
+    await plain.session.aclose()
+
+
+async def test_the_default_strategy_is_the_configuration_files_not_the_clients():
+    ls = Server(session({"inline_strategy": None}))
+    ls.session.apply_options({"server": {"inline_strategy": "single"}}, "the client")
+    choices = await status.choices(ls)  # type: ignore[arg-type]
+    assert choices["inline_strategy"] == "single"
+    assert choices["default_strategy"] == ls.session.context.source.settings().engine.strategy  # [engine]'s
     await ls.session.aclose()

@@ -7,8 +7,10 @@ warm-up, seconds to minutes). The server notifies `{"state": "loading"}` when it
 `server.warm_up = false` it says `ready` at once and the models load on the first request.
 
 `codequorum.choices` (no arguments, read-only) answers the strategies and enabled members a
-client can pick from for inline completions, and the current `inline_strategy` /
-`inline_members`; the client changes them with workspace/didChangeConfiguration.
+client can pick from for inline completions, the current `inline_strategy` / `inline_members`,
+and `default_strategy`: what inline completions use when the client picks none (the server's
+configuration file: its `[server] inline_strategy`, else `[engine] strategy`). The client changes
+them with workspace/didChangeConfiguration.
 """
 
 from __future__ import annotations
@@ -41,12 +43,13 @@ def register(server: CodequorumServer) -> None:
 
 async def choices(ls: CodequorumServer, *args: Any) -> dict[str, Any]:
     settings = ls.session.settings
+    configured = ls.session.context.source.settings()  # without the client's options
     return {
         "strategies": ls.session.engine.runtime.registry.names("strategies"),
         "members": [member.name for member in settings.enabled_members()],
         "inline_strategy": settings.server.inline_strategy,
         "inline_members": settings.server.inline_members,
-        "default_strategy": settings.engine.strategy,
+        "default_strategy": configured.server.inline_strategy or configured.engine.strategy,
     }
 
 
