@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The VS Code extension: install its npm dependencies as package-lock.json pins them (npm
-# caches them), type-check it, build it, and run its Node test, which speaks LSP to the real
-# language server. CODEQUORUM_BIN names the server's executable (default: .venv/bin/codequorum).
+# caches them), type-check it, build it (tsc for the tests, the esbuild bundle it ships),
+# run its Node tests (the logic without VS Code, then LSP against the real language server),
+# and package it with vsce. CODEQUORUM_BIN names the server's executable (default:
+# .venv/bin/codequorum); CODEQUORUM_VSIX, where to write the package (default:
+# editors/vscode/codequorum-VERSION.vsix).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export CODEQUORUM_BIN="${CODEQUORUM_BIN:-$root/.venv/bin/codequorum}"
@@ -16,3 +19,8 @@ npm ci --no-audit --no-fund
 npm run check
 npm run build
 npm test
+if [ -n "${CODEQUORUM_VSIX:-}" ]; then
+  npm run package -- --out "$CODEQUORUM_VSIX"
+else
+  npm run package
+fi

@@ -91,12 +91,16 @@ async def test_two_servers_share_feedback_and_the_router_built_from_it(tmp_path,
     parsed_id = suggest(two, "qwen-large", PARSE, "name, _, value = line.partition(':')")
     wrong_id = suggest(two, "qwen-small", PARSE, "return line")
     assert two.record_feedback(parsed_id, "accepted") and two.record_feedback(wrong_id, "dismissed")
+    halved_id = suggest(one, "smollm2", PARSE, "return line.upper()")  # 19 characters, 10 taken
+    assert one.record_feedback(halved_id, "accepted_partial", accepted_chars=7)
+    assert one.record_feedback(halved_id, "accepted_partial", accepted_chars=10)
     assert one.flush_feedback() and two.flush_feedback()
 
     for context in (first, second):  # each server reads what both wrote
         seen = outcomes_from_feedback(context.source.settings().server.feedback_db)
-        assert sorted((o.member, o.right, o.text) for o in seen) == [
-            ("qwen-large", 1.0, PARSE), ("qwen-small", 0.0, PARSE), ("qwen-small", 1.0, SORT)]
+        assert sorted((o.member, round(o.right, 3), o.text) for o in seen) == [
+            ("qwen-large", 1.0, PARSE), ("qwen-small", 0.0, PARSE), ("qwen-small", 1.0, SORT),
+            ("smollm2", round(10 / 19, 3), PARSE)]
     shared = open_store(url)
     accepted = list(shared.records(events=("accepted",)))
     assert {r.suggestion_id for r in accepted} == {sorted_id, parsed_id}
@@ -105,7 +109,8 @@ async def test_two_servers_share_feedback_and_the_router_built_from_it(tmp_path,
 
     built = codequorum("router", "build", "--feedback", url, "--out", url)
     assert built.returncode == 0, built.stderr
-    assert "3 accepted or dismissed suggestion(s)" in built.stdout and "2 past request(s)" in built.stdout
+    assert "4 accepted, partly accepted or dismissed suggestion(s)" in built.stdout
+    assert "2 past request(s)" in built.stdout
     assert database.password not in built.stdout + built.stderr
 
     embedder = MiniLmEmbedder()
@@ -113,7 +118,7 @@ async def test_two_servers_share_feedback_and_the_router_built_from_it(tmp_path,
         route = RouteStrategy(context.source.settings().strategy_options("route"))
         memory = load_memory(route.memory)
         assert {e.text: e.outcomes for e in memory.entries} == {
-            SORT: {"qwen-small": 1.0}, PARSE: {"qwen-large": 1.0, "qwen-small": 0.0}}
+            SORT: {"qwen-small": 1.0}, PARSE: {"qwen-large": 1.0, "qwen-small": 0.0, "smollm2": 10 / 19}}
         [query] = embedder.embed([request_text(completion_request(PARSE + "key", len(PARSE) + 3))])
         predictions = predict(nearest(query, memory.matrix, memory.entries, k=1), ["qwen-small", "qwen-large"])
         assert predictions["qwen-large"].quality == 1.0 and predictions["qwen-small"].quality == 0.0
@@ -127,11 +132,15 @@ def test_a_local_store_moves_in_once(tmp_path, url):
     local = open_store(tmp_path / "feedback.sqlite3")
     sent = SentSuggestion(Suggestion("return 0", "smollm2", "single"), "inline", "python", 0, SORT, 1.0, SORT, "")
     local.add([record_for("old-1", "accepted", sent, keep_text=True),
-               record_for("old-1", "shown", sent, keep_text=True)])
+               record_for("old-1", "shown", sent, keep_text=True),
+               record_for("old-2", "accepted_partial", sent, keep_text=True, accepted_chars=6)])
     local.close()
     moved = codequorum("feedback", "migrate", "--from", f"sqlite://{tmp_path / 'feedback.sqlite3'}", "--to", url)
     assert moved.returncode == 0, moved.stderr
-    assert "2 event(s) read, 2 new" in moved.stdout
+    assert "3 event(s) read, 3 new" in moved.stdout
     again = codequorum("feedback", "migrate", "--from", str(tmp_path / "feedback.sqlite3"), "--to", url)
-    assert again.returncode == 0 and "2 event(s) read, 0 new, 2 already there" in again.stdout
-    assert [o.member for o in outcomes_from_feedback(url)] == ["smollm2"]
+    assert again.returncode == 0 and "3 event(s) read, 0 new, 3 already there" in again.stdout
+    assert sorted((o.member, o.right) for o in outcomes_from_feedback(url)) == [("smollm2", 0.75), ("smollm2", 1.0)]
+    shared = open_store(url)
+    assert [r.accepted_chars for r in shared.records(events=("accepted_partial",))] == [6]
+    shared.close()

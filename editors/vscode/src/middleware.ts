@@ -3,13 +3,14 @@ import { Middleware } from "vscode-languageclient/node";
 import { PLACE_COMMANDS, activePlace, reportGenerated } from "./commands";
 import { FeedbackTracker } from "./feedback";
 import { ACCEPT_COMMAND, GENERATE_COMMAND, GenerateResult, originOf } from "./protocol";
-import { WinnerStatus } from "./statusBar";
+import { Shown, ShownSuggestions } from "./shown";
+import { StatusBar } from "./statusBar";
 
 /**
  * What the extension adds to the language client's own handling: the status bar and feedback
  * follow the inline suggestions, and generate run from the palette gets its place.
  */
-export function middleware(status: WinnerStatus, feedback: FeedbackTracker): Middleware {
+export function middleware(status: StatusBar, feedback: FeedbackTracker, shown: ShownSuggestions): Middleware {
   return {
     // The server's classic completions are for clients without inline ones. VS Code would ask
     // for both on every keystroke, and the server keeps one query per document, so each would
@@ -18,11 +19,16 @@ export function middleware(status: WinnerStatus, feedback: FeedbackTracker): Mid
 
     async provideInlineCompletionItems(document, position, context, token, next) {
       feedback.dismissShown();
+      shown.clear();
       const result = await next(document, position, context, token);
       const items = (Array.isArray(result) ? result : result?.items) ?? [];
-      const best = originOf(items[0]?.command);
-      if (best !== undefined && !token.isCancellationRequested) {
-        status.winner(best.member, items.length - 1);
+      if (token.isCancellationRequested) {
+        return result;
+      }
+      shown.replace(items.flatMap((item) => shownItem(item, document.uri.toString(), position)));
+      const best = shown.current;
+      if (best !== undefined) {
+        status.suggestion(best.member, 1, shown.count);
         feedback.shown(best.id);
       }
       return result;
@@ -47,4 +53,14 @@ export function middleware(status: WinnerStatus, feedback: FeedbackTracker): Mid
       return result;
     },
   };
+}
+
+function shownItem(item: vscode.InlineCompletionItem, uri: string, position: vscode.Position): Shown[] {
+  const origin = originOf(item.command);
+  if (origin === undefined) {
+    return [];
+  }
+  const text = typeof item.insertText === "string" ? item.insertText : item.insertText.value;
+  const start = item.range?.start ?? position;
+  return [{ ...origin, text, uri, line: start.line, character: start.character }];
 }

@@ -8,7 +8,9 @@
 export const SECTION = "codequorum";
 
 /** Settings of the extension itself, which the server does not know. */
-export const CLIENT_SETTINGS: ReadonlySet<string> = new Set(["path"]);
+export const CLIENT_SETTINGS: ReadonlySet<string> = new Set([
+  "path", "enable", "remote.address", "remote.tokenEnv", "remote.tokenFile",
+]);
 
 export interface ServerOptions {
   [key: string]: unknown;

@@ -74,9 +74,10 @@ def stats(
             version = store.memory_version()
         finally:
             store.close()
-    table = Table("member", "shown", "accepted", "dismissed", title=f"feedback in {store.location}")
+    events = ("shown", "accepted", "accepted_partial", "dismissed")
+    table = Table("member", "shown", "accepted", "partial accepts", "dismissed", title=f"feedback in {store.location}")
     for member in sorted({m for m, _ in counts}):
-        table.add_row(member, *(str(counts[member, e]) for e in ("shown", "accepted", "dismissed")))
+        table.add_row(member, *(str(counts[member, e]) for e in events))
     console.print(table)
     console.print(f"router memory: version {version}" if version else "router memory: none",
                   highlight=False, soft_wrap=True)

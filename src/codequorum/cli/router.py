@@ -54,7 +54,8 @@ def build(
         if not no_feedback:
             store = feedback or str(default_feedback_path())
             found = outcomes_from_feedback(store)
-            console.print(f"{describe(store)}: {len(found)} accepted or dismissed suggestion(s)", highlight=False)
+            console.print(f"{describe(store)}: {len(found)} accepted, partly accepted or dismissed "
+                          "suggestion(s)", highlight=False)
             outcomes += found
         entries = entries_from_outcomes(outcomes, sources)
         if not entries:

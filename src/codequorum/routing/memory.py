@@ -6,7 +6,7 @@ Built by `codequorum router build` from
   passed, over every setting collected);
 - editor feedback: the language server's feedback store (SQLite or PostgreSQL, `stores/`), one
   entry per distinct request text, a member right when its suggestion was accepted, wrong when
-  dismissed.
+  dismissed, right by the share taken when it was accepted in part (a word or a line at a time).
 
 Stored as JSON lines, one entry each with its embedding, so routing never re-embeds the memory;
 or in a store, which the replicas of a team server share (`routing/memory_source.py`).
@@ -26,6 +26,7 @@ import platformdirs
 from codequorum.routing.embed import Embedder
 from codequorum.routing.entry import Entry
 from codequorum.stores.open import open_store
+from codequorum.stores.records import FeedbackRecord
 from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.records import CandidateStore
 from codequorum.vocabulary.request import Request, TaskKind
@@ -142,11 +143,27 @@ def outcomes_from_bench(out_dir: Path, problems: dict[str, Request]) -> tuple[li
 
 
 def outcomes_from_feedback(location: str | Path | StoreLocation) -> list[Outcome]:
-    """Accepted suggestions are right, dismissed ones wrong; a missing SQLite file has none."""
+    """Accepted suggestions are right, dismissed ones wrong, one accepted in part right by the
+    share of it taken (`_counted`); a missing SQLite file has none."""
     store = open_store(location)
     try:
-        records = list(store.records(events=("accepted", "dismissed")))
+        records = list(store.records(events=("accepted", "accepted_partial", "dismissed")))
     finally:
         store.close()
-    return [Outcome(r.prefix_tail, r.member, 1.0 if r.event == "accepted" else 0.0) for r in records
+    return [Outcome(r.prefix_tail, r.member, r.share_taken() or 0.0) for r in _counted(records)
             if r.prefix_tail.strip()]
+
+
+def _counted(records: Sequence[FeedbackRecord]) -> list[FeedbackRecord]:
+    """The events that count: a suggestion's partial accepts grow as the user takes more, so
+    only the largest counts, and none when the suggestion was accepted whole in the end (or its
+    text was not kept, so the share is unknown)."""
+    whole = {r.suggestion_id for r in records if r.event == "accepted"}
+    largest: dict[str, FeedbackRecord] = {}
+    for r in records:
+        if r.event != "accepted_partial" or r.suggestion_id in whole or r.share_taken() is None:
+            continue
+        best = largest.get(r.suggestion_id)
+        if best is None or (r.accepted_chars or 0) > (best.accepted_chars or 0):
+            largest[r.suggestion_id] = r
+    return [r for r in records if r.event != "accepted_partial"] + list(largest.values())

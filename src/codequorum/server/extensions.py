@@ -57,8 +57,18 @@ class FixArgs(_Wire):
 
 
 class FeedbackParams(_Wire):
+    """`accepted_chars`: for `accepted_partial` only, how much of the suggestion the user has
+    taken so far (its first N characters, in UTF-16 code units as LSP counts them)."""
+
     id: str
     event: Event
+    accepted_chars: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _length_of_partial_accepts(self) -> FeedbackParams:
+        if (self.event == "accepted_partial") != (self.accepted_chars is not None):
+            raise ValueError("`accepted_chars` goes with the event `accepted_partial`, and only with it")
+        return self
 
 
 def plain(value: Any) -> Any:

@@ -106,9 +106,11 @@ class Session:
         if old_engine is not None:
             self._in_background(self.context.engines.release(old_engine))
 
-    def warm_up(self) -> None:
+    def warm_up(self) -> asyncio.Task[None] | None:
+        """Load the completion members' models now; the task doing it, or None when off."""
         if self.settings.server.warm_up:
-            self._in_background(self.completions.warm_up())
+            return self._in_background(self.completions.warm_up())
+        return None
 
     def remember(self, suggestions: tuple[Suggestion, ...], kind: str, language: str | None,
                  prefix: str, suffix: str = "") -> list[str]:
@@ -121,7 +123,7 @@ class Session:
         return [self.suggestions.add(SentSuggestion(s, kind, language, rank, tail, now, before, after))
                 for rank, s in enumerate(suggestions)]
 
-    def record_feedback(self, suggestion_id: str, event: Event) -> bool:
+    def record_feedback(self, suggestion_id: str, event: Event, accepted_chars: int | None = None) -> bool:
         """Store an event; False when the id is unknown (expired, or from another session)."""
         sent = self.suggestions.get(suggestion_id)
         if sent is None:
@@ -129,7 +131,9 @@ class Session:
             return False
         self.stats.feedback_events += 1
         if self._feedback is not None:
-            self._feedback.submit(record_for(suggestion_id, event, sent, self.settings.server.feedback_keep_text))
+            keep_text = self.settings.server.feedback_keep_text
+            self._feedback.submit(record_for(suggestion_id, event, sent, keep_text,
+                                             accepted_chars=accepted_chars))
         return True
 
     def flush_feedback(self, timeout: float = 10.0) -> bool:
@@ -161,10 +165,11 @@ class Session:
             self.context.feedback.release(self._feedback)
         self._feedback, self._feedback_target = writer, target
 
-    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(work)
         self._background.add(task)
         task.add_done_callback(self._background_done)
+        return task
 
     def _background_done(self, task: asyncio.Task[None]) -> None:
         self._background.discard(task)

@@ -3,7 +3,8 @@
 psycopg 3 (`pip install 'codequorum[postgresql]'`). One connection per store, opened on first
 use, and opened again when it is lost (each operation is retried once; every write is
 idempotent). The tables are created on first use under an advisory lock, so replicas that
-start together do not race. Point `search_path` elsewhere in the URL
+start together do not race; a table from before partial accepts gets their column and event
+there too (`_upgrade`). Point `search_path` elsewhere in the URL
 (`?options=-csearch_path%3Dcodequorum`) to keep them out of the `public` schema.
 """
 
@@ -24,12 +25,13 @@ T = TypeVar("T")
 CONNECT_TIMEOUT_S = 5  # unless the URL says otherwise
 _SCHEMA_LOCK = 0x636F6465  # pg_advisory_xact_lock key: "code"
 
+_EVENT_CHECK = "CHECK (event IN ('shown', 'accepted', 'accepted_partial', 'dismissed'))"
 _SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS feedback (
+    f"""CREATE TABLE IF NOT EXISTS feedback (
         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         event_id TEXT NOT NULL UNIQUE,
         suggestion_id TEXT NOT NULL,
-        event TEXT NOT NULL CHECK (event IN ('shown', 'accepted', 'dismissed')),
+        event TEXT NOT NULL CONSTRAINT feedback_event_check {_EVENT_CHECK},
         kind TEXT NOT NULL,
         member TEXT NOT NULL,
         strategy TEXT NOT NULL,
@@ -40,8 +42,10 @@ _SCHEMA = (
         prompt_prefix TEXT NOT NULL DEFAULT '',
         prompt_suffix TEXT NOT NULL DEFAULT '',
         suggested_at DOUBLE PRECISION NOT NULL,
-        event_at DOUBLE PRECISION NOT NULL
+        event_at DOUBLE PRECISION NOT NULL,
+        accepted_chars INTEGER
     )""",
+    "ALTER TABLE feedback ADD COLUMN IF NOT EXISTS accepted_chars INTEGER",
     "CREATE INDEX IF NOT EXISTS feedback_member ON feedback (member, event)",
     "CREATE INDEX IF NOT EXISTS feedback_event_at ON feedback (event_at)",
     """CREATE TABLE IF NOT EXISTS router_memory (
@@ -64,6 +68,7 @@ _INSERT = (f"INSERT INTO feedback ({', '.join(COLUMNS)}) VALUES ({', '.join('%s'
            "ON CONFLICT (event_id) DO NOTHING")
 _LOAD_MEMORY = ("SELECT m.text, m.source, m.outcomes, m.tokens, m.embedding FROM router_memory_version v "
                 "LEFT JOIN router_memory m ON true ORDER BY m.position")
+_CHECKS = "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'feedback'::regclass AND contype = 'c'"
 _SAVE_VERSION = ("INSERT INTO router_memory_version VALUES (1, %s, %s) ON CONFLICT (singleton) "
                  "DO UPDATE SET version = EXCLUDED.version, saved_at = EXCLUDED.saved_at")
 
@@ -72,6 +77,7 @@ def _psycopg() -> Any:
     try:
         import psycopg
         import psycopg.conninfo
+        import psycopg.sql
         import psycopg.types.json
     except ImportError as error:
         raise StoreError("a postgresql:// store needs psycopg: pip install 'codequorum[postgresql]'") from error
@@ -171,6 +177,7 @@ class PostgresStore:
                 connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 for statement in _SCHEMA:
                     connection.execute(statement)
+                _upgrade(connection, psycopg.sql)
         except BaseException:
             connection.close()
             raise
@@ -183,6 +190,17 @@ class PostgresStore:
                 self._connection.close()
             finally:
                 self._connection = None
+
+
+def _upgrade(connection: Any, sql: Any) -> None:
+    """A table from before partial accepts: its CHECK refuses the event, so it is replaced (once:
+    the new one names it)."""
+    stale = [name for name, definition in connection.execute(_CHECKS).fetchall()
+             if "'shown'" in definition and "'accepted_partial'" not in definition]
+    for name in stale:
+        connection.execute(sql.SQL("ALTER TABLE feedback DROP CONSTRAINT {}").format(sql.Identifier(name)))
+    if stale:
+        connection.execute(f"ALTER TABLE feedback ADD CONSTRAINT feedback_event_check {_EVENT_CHECK}")
 
 
 def _first_line(error: Exception) -> str:

@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Literal
 
-Event = Literal["shown", "accepted", "dismissed"]
-EVENTS: tuple[Event, ...] = ("shown", "accepted", "dismissed")
+# accepted_partial: the user took the suggestion's first `accepted_chars` characters (a word or a
+# line at a time, e.g. VS Code's acceptNextWord), reported again each time the taken part grows.
+Event = Literal["shown", "accepted", "accepted_partial", "dismissed"]
+EVENTS: tuple[Event, ...] = ("shown", "accepted", "accepted_partial", "dismissed")
 COMPLETION_KINDS = ("inline", "completion")
 
 
@@ -30,16 +32,38 @@ class FeedbackRecord:
     prompt_suffix: str  # the prompt window after the cursor
     suggested_at: float  # Unix time
     event_at: float
+    accepted_chars: int | None = None  # accepted_partial only: UTF-16 code units, as LSP counts
+
+    def share_taken(self) -> float | None:
+        """How much of the suggestion an accept took: 1.0 for `accepted`, the part of the text
+        for `accepted_partial` (None when the text was not kept, so its length is unknown)."""
+        if self.event == "accepted":
+            return 1.0
+        if self.event != "accepted_partial" or self.accepted_chars is None or not self.text:
+            return None
+        return min(1.0, self.accepted_chars / utf16_length(self.text))
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FeedbackRecord))
 
 
+def utf16_length(text: str) -> int:
+    """The length of `text` as LSP clients count it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def accepted_completions(records: Iterable[FeedbackRecord]) -> list[FeedbackRecord]:
     """Completions users accepted and never dismissed, with their prompt window and text kept:
-    the examples a member can be trained on."""
+    the examples a member can be trained on, one per suggestion.
+
+    A partial accept is an example only once it took the whole suggestion (word by word to its
+    end): a suggestion taken in part was not the completion the user wanted, and training on
+    its full text would teach the part they left out."""
     records = list(records)
     dismissed = {r.suggestion_id for r in records if r.event == "dismissed"}
-    return [r for r in records if r.event == "accepted" and r.kind in COMPLETION_KINDS
-            and r.suggestion_id not in dismissed and r.text.strip()
-            and (r.prompt_prefix.strip() or r.prompt_suffix.strip())]
+    examples: dict[str, FeedbackRecord] = {}
+    for r in records:
+        if (r.share_taken() == 1.0 and r.kind in COMPLETION_KINDS and r.suggestion_id not in dismissed
+                and r.text.strip() and (r.prompt_prefix.strip() or r.prompt_suffix.strip())):
+            examples.setdefault(r.suggestion_id, r)
+    return list(examples.values())

@@ -1,7 +1,9 @@
 """Feedback and the router's memory in one SQLite file: the default, for one machine.
 
 Editors' sessions write side by side (WAL). A file written before events had ids and prompt
-windows is upgraded in place when it is opened: its rows get ids derived from their own.
+windows is upgraded in place when it is opened: its rows get ids derived from their own. A file
+from before partial accepts has its table rebuilt, rows and their ids kept, since SQLite cannot
+change the CHECK that refuses the new event.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from codequorum.stores.errors import StoreError
 from codequorum.stores.records import COLUMNS, EVENTS, Event, FeedbackRecord
 from codequorum.vocabulary.store_location import StoreLocation
 
-_TABLES = """
+_FEEDBACK_TABLE = """
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY,
     event_id TEXT,
     suggestion_id TEXT NOT NULL,
-    event TEXT NOT NULL CHECK (event IN ('shown', 'accepted', 'dismissed')),
+    event TEXT NOT NULL CHECK (event IN ('shown', 'accepted', 'accepted_partial', 'dismissed')),
     kind TEXT NOT NULL,
     member TEXT NOT NULL,
     strategy TEXT NOT NULL,
@@ -35,8 +37,11 @@ CREATE TABLE IF NOT EXISTS feedback (
     prompt_prefix TEXT NOT NULL DEFAULT '',
     prompt_suffix TEXT NOT NULL DEFAULT '',
     suggested_at REAL NOT NULL,
-    event_at REAL NOT NULL
+    event_at REAL NOT NULL,
+    accepted_chars INTEGER
 );
+"""
+_TABLES = _FEEDBACK_TABLE + """
 CREATE TABLE IF NOT EXISTS router_memory (
     position INTEGER PRIMARY KEY,
     text TEXT NOT NULL,
@@ -51,14 +56,14 @@ CREATE TABLE IF NOT EXISTS router_memory_version (
     saved_at REAL NOT NULL
 );
 """
-_INDEXES = """
-CREATE UNIQUE INDEX IF NOT EXISTS feedback_event_id ON feedback (event_id);
-CREATE INDEX IF NOT EXISTS feedback_member ON feedback (member, event);
-CREATE INDEX IF NOT EXISTS feedback_event_at ON feedback (event_at);
-"""
-# Columns a file from before the store protocol lacks.
+_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS feedback_event_id ON feedback (event_id)",
+    "CREATE INDEX IF NOT EXISTS feedback_member ON feedback (member, event)",
+    "CREATE INDEX IF NOT EXISTS feedback_event_at ON feedback (event_at)",
+)
+# Columns a file from before the store protocol (or before partial accepts) lacks.
 _ADDED_COLUMNS = {"event_id": "TEXT", "prompt_prefix": "TEXT NOT NULL DEFAULT ''",
-                  "prompt_suffix": "TEXT NOT NULL DEFAULT ''"}
+                  "prompt_suffix": "TEXT NOT NULL DEFAULT ''", "accepted_chars": "INTEGER"}
 PAGE = 2000
 _EVENT_AT = 1 + COLUMNS.index("event_at")  # in a row that starts with the id
 _LOAD_MEMORY = ("SELECT m.text, m.source, m.outcomes, m.tokens, m.embedding FROM router_memory_version v "
@@ -161,7 +166,8 @@ class SqliteStore:
                 with connection:
                     connection.executescript(_TABLES)
                     _upgrade(connection)
-                    connection.executescript(_INDEXES)
+                    for index in _INDEXES:  # one at a time: executescript would commit the upgrade
+                        connection.execute(index)
             except BaseException:
                 connection.close()
                 raise
@@ -182,10 +188,36 @@ def _failures(what: str) -> Iterator[None]:
 
 
 def _upgrade(connection: sqlite3.Connection) -> None:
-    """Add what a file from before event ids and prompt windows lacks; its rows get stable ids."""
-    present = {row[1] for row in connection.execute("PRAGMA table_info(feedback)")}
-    for column, declaration in _ADDED_COLUMNS.items():
-        if column not in present:
-            connection.execute(f"ALTER TABLE feedback ADD COLUMN {column} {declaration}")
+    """Add what a file from before event ids, prompt windows and partial accepts lacks; its rows
+    get stable ids. One process upgrades a file while the others wait, then find it done."""
+    if _outdated(connection):
+        connection.execute("BEGIN IMMEDIATE")  # committed by the caller's `with connection`
+    if _outdated(connection):
+        present = {row[1] for row in connection.execute("PRAGMA table_info(feedback)")}
+        for column, declaration in _ADDED_COLUMNS.items():
+            if column not in present:
+                connection.execute(f"ALTER TABLE feedback ADD COLUMN {column} {declaration}")
+        if not _takes_partial_accepts(connection):
+            _rebuild_feedback_table(connection)
     connection.execute("UPDATE feedback SET event_id = 'sqlite-' || suggestion_id || '-' || event || '-' || id "
                        "WHERE event_id IS NULL")
+
+
+def _outdated(connection: sqlite3.Connection) -> bool:
+    present = {row[1] for row in connection.execute("PRAGMA table_info(feedback)")}
+    return not present.issuperset(_ADDED_COLUMNS) or not _takes_partial_accepts(connection)
+
+
+def _takes_partial_accepts(connection: sqlite3.Connection) -> bool:
+    (table,) = connection.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'feedback'").fetchone()
+    return "'accepted_partial'" in table
+
+
+def _rebuild_feedback_table(connection: sqlite3.Connection) -> None:
+    """The table again with the CHECK of today, its rows copied with their ids (the order pages
+    are read in). Its indexes go with the old table; the caller creates them again."""
+    columns = ", ".join(("id", *COLUMNS))
+    connection.execute("ALTER TABLE feedback RENAME TO feedback_before_partial_accepts")
+    connection.execute(_FEEDBACK_TABLE)
+    connection.execute(f"INSERT INTO feedback ({columns}) SELECT {columns} FROM feedback_before_partial_accepts")
+    connection.execute("DROP TABLE feedback_before_partial_accepts")

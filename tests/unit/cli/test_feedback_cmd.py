@@ -17,7 +17,7 @@ def run(*args: str):
 
 def test_migrate_copies_once_and_says_what_it_did(tmp_path):
     source = open_store(tmp_path / "old.sqlite3")
-    source.add([record("shown", at=1.0), record("accepted", at=2.0)])
+    source.add([record("shown", at=1.0), record("accepted_partial", at=2.0, accepted_chars=5)])
     source.save_memory([Entry("t", "feedback", {"m": 1.0}, {}, [1.0])], version="v1")
     source.close()
     target = f"sqlite://{tmp_path / 'new.sqlite3'}"
@@ -28,7 +28,8 @@ def test_migrate_copies_once_and_says_what_it_did(tmp_path):
     again = run("migrate", "--from", str(tmp_path / "old.sqlite3"), "--to", target)
     assert "2 event(s) read, 0 new, 2 already there" in again.output
     assert "the router memory is there already" in again.output
-    assert len(list(open_store(target).records())) == 2
+    assert [(r.event, r.accepted_chars) for r in open_store(target).records()] == [
+        ("shown", None), ("accepted_partial", 5)]
 
 
 def test_a_missing_source_is_a_clear_error(tmp_path):
@@ -44,11 +45,12 @@ def test_an_unsupported_target_is_a_clear_error(tmp_path):
 
 def test_stats_counts_events_per_member(tmp_path):
     store = open_store(tmp_path / "f.sqlite3")
-    store.add([record("shown", member="a"), record("accepted", member="a"), record("dismissed", member="b")])
+    store.add([record("shown", member="a"), record("accepted", member="a"), record("dismissed", member="b"),
+               record("accepted_partial", member="b", accepted_chars=3)])
     store.close()
     done = run("stats", "--db", str(tmp_path / "f.sqlite3"))
     assert done.exit_code == 0, done.output
-    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:5]]
-            for line in done.output.splitlines() if line.count("│") == 5 and "member" not in line}
-    assert rows == {"a": ["1", "1", "0"], "b": ["0", "0", "1"]}
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:6]]
+            for line in done.output.splitlines() if line.count("│") == 6 and "member" not in line}
+    assert rows == {"a": ["1", "1", "0", "0"], "b": ["0", "0", "1", "1"]}
     assert "router memory: none" in done.output

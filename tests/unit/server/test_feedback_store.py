@@ -77,6 +77,12 @@ def test_without_keep_text_no_code_is_recorded():
     assert (stored.member, stored.language, stored.event) == ("qwen-small", "python", "accepted")
 
 
+def test_a_partial_accept_keeps_its_length_with_or_without_the_text():
+    assert record_for("s-1", "accepted_partial", SENT, keep_text=True, accepted_chars=6).accepted_chars == 6
+    assert record_for("s-1", "accepted_partial", SENT, keep_text=False, accepted_chars=6).accepted_chars == 6
+    assert record_for("s-1", "accepted", SENT, keep_text=True).accepted_chars is None
+
+
 def test_the_log_gives_unique_ids_and_forgets_the_oldest():
     log = SuggestionLog(size=2)
     ids = [log.add(SENT) for _ in range(3)]
@@ -201,3 +207,14 @@ async def test_a_store_that_cannot_be_opened_keeps_the_old_settings(tmp_path, mo
     assert session.record_feedback(sid, "accepted")
     await session.aclose()
     assert len(list(open_store(tmp_path / "f.sqlite3").records())) == 1
+
+
+async def test_a_session_stores_partial_accepts_with_their_length(tmp_path):
+    session = session_on(tmp_path)
+    session.configure(session.settings)
+    [sid] = session.remember((Suggestion("return a + b", "m", "single"),), "inline", "python", "def f(a, b):\n    ")
+    assert session.record_feedback(sid, "accepted_partial", accepted_chars=7)
+    assert session.record_feedback(sid, "accepted")
+    await session.aclose()
+    stored = list(open_store(tmp_path / "f.sqlite3").records())
+    assert [(r.event, r.accepted_chars) for r in stored] == [("accepted_partial", 7), ("accepted", None)]

@@ -75,3 +75,43 @@ def test_without_psycopg_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "psycopg", None)
     with pytest.raises(StoreError, match=r"pip install 'codequorum\[postgresql\]'"):
         open_store("postgresql://db-1/codequorum")
+
+
+# The table as the store created it before partial accepts (its CHECK named by PostgreSQL).
+BEFORE_PARTIAL_TABLE = """CREATE TABLE feedback (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
+    suggestion_id TEXT NOT NULL, event TEXT NOT NULL CHECK (event IN ('shown', 'accepted', 'dismissed')),
+    kind TEXT NOT NULL, member TEXT NOT NULL, strategy TEXT NOT NULL, language TEXT, rank INTEGER NOT NULL,
+    text TEXT NOT NULL, prefix_tail TEXT NOT NULL, prompt_prefix TEXT NOT NULL DEFAULT '',
+    prompt_suffix TEXT NOT NULL DEFAULT '', suggested_at DOUBLE PRECISION NOT NULL,
+    event_at DOUBLE PRECISION NOT NULL)"""
+
+
+def test_a_table_from_before_partial_accepts_takes_them_and_keeps_its_rows(postgresql):
+    url = postgresql.fresh_url()
+    old = record("accepted", at=1.0)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(BEFORE_PARTIAL_TABLE)
+        admin.execute("INSERT INTO feedback (event_id, suggestion_id, event, kind, member, strategy, language, rank,"
+                      " text, prefix_tail, suggested_at, event_at) VALUES (%s, %s, 'accepted', 'inline', %s, %s,"
+                      " %s, 0, %s, %s, %s, %s)", (old.event_id, old.suggestion_id, old.member, old.strategy,
+                                                  old.language, old.text, old.prefix_tail, old.suggested_at,
+                                                  old.event_at))
+    store = open_store(url)
+    partial = record("accepted_partial", at=2.0, accepted_chars=5)
+    assert store.add([partial]) == 1
+    [kept, added] = store.records()
+    assert (kept.event_id, kept.event, kept.accepted_chars) == (old.event_id, "accepted", None)
+    assert added == partial
+    store.close()
+    again = open_store(url)  # the upgrade is done once: opening again changes nothing
+    assert len(list(again.records())) == 2
+    again.close()
+    with psycopg.connect(url, autocommit=True) as admin:
+        checks = admin.execute("SELECT conname FROM pg_constraint WHERE conrelid = 'feedback'::regclass "
+                               "AND contype = 'c'").fetchall()
+        assert checks == [("feedback_event_check",)]
+        with pytest.raises(psycopg.errors.CheckViolation):
+            admin.execute("INSERT INTO feedback (event_id, suggestion_id, event, kind, member, strategy, rank, text,"
+                          " prefix_tail, suggested_at, event_at) VALUES ('x', 'x', 'liked', 'inline', 'm', 's',"
+                          " 0, 't', 'p', 1.0, 1.0)")

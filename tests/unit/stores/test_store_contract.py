@@ -43,6 +43,14 @@ def test_records_come_back_as_they_were_stored(store):
     assert list(store.records()) == stored
 
 
+def test_a_partial_accept_comes_back_with_its_length(store):
+    stored = [record("accepted_partial", at=1.0, accepted_chars=7), record("accepted_partial", at=2.0, accepted_chars=13),
+              record("accepted", at=3.0)]
+    store.add(stored)
+    assert list(store.records()) == stored
+    assert [r.accepted_chars for r in store.records(events=("accepted_partial",))] == [7, 13]
+
+
 def test_adding_the_same_events_again_adds_nothing(store):
     first = [record(at=1.0), record(at=2.0)]
     assert store.add(first) == 2
@@ -109,14 +117,15 @@ def test_migration_copies_everything_once(source_kind, target_kind, request, tmp
     source = open_store(location_of(source_kind, request, tmp_path, "source.sqlite3"))
     target = open_store(location_of(target_kind, request, tmp_path, "target.sqlite3"))
     try:
-        events = [record("shown", at=1.0), record("accepted", at=2.0)]
+        events = [record("shown", at=1.0), record("accepted", at=2.0),
+                  record("accepted_partial", at=3.0, accepted_chars=4)]
         source.add(events)
         source.save_memory([Entry("t", "feedback", {"m": 1.0}, {}, [0.5])], version="mem-1")
         target.add([events[0]])  # already there: not copied twice
         done = migrate(source, target)
-        assert (done.events_read, done.events_added, done.memory_entries) == (2, 1, 1)
+        assert (done.events_read, done.events_added, done.memory_entries) == (3, 2, 1)
         again = migrate(source, target)
-        assert (again.events_read, again.events_added, again.memory_entries) == (2, 0, None)
+        assert (again.events_read, again.events_added, again.memory_entries) == (3, 0, None)
         assert list(target.records()) == events
         assert target.memory_version() == "mem-1" and target.load_memory() == source.load_memory()
     finally:

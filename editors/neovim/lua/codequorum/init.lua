@@ -1,13 +1,20 @@
 -- codequorum for Neovim: inline suggestions from an ensemble of code models, served by
 -- `codequorum serve` over Neovim's built-in LSP client.
 local client = require("codequorum.client")
+local state = require("codequorum.state")
 
 local M = {}
 
 local GENERATE = "codequorum.generate"
 
 local defaults = {
+  enabled = true, -- false: set up, but start nothing until :Codequorum enable
   cmd = { "codequorum", "serve" },
+  -- A running server instead of `cmd`: "tcp://HOST:PORT" (`codequorum serve --tcp`, Neovim
+  -- 0.8+). Its token comes from $token_env, or else from the file token_file.
+  address = nil,
+  token_env = "CODEQUORUM_TOKEN",
+  token_file = nil,
   -- The server's settings, the TOML schema as a table (docs/configuration.md); sent as
   -- initializationOptions and laid over the server's configuration file.
   settings = {},
@@ -21,7 +28,7 @@ local defaults = {
   auto_trigger = true, -- suggest on entering insert mode and after typing (virtual text)
   debounce_ms = 100, -- pause in typing before a suggestion is requested (virtual text)
   keymaps = { -- insert mode; false leaves a key unmapped
-    accept = "<Tab>", -- inserts the suggestion, or types a <Tab> when none is shown
+    accept = "<Tab>", -- inserts the suggestion; with none shown, what the key did before (nvim-cmp, a <Tab>)
     next = "<M-]>",
     prev = "<M-[>",
     dismiss = "<C-]>", -- virtual text only
@@ -38,16 +45,54 @@ local function inline()
   return require("codequorum.suggestion")
 end
 
-local function feed(keys)
-  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), "n", false)
+local function feed(keys, mode)
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), mode or "n", false)
 end
 
+-- Run the mapping `lhs` had before the plugin's (nvim-cmp's <Tab>, a user's), or the key itself.
+local function fall_through(previous, lhs)
+  if not previous or vim.tbl_isempty(previous) then
+    return feed(lhs)
+  end
+  local mode = previous.noremap == 1 and "n" or "m"
+  if previous.callback then
+    local keys = previous.callback()
+    if previous.expr == 1 and type(keys) == "string" then
+      feed(keys, mode)
+    end
+    return
+  end
+  local rhs = previous.expr == 1 and vim.api.nvim_eval(previous.rhs) or previous.rhs or ""
+  feed(rhs, mode)
+end
+
+-- The insert-mode mapping of `lhs` in force for `bufnr` (buffer-local first), with its Lua
+-- callback as a function (maparg() gives only a reference number on Neovim 0.7).
+local function mapping_of(bufnr, lhs)
+  local key = vim.api.nvim_replace_termcodes(lhs, true, true, true)
+  for _, maps in ipairs({ vim.api.nvim_buf_get_keymap(bufnr, "i"), vim.api.nvim_get_keymap("i") }) do
+    for _, map in ipairs(maps) do
+      if vim.api.nvim_replace_termcodes(map.lhs, true, true, true) == key then
+        return map
+      end
+    end
+  end
+  return nil
+end
+
+local mapped = {} -- bufnr -> true once its keys are mapped
+
 local function map_keys(bufnr, suggestions)
+  if mapped[bufnr] then
+    return
+  end
+  mapped[bufnr] = true
   for action, lhs in pairs(config.keymaps) do
     if lhs and suggestions[action] then
+      local previous = mapping_of(bufnr, lhs)
       vim.keymap.set("i", lhs, function()
         if suggestions[action](bufnr) == false then
-          feed(lhs)
+          fall_through(previous, lhs)
         end
       end, { buffer = bufnr, desc = "codequorum: " .. action })
     end
@@ -56,13 +101,81 @@ end
 
 --- Attach a buffer to the server (done for `filetypes` by `setup`).
 function M.attach(bufnr)
-  local lsp_client = client.attach(bufnr, config)
-  if lsp_client then
-    local suggestions = inline()
-    suggestions.attach(bufnr, config, lsp_client)
-    map_keys(bufnr, suggestions)
+  if not config.enabled then
+    return
+  end
+  map_keys(bufnr, inline())
+  client.attach(bufnr, config) -- the suggestions attach once the server has (on_buffer)
+end
+
+-- Every buffer the client attaches to, first or after a reconnection, gets the suggestions.
+client.on_buffer = function(bufnr, lsp_client)
+  inline().attach(bufnr, config, lsp_client)
+end
+
+--- Whether a suggestion is shown in `bufnr` (default: the current buffer); for a <Tab>
+--- mapping of your own: `if require("codequorum").visible() then require("codequorum").accept() ...`.
+function M.visible(bufnr)
+  local suggestions = inline()
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  return suggestions.visible ~= nil and suggestions.visible(bufnr)
+end
+
+--- Insert the suggestion shown; false when there is none.
+function M.accept(bufnr)
+  return inline().accept(bufnr or vim.api.nvim_get_current_buf()) ~= false
+end
+
+local function attachable_buffers()
+  return vim.tbl_filter(function(bufnr)
+    return vim.api.nvim_buf_is_loaded(bufnr) and vim.tbl_contains(config.filetypes, vim.bo[bufnr].filetype)
+  end, vim.api.nvim_list_bufs())
+end
+
+--- Start (or connect to) the server and attach the buffers of `filetypes`.
+function M.enable()
+  config.enabled = true
+  client.stop() -- a fresh start, after an error too
+  state.set({ kind = "starting", where = "" })
+  local buffers = attachable_buffers()
+  for _, bufnr in ipairs(buffers) do
+    M.attach(bufnr)
+  end
+  if #buffers == 0 then
+    state.set({ kind = "starting", where = "with the first buffer of `filetypes`" })
   end
 end
+
+--- Stop suggesting: the server stops (or the connection closes) until `enable`.
+function M.disable()
+  config.enabled = false
+  local suggestions = inline()
+  for _, bufnr in ipairs(attachable_buffers()) do
+    if suggestions.dismiss then
+      suggestions.dismiss(bufnr)
+    end
+  end
+  client.stop()
+  state.set({ kind = "disabled" })
+end
+
+--- The plugin's state in one line, for a statusline (`User CodequorumStatus` fires on change).
+function M.statusline()
+  return state.statusline()
+end
+
+--- `{ kind = "disabled" | "starting" | "loading" | "ready" | "disconnected" | "error", ... }`
+function M.status()
+  return state.get()
+end
+
+local SUBCOMMANDS = {
+  enable = M.enable,
+  disable = M.disable,
+  status = function()
+    print(state.describe())
+  end,
+}
 
 --- Generate code from the comment on `line1`, or from the lines `line1`..`line2` (1-based).
 function M.generate(bufnr, line1, line2)
@@ -111,15 +224,37 @@ function M.setup(options)
       M.attach(args.buf)
     end,
   })
+  vim.api.nvim_create_user_command("Codequorum", function(command)
+    local run = SUBCOMMANDS[command.args]
+    if not run then
+      vim.notify("codequorum: :Codequorum enable, disable or status", vim.log.levels.ERROR)
+      return
+    end
+    run()
+  end, {
+    nargs = 1,
+    complete = function()
+      return { "enable", "disable", "status" }
+    end,
+    desc = "codequorum: enable or disable suggestions, or show the server's state",
+  })
   vim.api.nvim_create_user_command("CodequorumGenerate", function(command)
     local bufnr = vim.api.nvim_get_current_buf()
     M.generate(bufnr, command.line1, command.range > 0 and command.line2 or nil)
   end, { range = true, desc = "codequorum: generate code from a comment or the selected lines" })
-  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
-    if vim.api.nvim_buf_is_loaded(bufnr) and vim.tbl_contains(config.filetypes, vim.bo[bufnr].filetype) then
-      M.attach(bufnr)
-    end
+  if not config.enabled then
+    state.set({ kind = "disabled" })
+    return
   end
+  state.set({ kind = "starting", where = "with the first buffer of `filetypes`" })
+  for _, bufnr in ipairs(attachable_buffers()) do
+    M.attach(bufnr)
+  end
+end
+
+--- The options in force (for :checkhealth).
+function M.config()
+  return config
 end
 
 return M

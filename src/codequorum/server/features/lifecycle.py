@@ -10,6 +10,7 @@ from pygls.exceptions import JsonRpcServerError
 
 from codequorum.server.auth import token_matches
 from codequorum.server.client_settings import describe
+from codequorum.server.features import status
 from codequorum.server.lsp_server import CodequorumServer
 from codequorum.vocabulary.errors import ConfigError
 
@@ -43,7 +44,7 @@ def initialize(ls: CodequorumServer, params: types.InitializeParams) -> None:
 
 
 def initialized(ls: CodequorumServer, params: types.InitializedParams) -> None:
-    ls.session.warm_up()
+    status.warm_up(ls)  # codequorum/status: loading, then ready
 
 
 async def shutdown(ls: CodequorumServer, params: None) -> None:

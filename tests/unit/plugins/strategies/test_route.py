@@ -124,6 +124,24 @@ def test_editor_feedback_counts_accepted_as_right_and_dismissed_as_wrong(tmp_pat
     assert outcomes_from_feedback(tmp_path / "none.sqlite3") == []
 
 
+def test_a_suggestion_taken_in_part_counts_once_by_the_share_taken(tmp_path):
+    store = open_store(tmp_path / "feedback.sqlite3")
+    tail = "def sort_items(xs):\n    "
+
+    def event(suggestion_id, kind, name, text="return sorted(xs)", keep_text=True, **fields):
+        sent = SentSuggestion(Suggestion(text, name, "single"), "inline", "python", 0, tail, 0.0)
+        store.add([record_for(suggestion_id, kind, sent, keep_text=keep_text, **fields)])
+
+    event("a", "accepted_partial", "halves", text="return xs", accepted_chars=3)  # the word "ret"
+    event("a", "accepted_partial", "halves", text="return xs", accepted_chars=6)  # then "return": 6 of 9
+    event("b", "accepted_partial", "whole", accepted_chars=7)
+    event("b", "accepted", "whole")  # taken word by word to its end, then accepted: 1.0, once
+    event("c", "accepted_partial", "unkept", keep_text=False, accepted_chars=4)  # no text: no share
+    store.close()
+    outcomes = outcomes_from_feedback(tmp_path / "feedback.sqlite3")
+    assert sorted((o.member, round(o.right, 3)) for o in outcomes) == [("halves", 0.667), ("whole", 1.0)]
+
+
 def test_a_completion_is_routed_on_the_text_before_the_cursor():
     request = Request(TaskKind.COMPLETE, prefix="x" * 600 + "def sort(", suffix="):")
     assert request_text(request) == ("x" * 600 + "def sort(")[-500:]
