@@ -220,8 +220,9 @@ class ServerConfig(_Strict):
         75, ge=0, le=5000, description="wait this long for more keystrokes before the models run"
     )
     inline_strategy: str | None = Field(
-        "best-of", description="strategy for inline and classic completions (their latency "
-        "budget has no room for the generation default); none = [engine] strategy"
+        "confidence", description="strategy for inline and classic completions: the strongest "
+        "completion member first, the next one where its snippet is empty or breaks the syntax "
+        "(measured on the FIM benchmark, docs/results.md); none = [engine] strategy"
     )
     inline_members: list[str] | None = Field(
         None, description="members asked for completions; none = every enabled member that has "

@@ -285,7 +285,7 @@ test("over WebSocket: the extension's transport speaks to `serve --ws`, ready at
   assert.deepEqual(statuses, [{ state: "ready" }]);
   const choices = await connection.sendRequest(ExecuteCommandRequest.type, { command: CHOICES_COMMAND });
   assert.deepEqual(choices.members, ["qwen-small", "smollm2"], log());
-  assert.equal(choices.inline_strategy, "best-of"); // [server] inline_strategy's default
-  assert.equal(choices.default_strategy, "best-of"); // what "Server default" brings back
+  assert.equal(choices.inline_strategy, "confidence"); // [server] inline_strategy's default
+  assert.equal(choices.default_strategy, "confidence"); // what "Server default" brings back
   await stopServer(connection, server);
 });

@@ -75,7 +75,7 @@ class CompletionPolicy:
     hard_cap_s: float = 30.0  # with none yet, wait for the first one up to this
     settle_ratio: float | None = 0.1
     refine: bool = True
-    strategy: str | None = "best-of"  # as [server] inline_strategy; None = [engine] strategy
+    strategy: str | None = "confidence"  # as [server] inline_strategy; None = [engine] strategy
     members: tuple[str, ...] | None = None
     block_max_tokens: int = 256
     line_max_tokens: int = 64

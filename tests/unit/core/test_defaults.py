@@ -25,7 +25,7 @@ def test_the_default_is_the_measured_cascade_and_smollm2_answers_completions_onl
     assert settings.resolve_strategy(None) == ("cascade", {"samples": 1, "probes": 6, "resample": 3, "repair": 2})
     assert settings.generation_members() == ["qwen-large", "qwen-small"]
     assert settings.members["smollm2"].enabled and not settings.members["smollm2"].generate
-    assert settings.server.inline_strategy == "best-of"
+    assert settings.server.inline_strategy == "confidence"
 
 
 def test_a_spec_parses_json_values_and_refuses_a_pair_without_a_value():

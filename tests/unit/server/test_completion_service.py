@@ -20,7 +20,8 @@ CURSOR = TEXT.index("    \n") + 4
 
 
 def service(engine, **policy) -> CompletionService:
-    defaults = {"debounce_s": 0.0, "deadline_s": 5.0}
+    # best-of asks every member at once: what settling, deadlines and refinement act on
+    defaults = {"debounce_s": 0.0, "deadline_s": 5.0, "strategy": "best-of"}
     return CompletionService(engine, CompletionPolicy(**(defaults | policy)), ServerStats(), PrefixCache(16))
 
 

@@ -88,7 +88,7 @@ async def test_the_choices_are_the_strategies_the_enabled_members_and_the_curren
     assert choices["default_strategy"] == "single"  # the file's [server] inline_strategy
     await ls.session.aclose()
     plain = Server(session({}))
-    assert (await status.choices(plain))["default_strategy"] == "best-of"  # type: ignore[arg-type]
+    assert (await status.choices(plain))["default_strategy"] == "confidence"  # type: ignore[arg-type]
     await plain.session.aclose()
 
 

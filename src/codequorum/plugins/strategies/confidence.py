@@ -1,14 +1,22 @@
-"""`confidence`: cheapest member first; escalate only when it is unsure of its own snippet.
+"""`confidence`: members one at a time; stop at the first snippet the checks accept and its member
+was confident of.
 
-A FrugalGPT-style cascade (Chen et al. 2023) for requests that have no tests to vouch for an
-answer, an inline completion above all: the cheap member's snippet is taken when the checks
-accept it (syntax in context) and the member was confident of it, its mean token
-log-probability at least `min_logprob`; otherwise the next, stronger member is asked, and the
-strongest member's snippet that passes the checks leads the ranking of everything produced
-(it is what the cheap one was unsure of). Escalation stops, keeping the best so far, when
-the deadline has passed.
+For requests without tests to vouch for an answer, an inline completion above all. Members are
+asked in `order`: strongest first (the default) or cheapest first (a FrugalGPT-style cascade,
+Chen et al. 2023). A member's snippet is taken when it is not empty, passes the checks (syntax in
+context) and its mean token log-probability reaches `min_logprob`; otherwise the next member is
+asked. Once the deadline has passed, no further member is asked if a usable snippet (not empty,
+syntax not broken) exists; while none does, the next member still is (a late answer beats none).
+The answer is the snippet taken, or, when none was, usable snippets before broken ones, the
+strongest member's first.
 
-Options: `min_logprob` (default -0.25, chosen on one half of the FIM benchmark: docs/results.md).
+Measured on the FIM benchmark (docs/results.md): the strong member's snippet is right far more
+often than the cheap member's, and the cheap member's own log-probability does not tell its right
+snippets from its wrong ones well enough to skip the strong one; what the cheap member adds is a
+second snippet where the strong one is empty or breaks the syntax. Hence the defaults.
+
+Options: `order` ("strongest" or "cheapest", default "strongest"), `min_logprob` (default: none,
+any snippet that passes the checks).
 """
 
 from __future__ import annotations
@@ -16,67 +24,93 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from codequorum.core.context import StrategyContext
+from codequorum.core.member import Member
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.result import Result
 
-DEFAULT_MIN_LOGPROB = -0.25
+ORDERS = ("strongest", "cheapest")
 
 
 class ConfidenceStrategy:
     name: ClassVar[str] = "confidence"
 
     def __init__(self, options: dict[str, Any]) -> None:
-        unknown = set(options) - {"min_logprob"}
+        unknown = set(options) - {"min_logprob", "order"}
         if unknown:
             raise ConfigError(f"[strategies.confidence] unknown option(s) {', '.join(sorted(unknown))} "
-                              "(allowed: min_logprob)")
-        self.min_logprob = float(options.get("min_logprob", DEFAULT_MIN_LOGPROB))
-        if self.min_logprob > 0:
+                              "(allowed: min_logprob, order)")
+        self.order = str(options.get("order", "strongest"))
+        if self.order not in ORDERS:
+            raise ConfigError(f"[strategies.confidence] order is one of {', '.join(ORDERS)}, not {self.order!r}")
+        minimum = options.get("min_logprob")
+        self.min_logprob = None if minimum is None else float(minimum)
+        if self.min_logprob is not None and self.min_logprob > 0:
             raise ConfigError(f"[strategies.confidence] min_logprob is a log-probability (<= 0), "
                               f"not {self.min_logprob}")
 
     async def run(self, ctx: StrategyContext) -> Result:
-        ladder = sorted(ctx.members, key=lambda m: m.config.price_per_1k_tokens)
-        ctx.trace.note(f"cheapest first: {', '.join(m.name for m in ladder)}; accept at mean "
-                       f"log-probability >= {self.min_logprob:g}")
+        ladder = self._ladder(ctx.members)
+        bar = "" if self.min_logprob is None else f" at mean log-probability >= {self.min_logprob:g}"
+        ctx.trace.note(f"{self.order} first: {', '.join(m.name for m in ladder)}; accept a snippet "
+                       f"that passes the checks{bar}")
         produced: list[Candidate] = []
         for member in ladder:
-            if produced and _overdue(ctx):
-                ctx.trace.note(f"not escalating to {member.name}: the deadline has passed")
+            if any(_usable(c) for c in produced) and _overdue(ctx):
+                ctx.trace.note(f"not asking {member.name}: the deadline has passed")
                 break
             candidates = await ctx.sample(member)
-            if not candidates:
-                continue
-            await ctx.check(candidates)
+            if candidates:
+                await ctx.check(candidates)
             produced += candidates
-            confident = [c for c in candidates if self._confident(c)]
-            if member is not ladder[-1] and confident:
-                best = max(confident, key=lambda c: c.mean_logprob or 0.0)
-                ctx.trace.note(f"{member.name}: confident ({best.mean_logprob:.3f}), accepted")
-                return ctx.result([best, *ctx.rank([c for c in produced if c is not best])],
-                                  f"accepted {member.name}: confident and passes the checks")
-            if member is not ladder[-1]:
-                ctx.trace.note(f"{member.name}: {self._doubt(candidates)}, escalated")
-        if not produced:
-            return ctx.result([], "every member failed")
-        strongest = max((c for c in produced), key=lambda c: ladder.index(ctx.member(c.member))).member
-        fit = [c for c in produced if c.syntax_ok is not False and c.text.strip()]
-        lead = [c for c in fit if c.member == strongest]
-        rest = [c for c in produced if c not in lead]
-        return ctx.result([*ctx.rank(lead), *ctx.rank(rest)], f"{strongest}, the strongest member that answered, leads")
+            taken = [c for c in candidates if self._accepted(c)]
+            if taken:
+                best = max(taken, key=lambda c: c.mean_logprob or 0.0)
+                ctx.trace.note(f"{member.name}: {self._why(best)}, taken")
+                return ctx.result([best, *self._fallbacks([c for c in produced if c is not best], ladder)],
+                                  f"taken from {member.name}: passes the checks{bar}")
+            ctx.trace.note(f"{member.name}: {self._doubt(candidates)}, next member")
+        if not any(c.text.strip() for c in produced):
+            return ctx.result([], "no member produced a snippet")
+        return ctx.result(self._fallbacks(produced, ladder), "no snippet taken: usable ones first, strongest first")
 
-    def _confident(self, candidate: Candidate) -> bool:
-        return (bool(candidate.text.strip()) and candidate.syntax_ok is not False
-                and candidate.mean_logprob is not None and candidate.mean_logprob >= self.min_logprob)
+    def _ladder(self, members: list[Member]) -> list[Member]:
+        if self.order == "cheapest":
+            return sorted(members, key=lambda m: m.config.price_per_1k_tokens)
+        return sorted(members, key=lambda m: m.config.quality, reverse=True)
+
+    def _accepted(self, candidate: Candidate) -> bool:
+        if not _usable(candidate):
+            return False
+        if self.min_logprob is None:
+            return True
+        return candidate.mean_logprob is not None and candidate.mean_logprob >= self.min_logprob
+
+    def _fallbacks(self, candidates: list[Candidate], ladder: list[Member]) -> list[Candidate]:
+        """Usable snippets before broken or empty ones; within each, the strongest member's first."""
+        quality = {member.name: member.config.quality for member in ladder}
+        return sorted(candidates, key=lambda c: (not _usable(c), -quality.get(c.member, 0.0)))
+
+    def _why(self, candidate: Candidate) -> str:
+        if self.min_logprob is None:
+            return "passes the checks"
+        return f"confident ({candidate.mean_logprob:.3f}) and passes the checks"
 
     def _doubt(self, candidates: list[Candidate]) -> str:
+        if not candidates:
+            return "no answer"
         best = max(candidates, key=lambda c: c.mean_logprob if c.mean_logprob is not None else -99.0)
+        if not best.text.strip():
+            return "an empty snippet"
         if best.syntax_ok is False:
             return "its snippet breaks the syntax"
         if best.mean_logprob is None:
             return "no log-probabilities to judge by"
         return f"unsure (mean log-probability {best.mean_logprob:.3f})"
+
+
+def _usable(candidate: Candidate) -> bool:
+    return bool(candidate.text.strip()) and candidate.syntax_ok is not False
 
 
 def _overdue(ctx: StrategyContext) -> bool:

@@ -6,45 +6,74 @@ from codequorum.vocabulary.request import Budget, completion_request
 from tests.unit.plugins.strategies.fakes import engine, member, verdicts
 
 REQUEST = completion_request("def f(x):\n    ", len("def f(x):\n    "), language="python")
+CHEAPEST = {"order": "cheapest", "min_logprob": -0.25}
 
 
-def ladder(cheap_logprob: float, cheap="return x", strong="return x + 1", cheap_delay=0.0):
+def ladder(cheap_logprob=-0.5, cheap="return x", strong="return x + 1", strong_delay=0.0, cheap_delay=0.0):
     return {
         "cheap": member([cheap], price_per_1k_tokens=1.0, quality=0.3,
                         options={"logprob": cheap_logprob, "delay": cheap_delay}),
-        "strong": member([strong], price_per_1k_tokens=5.0, quality=0.9, options={"logprob": -0.9}),
+        "strong": member([strong], price_per_1k_tokens=5.0, quality=0.9,
+                         options={"logprob": -0.9, "delay": strong_delay}),
     }
 
 
-async def test_a_confident_cheap_snippet_is_taken_without_asking_the_strong_member():
-    result = await engine(ladder(-0.1)).run(REQUEST, strategy="confidence")
+async def test_by_default_the_strong_member_answers_alone():
+    result = await engine(ladder()).run(REQUEST, strategy="confidence")
+    assert result.text == "return x + 1"
+    assert [c.member for c in result.trace.calls] == ["strong"]
+
+
+async def test_an_empty_strong_snippet_falls_back_to_the_next_member():
+    result = await engine(ladder(strong="")).run(REQUEST, strategy="confidence")
+    assert result.text == "return x"
+    assert any("empty snippet" in event for event in result.trace.events)
+
+
+async def test_a_strong_snippet_that_breaks_the_syntax_falls_back():
+    checks = verdicts({"return x": {"syntax": True}, "return x + 1": {"syntax": False}})
+    result = await engine(ladder(), checks).run(REQUEST, strategy="confidence")
+    assert result.text == "return x"
+    assert [c.member for c in result.trace.calls] == ["strong", "cheap"]
+
+
+async def test_when_every_snippet_breaks_the_syntax_the_strongest_leads():
+    checks = verdicts({"return x": {"syntax": False}, "return x + 1": {"syntax": False}})
+    result = await engine(ladder(), checks).run(REQUEST, strategy="confidence")
+    assert result.text == "return x + 1"
+
+
+async def test_cheapest_first_a_confident_cheap_snippet_is_taken_alone():
+    result = await engine(ladder(cheap_logprob=-0.1)).run(REQUEST, strategy="confidence", options=CHEAPEST)
     assert result.text == "return x"
     assert [c.member for c in result.trace.calls] == ["cheap"]
 
 
-async def test_an_unsure_cheap_member_escalates_and_the_strong_snippet_leads():
-    result = await engine(ladder(-0.8)).run(REQUEST, strategy="confidence")
+async def test_cheapest_first_an_unsure_cheap_member_escalates():
+    result = await engine(ladder(cheap_logprob=-0.8)).run(REQUEST, strategy="confidence", options=CHEAPEST)
     assert result.text == "return x + 1"
-    assert [c.member for c in result.trace.calls] == ["cheap", "strong"]
     assert any("unsure" in event for event in result.trace.events)
 
 
-async def test_a_confident_snippet_that_breaks_the_syntax_escalates():
-    checks = verdicts({"return x": {"syntax": False}, "return x + 1": {"syntax": True}})
-    result = await engine(ladder(-0.1), checks).run(REQUEST, strategy="confidence")
-    assert result.text == "return x + 1"
-
-
-async def test_past_the_deadline_the_cheap_snippet_is_the_answer():
+async def test_past_the_deadline_a_usable_snippet_is_the_answer():
     request = completion_request("def f(x):\n    ", 14, budget=Budget(deadline_s=0.05, hard_cap_s=5))
-    result = await engine(ladder(-0.8, cheap_delay=0.2)).run(request, strategy="confidence")
+    result = await engine(ladder(cheap_logprob=-0.8, cheap_delay=0.2)).run(
+        request, strategy="confidence", options=CHEAPEST)
     assert result.text == "return x"
     assert [c.member for c in result.trace.calls] == ["cheap"]
     assert any("deadline has passed" in event for event in result.trace.events)
 
 
+async def test_past_the_deadline_with_nothing_usable_the_next_member_is_still_asked():
+    request = completion_request("def f(x):\n    ", 14, budget=Budget(deadline_s=0.05, hard_cap_s=5))
+    result = await engine(ladder(strong="", strong_delay=0.2)).run(request, strategy="confidence")
+    assert result.text == "return x"
+
+
 def test_options_are_checked():
-    with pytest.raises(ConfigError, match="min_logprob"):
+    with pytest.raises(ConfigError, match="min_logprob, order"):
         ConfidenceStrategy({"min_logprb": -1})
     with pytest.raises(ConfigError, match="log-probability"):
         ConfidenceStrategy({"min_logprob": 0.5})
+    with pytest.raises(ConfigError, match="order"):
+        ConfidenceStrategy({"order": "random"})
