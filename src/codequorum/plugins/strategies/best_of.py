@@ -7,9 +7,13 @@ also scored by CodeT's dual agreement on them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from pydantic import Field
+
 from codequorum.core.context import StrategyContext
+from codequorum.core.strategy_options import StrategyOptions, parse_options
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.generated import score_with_generated_tests
 from codequorum.vocabulary.candidate import Candidate
@@ -17,14 +21,23 @@ from codequorum.vocabulary.request import TaskKind
 from codequorum.vocabulary.result import Result
 
 
+class BestOfOptions(StrategyOptions):
+    samples: int = Field(1, ge=1)  # per member
+    temperature: float | None = None  # None: the engine's
+    generated_tests: bool | str = False  # true: the strongest member writes them; or a member name
+    test_timeout_s: float = Field(5.0, gt=0)
+
+
 class BestOfStrategy:
     name: ClassVar[str] = "best-of"
+    Options: ClassVar[type[BestOfOptions]] = BestOfOptions
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.samples = int(options.get("samples", 1))
-        self.temperature: float | None = options.get("temperature")
-        self.generated_tests: bool | str = options.get("generated_tests", False)
-        self.test_limits = SandboxLimits(timeout_s=float(options.get("test_timeout_s", 5.0)))
+    def __init__(self, options: BestOfOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, BestOfOptions, options)
+        self.samples = self.options.samples
+        self.temperature = self.options.temperature
+        self.generated_tests = self.options.generated_tests
+        self.test_limits = SandboxLimits(timeout_s=self.options.test_timeout_s)
 
     async def run(self, ctx: StrategyContext) -> Result:
         names = ", ".join(m.name for m in ctx.members)

@@ -33,13 +33,15 @@ of the repair rung, `core/repair.py`, when the answer still fails), `repair_time
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from pydantic import model_validator
+
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
-from codequorum.core.repair import needs_repair, repairer_from
+from codequorum.core.strategy_options import StrategyOptions, parse_options
 from codequorum.ranking.clusters import (
     agreement_score,
     cluster_basis,
@@ -52,7 +54,6 @@ from codequorum.ranking.settled import settled
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.probes import Prober, probes_apply
 from codequorum.vocabulary.candidate import Candidate
-from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.request import Request
 from codequorum.vocabulary.result import Result
 
@@ -90,31 +91,50 @@ class Outlook:
     cost: float
 
 
+class CascadeOptions(StrategyOptions):
+    samples: int = 3
+    temperature: float | None = None  # None: 0.6 when samples > 1, else the engine's
+    threshold: float = 0.6
+    resample: int = 0
+    resample_temperature: float = 0.6
+    resample_batch: int = 0  # 0: all `resample` samples at once
+    settle_confidence: float = 0.95
+    probes: int = 0
+    probe_timeout_s: float = 5.0
+
+    @model_validator(mode="after")
+    def _in_range(self) -> CascadeOptions:
+        if self.samples < 1 or self.resample < 0 or self.probes < 0 or not 0.0 <= self.threshold <= 1.0:
+            raise ValueError("needs samples >= 1, resample >= 0, probes >= 0 and 0 <= threshold <= 1, "
+                             f"not samples = {self.samples}, resample = {self.resample}, "
+                             f"probes = {self.probes}, threshold = {self.threshold}")
+        if self.resample_batch < 0 or not 0.5 < self.settle_confidence <= 1.0:
+            raise ValueError("needs resample_batch >= 0 and 0.5 < settle_confidence <= 1, "
+                             f"not resample_batch = {self.resample_batch}, "
+                             f"settle_confidence = {self.settle_confidence}")
+        if self.resample and self.resample_temperature <= 0:
+            raise ValueError("resample_temperature must be above 0, or the resamples would "
+                             f"all be the same answer, not {self.resample_temperature}")
+        return self
+
+
 class CascadeStrategy:
     name: ClassVar[str] = "cascade"
+    Options: ClassVar[type[CascadeOptions]] = CascadeOptions
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.samples = int(options.get("samples", 3))
-        self.temperature: float | None = options.get("temperature", 0.6 if self.samples > 1 else None)
-        self.threshold = float(options.get("threshold", 0.6))
-        self.resample = int(options.get("resample", 0))
-        self.resample_temperature = float(options.get("resample_temperature", 0.6))
-        self.resample_batch = int(options.get("resample_batch", 0)) or self.resample
-        self.settle_confidence = float(options.get("settle_confidence", 0.95))
-        self.probes = int(options.get("probes", 0))
-        self.probe_limits = SandboxLimits(timeout_s=float(options.get("probe_timeout_s", 5.0)))
-        self.repairer = repairer_from(options, "cascade")
-        if self.samples < 1 or self.resample < 0 or self.probes < 0 or not 0.0 <= self.threshold <= 1.0:
-            raise ConfigError("[strategies.cascade] needs samples >= 1, resample >= 0, probes >= 0 "
-                              f"and 0 <= threshold <= 1, not samples = {self.samples}, "
-                              f"resample = {self.resample}, probes = {self.probes}, threshold = {self.threshold}")
-        if self.resample_batch < 0 or not 0.5 < self.settle_confidence <= 1.0:
-            raise ConfigError("[strategies.cascade] needs resample_batch >= 0 and 0.5 < settle_confidence "
-                              f"<= 1, not resample_batch = {self.resample_batch}, "
-                              f"settle_confidence = {self.settle_confidence}")
-        if self.resample and self.resample_temperature <= 0:
-            raise ConfigError("[strategies.cascade] resample_temperature must be above 0, or the "
-                              f"resamples would all be the same answer, not {self.resample_temperature}")
+    def __init__(self, options: CascadeOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, CascadeOptions, options)
+        self.samples = self.options.samples
+        self.temperature = self.options.temperature
+        if self.temperature is None and self.samples > 1:
+            self.temperature = 0.6
+        self.threshold = self.options.threshold
+        self.resample = self.options.resample
+        self.resample_temperature = self.options.resample_temperature
+        self.resample_batch = self.options.resample_batch or self.resample
+        self.settle_confidence = self.options.settle_confidence
+        self.probes = self.options.probes
+        self.probe_limits = SandboxLimits(timeout_s=self.options.probe_timeout_s)
 
     async def run(self, ctx: StrategyContext) -> Result:
         ladder = by_price(ctx.members)

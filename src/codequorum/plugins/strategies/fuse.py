@@ -17,31 +17,48 @@ Options: `samples` and `temperature` per member (as for best-of), `top_k` (defau
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
+
+from pydantic import model_validator
 
 from codequorum.core.aggregate_prompts import aggregate_prompt
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
+from codequorum.core.strategy_options import StrategyOptions, parse_options
 from codequorum.plugins.strategies.cascade import Outlook, escalation_blocker, passes_checks
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.result import Result
 
 
+class FuseOptions(StrategyOptions):
+    samples: int = 1  # per member
+    temperature: float | None = None  # None: the engine's
+    top_k: int = 3
+    min_distinct: int = 2
+    fuser: str | None = None  # None: the strongest member that takes chat prompts
+    fuser_temperature: float | None = None
+
+    @model_validator(mode="after")
+    def _in_range(self) -> FuseOptions:
+        if self.samples < 1 or self.top_k < 1:
+            raise ValueError(f"needs samples >= 1 and top_k >= 1, not samples = {self.samples}, top_k = {self.top_k}")
+        return self
+
+
 class FuseStrategy:
     name: ClassVar[str] = "fuse"
+    Options: ClassVar[type[FuseOptions]] = FuseOptions
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.samples = int(options.get("samples", 1))
-        self.temperature: float | None = options.get("temperature")
-        self.top_k = int(options.get("top_k", 3))
-        self.min_distinct = int(options.get("min_distinct", 2))
-        self.fuser: str | None = options.get("fuser")
-        self.fuser_temperature: float | None = options.get("fuser_temperature")
-        if self.samples < 1 or self.top_k < 1:
-            raise ConfigError("[strategies.fuse] needs samples >= 1 and top_k >= 1, "
-                              f"not samples = {self.samples}, top_k = {self.top_k}")
+    def __init__(self, options: FuseOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, FuseOptions, options)
+        self.samples = self.options.samples
+        self.temperature = self.options.temperature
+        self.top_k = self.options.top_k
+        self.min_distinct = self.options.min_distinct
+        self.fuser = self.options.fuser
+        self.fuser_temperature = self.options.fuser_temperature
 
     async def run(self, ctx: StrategyContext) -> Result:
         aggregator = chat_member(ctx, self.fuser)

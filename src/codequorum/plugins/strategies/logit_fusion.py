@@ -24,15 +24,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
+from pydantic import model_validator
 
 from codequorum.config import MemberConfig
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
+from codequorum.core.strategy_options import StrategyOptions, parse_options
 from codequorum.plugins.backends._threads import run_local
 from codequorum.plugins.backends.llama_cpp import LlamaCppBackend
 from codequorum.vocabulary.cancel import CancelToken
@@ -213,18 +215,31 @@ class FusedBackend:
         return None  # the members' own backends own the models
 
 
+class LogitFusionOptions(StrategyOptions):
+    members: list[str] | None = None  # None: the strongest local member and those sharing its vocabulary
+    weight_temperature: float = 1.0
+    perplexity_tokens: int = 32
+    temperature: float | None = None  # None: the engine's
+
+    @model_validator(mode="after")
+    def _in_range(self) -> LogitFusionOptions:
+        if self.weight_temperature <= 0 or self.perplexity_tokens < 0:
+            raise ValueError("needs weight_temperature > 0 and perplexity_tokens >= 0, "
+                             f"not {self.weight_temperature} and {self.perplexity_tokens}")
+        return self
+
+
 class LogitFusionStrategy:
     name: ClassVar[str] = "logit-fusion"
+    Options: ClassVar[type[LogitFusionOptions]] = LogitFusionOptions
     replayable: ClassVar[bool] = False  # it steps the models token by token: no collection holds that
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.member_names: list[str] | None = options.get("members")
-        self.weight_temperature = float(options.get("weight_temperature", 1.0))
-        self.perplexity_tokens = int(options.get("perplexity_tokens", 32))
-        self.temperature: float | None = options.get("temperature")
-        if self.weight_temperature <= 0 or self.perplexity_tokens < 0:
-            raise ConfigError("[strategies.logit-fusion] needs weight_temperature > 0 and perplexity_tokens >= 0, "
-                              f"not {self.weight_temperature} and {self.perplexity_tokens}")
+    def __init__(self, options: LogitFusionOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, LogitFusionOptions, options)
+        self.member_names = self.options.members
+        self.weight_temperature = self.options.weight_temperature
+        self.perplexity_tokens = self.options.perplexity_tokens
+        self.temperature = self.options.temperature
 
     async def run(self, ctx: StrategyContext) -> Result:
         members = self._members(ctx)

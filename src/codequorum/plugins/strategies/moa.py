@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from pydantic import model_validator
 
 from codequorum.core.aggregate_prompts import aggregate_prompt
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
+from codequorum.core.strategy_options import StrategyOptions, parse_options
 from codequorum.plugins.strategies.cascade import Outlook, escalation_blocker, passes_checks
 from codequorum.plugins.strategies.fuse import chat_member, distinct_top
 from codequorum.vocabulary.candidate import Candidate
-from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.result import Result
 
 
@@ -43,18 +45,32 @@ class Layer:
     seconds: float
 
 
+class MoaOptions(StrategyOptions):
+    layers: int = 2
+    proposers: list[str] | None = None  # None: every member
+    aggregator: str | None = None  # None: the strongest member that takes chat prompts
+    temperature: float | None = None  # None: the engine's
+    min_distinct: int = 2
+
+    @model_validator(mode="after")
+    def _in_range(self) -> MoaOptions:
+        if self.layers < 1 or self.min_distinct < 1:
+            raise ValueError("needs layers >= 1 and min_distinct >= 1, "
+                             f"not layers = {self.layers}, min_distinct = {self.min_distinct}")
+        return self
+
+
 class MoaStrategy:
     name: ClassVar[str] = "moa"
+    Options: ClassVar[type[MoaOptions]] = MoaOptions
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.layers = int(options.get("layers", 2))
-        self.proposers: list[str] | None = options.get("proposers")
-        self.aggregator: str | None = options.get("aggregator")
-        self.temperature: float | None = options.get("temperature")
-        self.min_distinct = int(options.get("min_distinct", 2))
-        if self.layers < 1 or self.min_distinct < 1:
-            raise ConfigError("[strategies.moa] needs layers >= 1 and min_distinct >= 1, "
-                              f"not layers = {self.layers}, min_distinct = {self.min_distinct}")
+    def __init__(self, options: MoaOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, MoaOptions, options)
+        self.layers = self.options.layers
+        self.proposers = self.options.proposers
+        self.aggregator = self.options.aggregator
+        self.temperature = self.options.temperature
+        self.min_distinct = self.options.min_distinct
 
     async def run(self, ctx: StrategyContext) -> Result:
         proposers = [ctx.member(n) for n in self.proposers] if self.proposers else list(ctx.members)

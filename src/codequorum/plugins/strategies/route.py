@@ -18,34 +18,54 @@ several servers: `sqlite:///PATH`, `postgresql://…`), `samples` (default 1),
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from pydantic import model_validator
+
 from codequorum.core.context import StrategyContext
-from codequorum.plugins.strategies.cascade import CascadeStrategy
+from codequorum.core.strategy_options import StrategyOptions, parse_options
+from codequorum.plugins.strategies.cascade import CascadeOptions, CascadeStrategy
 from codequorum.routing.embed import Embedder, MiniLmEmbedder
 from codequorum.routing.knn import Choice, expected_cost, nearest, predict, trade_off
-from codequorum.routing.memory import default_memory_path, request_text
-from codequorum.routing.memory_source import load_memory
-from codequorum.vocabulary.errors import CodequorumError, ConfigError
+from codequorum.routing.memory import RouterMemory, default_memory_path, request_text
+from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.result import Result
+
+
+class RouteOptions(StrategyOptions):
+    k: int = 5
+    willingness_to_pay: float = 1.0
+    min_similarity: float = 0.5
+    memory: str | None = None  # None: router-memory.jsonl in the user data dir
+    samples: int = 1
+    temperature: float | None = None  # None: the engine's
+    cascade: CascadeOptions = CascadeOptions()  # the fallback's own options
+
+    @model_validator(mode="after")
+    def _in_range(self) -> RouteOptions:
+        if self.k < 1 or self.samples < 1 or self.willingness_to_pay < 0:
+            raise ValueError("needs k >= 1, samples >= 1 and willingness_to_pay >= 0, "
+                             f"not k = {self.k}, samples = {self.samples}, "
+                             f"willingness_to_pay = {self.willingness_to_pay}")
+        return self
 
 
 class RouteStrategy:
     name: ClassVar[str] = "route"
+    Options: ClassVar[type[RouteOptions]] = RouteOptions
     embedder_class: ClassVar[type[Embedder]] = MiniLmEmbedder
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.k = int(options.get("k", 5))
-        self.willingness_to_pay = float(options.get("willingness_to_pay", 1.0))
-        self.min_similarity = float(options.get("min_similarity", 0.5))
-        self.memory = str(options.get("memory") or default_memory_path())
-        self.samples = int(options.get("samples", 1))
-        self.temperature: float | None = options.get("temperature")
-        self.fallback = CascadeStrategy(dict(options.get("cascade", {})))
-        if self.k < 1 or self.samples < 1 or self.willingness_to_pay < 0:
-            raise ConfigError("[strategies.route] needs k >= 1, samples >= 1 and willingness_to_pay >= 0, "
-                              f"not k = {self.k}, samples = {self.samples}, "
-                              f"willingness_to_pay = {self.willingness_to_pay}")
+    def __init__(self, options: RouteOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, RouteOptions, options)
+        self.k = self.options.k
+        self.willingness_to_pay = self.options.willingness_to_pay
+        self.min_similarity = self.options.min_similarity
+        self.memory_path = Path(self.options.memory or default_memory_path()).expanduser()
+        self.samples = self.options.samples
+        self.temperature = self.options.temperature
+        self.fallback = CascadeStrategy(self.options.cascade)
 
     async def run(self, ctx: StrategyContext) -> Result:
         try:

@@ -6,20 +6,33 @@ with seed `seed` + i, where the backend takes seeds).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from pydantic import Field
+
 from codequorum.core.context import StrategyContext
+from codequorum.core.strategy_options import StrategyOptions, parse_options
 from codequorum.vocabulary.result import Result
+
+
+class SingleOptions(StrategyOptions):
+    member: str | None = None  # None: the strongest member
+    samples: int = Field(1, ge=1)
+    temperature: float | None = None  # None: the engine's
+    seed: int = 0
 
 
 class SingleStrategy:
     name: ClassVar[str] = "single"
+    Options: ClassVar[type[SingleOptions]] = SingleOptions
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.member_name: str | None = options.get("member")
-        self.samples = int(options.get("samples", 1))
-        self.temperature: float | None = options.get("temperature")
-        self.seed = int(options.get("seed", 0))
+    def __init__(self, options: SingleOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, SingleOptions, options)
+        self.member_name = self.options.member
+        self.samples = self.options.samples
+        self.temperature = self.options.temperature
+        self.seed = self.options.seed
 
     async def run(self, ctx: StrategyContext) -> Result:
         member = ctx.member(self.member_name) if self.member_name else ctx.members[0]

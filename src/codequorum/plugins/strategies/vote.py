@@ -18,11 +18,13 @@ and untested answers are clustered by the values they return, `testing/probes.py
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from pydantic import Field
+
 from codequorum.core.context import StrategyContext
-from codequorum.core.repair import repairer_from
+from codequorum.core.strategy_options import StrategyOptions, parse_options
 from codequorum.plugins.strategies.cascade import passes_checks
 from codequorum.ranking.clusters import cluster_basis, clusters, lead_with
 from codequorum.sandbox import SandboxLimits
@@ -33,15 +35,25 @@ from codequorum.vocabulary.result import Result
 _BASIS = {"behaviour": "behaviour on tests", "probes": "values on probe calls", "code": "normalised code"}
 
 
+class VoteOptions(StrategyOptions):
+    samples: int = Field(3, ge=1)  # per member
+    temperature: float | None = None  # None: 0.6 when samples > 1, else the engine's
+    probes: int = Field(0, ge=0)
+    probe_timeout_s: float = Field(5.0, gt=0)
+
+
 class VoteStrategy:
     name: ClassVar[str] = "vote"
+    Options: ClassVar[type[VoteOptions]] = VoteOptions
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.samples = int(options.get("samples", 3))
-        self.temperature: float | None = options.get("temperature", 0.6 if self.samples > 1 else None)
-        self.probes = int(options.get("probes", 0))
-        self.probe_limits = SandboxLimits(timeout_s=float(options.get("probe_timeout_s", 5.0)))
-        self.repairer = repairer_from(options, "vote")
+    def __init__(self, options: VoteOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, VoteOptions, options)
+        self.samples = self.options.samples
+        self.temperature = self.options.temperature
+        if self.temperature is None and self.samples > 1:
+            self.temperature = 0.6
+        self.probes = self.options.probes
+        self.probe_limits = SandboxLimits(timeout_s=self.options.probe_timeout_s)
 
     async def run(self, ctx: StrategyContext) -> Result:
         names = ", ".join(m.name for m in ctx.members)
