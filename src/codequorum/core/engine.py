@@ -101,6 +101,8 @@ class Engine:
         if built is None:
             plugin = self.runtime.registry.load("strategies", name)
             built = plugin(strategy_options(name, plugin, options or {}))
+            for other, its_options in getattr(built, "hands_over_to", {}).items():
+                self.strategy(other, its_options)  # checked now, not at the first hand-over
         self._strategies[key] = built  # most recently used last
         while len(self._strategies) > STRATEGIES_KEPT:
             del self._strategies[next(iter(self._strategies))]
@@ -143,6 +145,7 @@ class Engine:
             cancel=cancel or CancelToken(),
             temperature=self.settings.engine.temperature,
             ranking=self.settings.ranking,
+            build_strategy=self.strategy,
         )
 
     def _build_member(self, name: str) -> Member:

@@ -38,7 +38,8 @@ class Strategy(Protocol):
     A strategy may declare `Options: ClassVar[type[BaseModel]]` (e.g. a `StrategyOptions`
     subclass, `core/strategy_options.py`): its options are then checked against it when the
     settings load and when a request brings its own, and it is constructed with the validated
-    model. Without one it gets the options as a plain dict.
+    model. Without one it gets the options as a plain dict. A strategy that lets another
+    answer (`core/toolkit.py: hand_over`) names it and its options in `hands_over_to`.
 
     A strategy that needs more of a member than `generate` (the token-level mixing of
     `logit-fusion`) sets `replayable = False`: the benchmark then runs it on the real members

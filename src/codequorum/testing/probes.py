@@ -9,6 +9,7 @@ raises) are recorded as `checks["probes"]`, and candidates with the same values 
 answer to the clustering (`ranking/clusters.py`). The asserts themselves run too: how many a
 candidate passes (`checks["generated_tests"]`) weighs its cluster as in CodeT's dual agreement
 (Chen et al. 2022), where an assert with a wrong expected value is passed by few candidates.
+The writer is asked, and the probes run as candidates come, by `core/writers.py` (`Prober`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,8 @@ import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from codequorum.core.context import StrategyContext
-from codequorum.core.member import Member
 from codequorum.ranking.clusters import PROBES_CHECK
 from codequorum.sandbox import SandboxLimits
-from codequorum.testing.generated import generated_suite
 from codequorum.testing.programs import program_under_test, visible_code
 from codequorum.testing.python_runner import CandidateRun, run_suite
 from codequorum.testing.python_tests import TestCase, TestSuite, parse_code
@@ -44,12 +42,10 @@ class Probes:
         return TestSuite(setup="", cases=cases + self.asserts)
 
 
-async def write_probes(ctx: StrategyContext, writer: Member, count: int,
-                       candidates: Sequence[Candidate] = ()) -> Probes:
-    """Up to `count` distinct calls of the functions the task or the candidates define, and the
-    asserts that hold them."""
-    suite = await generated_suite(ctx, writer, count)
-    names = defined_functions(visible_code(ctx.request), *(c.text for c in candidates))
+def probes_from_suite(suite: TestSuite, request: Request, candidates: Sequence[Candidate], count: int) -> Probes:
+    """Up to `count` distinct calls, from the writer's asserts, of the functions the task or the
+    candidates define, and the asserts that hold them."""
+    names = defined_functions(visible_code(request), *(c.text for c in candidates))
     calls: list[str] = []
     asserts: list[TestCase] = []
     for case in suite.cases:
@@ -78,27 +74,6 @@ def _evidence(run: CandidateRun, calls: int) -> bool:
     """A run that loaded, finished and returned on some call. Raising on every call says more
     about the calls (a wrong arity, say) than about the candidate."""
     return run.error is None and any(run.results[:calls])
-
-
-@dataclass
-class Prober:
-    """One request's probe calls, written once by `writer`, run on every candidate as it comes."""
-
-    writer: Member
-    count: int
-    limits: SandboxLimits
-    written: Probes | None = None
-
-    async def probe(self, ctx: StrategyContext) -> None:
-        """Probe the pool's untested candidates not probed yet, once there are two to compare."""
-        fresh = [c for c in ctx.pool if c.tests is None and PROBES_CHECK not in c.checks]
-        if not fresh or len(ctx.pool) < 2:
-            return
-        if self.written is None:
-            self.written = await write_probes(ctx, self.writer, self.count, ctx.pool)
-            ctx.trace.note(f"{self.writer.name} wrote {len(self.written.calls)} probe call(s): "
-                           + "; ".join(self.written.calls))
-        await record_probes(ctx.request, fresh, self.written, self.limits)
 
 
 def calls_in(source: str, names: set[str]) -> list[str]:

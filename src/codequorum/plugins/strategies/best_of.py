@@ -14,8 +14,9 @@ from pydantic import Field
 
 from codequorum.core.context import StrategyContext
 from codequorum.core.strategy_options import StrategyOptions, parse_options
+from codequorum.core.toolkit import EVERY_MEMBER_FAILED, ask_every_member, ranked_from
+from codequorum.core.writers import score_with_generated_tests
 from codequorum.sandbox import SandboxLimits
-from codequorum.testing.generated import score_with_generated_tests
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.request import TaskKind
 from codequorum.vocabulary.result import Result
@@ -40,19 +41,13 @@ class BestOfStrategy:
         self.test_limits = SandboxLimits(timeout_s=self.options.test_timeout_s)
 
     async def run(self, ctx: StrategyContext) -> Result:
-        names = ", ".join(m.name for m in ctx.members)
-        ctx.trace.note(f"asking every member ({names}) for {self.samples} sample(s)")
-        candidates = await ctx.sample_all(ctx.members, n=self.samples, temperature=self.temperature)
+        candidates = await ask_every_member(ctx, self.samples, self.temperature)
         if not candidates:
-            return ctx.result([], "every member failed")
-        await ctx.check(candidates)
+            return ctx.result([], EVERY_MEMBER_FAILED)
         if self._wants_generated_tests(ctx, candidates):
             writer = ctx.member(self.generated_tests) if isinstance(self.generated_tests, str) else ctx.members[0]
             await score_with_generated_tests(ctx, candidates, writer, self.test_limits)
-        ranked = ctx.rank(candidates)
-        answered = len({c.member for c in candidates})
-        reason = f"ranked {len(candidates)} candidates from {answered} member(s)"
-        return ctx.result(ranked, reason)
+        return ctx.result(ctx.rank(candidates), ranked_from(candidates))
 
     def _wants_generated_tests(self, ctx: StrategyContext, candidates: list[Candidate]) -> bool:
         request = ctx.request

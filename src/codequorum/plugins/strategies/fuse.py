@@ -26,9 +26,17 @@ from codequorum.core.aggregate_prompts import aggregate_prompt
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
 from codequorum.core.strategy_options import StrategyOptions, parse_options
-from codequorum.plugins.strategies.cascade import Outlook, escalation_blocker, passes_checks
+from codequorum.core.toolkit import (
+    EVERY_MEMBER_FAILED,
+    ask_every_member,
+    blocker,
+    chat_member,
+    distinct_top,
+    outlook,
+    own_seconds,
+    passes,
+)
 from codequorum.vocabulary.candidate import Candidate
-from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.result import Result
 
 
@@ -62,14 +70,11 @@ class FuseStrategy:
 
     async def run(self, ctx: StrategyContext) -> Result:
         aggregator = chat_member(ctx, self.fuser)
-        names = ", ".join(m.name for m in ctx.members)
-        ctx.trace.note(f"asking every member ({names}) for {self.samples} sample(s); "
-                       f"fuser: {aggregator.name if aggregator else 'none (no member takes chat prompts)'}")
+        fuser = aggregator.name if aggregator else "none (no member takes chat prompts)"
         started = time.monotonic()
-        candidates = await ctx.sample_all(ctx.members, n=self.samples, temperature=self.temperature)
+        candidates = await ask_every_member(ctx, self.samples, self.temperature, f"; fuser: {fuser}")
         if not candidates:
-            return ctx.result([], "every member failed")
-        await ctx.check(candidates)
+            return ctx.result([], EVERY_MEMBER_FAILED)
         ranked = ctx.rank(candidates)
         top = distinct_top(ranked, self.top_k)
         skip = self._why_not_fuse(ctx, aggregator, top, time.monotonic() - started)
@@ -100,46 +105,9 @@ class FuseStrategy:
             return "no member takes chat prompts"
         if not top:
             return "no candidate has text"
-        if len(top) < self.min_distinct and passes_checks(top[0]):
+        if len(top) < self.min_distinct and passes(top[0]):
             return "the candidates agree and pass the checks, nothing to combine"
-        outlook = fusion_outlook(aggregator, top, own_seconds(ctx, aggregator, seconds))
-        return escalation_blocker(outlook, ctx.request.seconds_left(),
-                                  ctx.cost_so_far(), ctx.request.budget.max_cost)
+        # the fused answer is about as long as its inputs and takes about as long as the
+        # aggregator's own proposal did (the proposal step's time when it had none)
+        return blocker(ctx, outlook([aggregator], 1, top, own_seconds(ctx, aggregator, seconds)))
 
-
-def chat_member(ctx: StrategyContext, name: str | None) -> Member | None:
-    """The named member, else the strongest one that takes chat prompts (None when none)."""
-    if name:
-        member = ctx.member(name)
-        if not member.config.chat:
-            raise ConfigError(f"member {name} does not take chat prompts (chat = false): "
-                              "it cannot aggregate other answers")
-        return member
-    return next((m for m in ctx.members if m.config.chat), None)
-
-
-def distinct_top(ranked: Sequence[Candidate], k: int) -> list[Candidate]:
-    """The best k candidates with different, non-empty texts, best first."""
-    seen: set[str] = set()
-    top: list[Candidate] = []
-    for candidate in ranked:
-        text = candidate.text.strip()
-        if text and text not in seen:
-            seen.add(text)
-            top.append(candidate)
-        if len(top) == k:
-            break
-    return top
-
-
-def fusion_outlook(aggregator: Member, inputs: Sequence[Candidate], seconds: float) -> Outlook:
-    """The fused answer is about as long as its inputs (mean tokens) and takes about as long
-    as the aggregator's own proposal did (`seconds`: the proposal step's time when it had none)."""
-    tokens = sum(c.tokens for c in inputs) / len(inputs) if inputs else 0
-    return Outlook(seconds=seconds, cost=aggregator.cost_of(round(tokens)))
-
-
-def own_seconds(ctx: StrategyContext, member: Member, fallback: float) -> float:
-    """How long the member's last answered call of this request took (`fallback` without one)."""
-    calls = [c for c in ctx.trace.calls if c.member == member.name and not c.error and c.tokens]
-    return calls[-1].seconds if calls else fallback

@@ -30,8 +30,7 @@ from codequorum.core.aggregate_prompts import aggregate_prompt
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
 from codequorum.core.strategy_options import StrategyOptions, parse_options
-from codequorum.plugins.strategies.cascade import Outlook, escalation_blocker, passes_checks
-from codequorum.plugins.strategies.fuse import chat_member, distinct_top
+from codequorum.core.toolkit import EVERY_MEMBER_FAILED, blocker, chat_member, distinct_top, outlook, passes
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.result import Result
 
@@ -97,7 +96,7 @@ class MoaStrategy:
         if stopped:
             ctx.trace.note(f"stopped: {stopped}")
         if not ctx.pool:
-            return ctx.result([], "every member failed")
+            return ctx.result([], EVERY_MEMBER_FAILED)
         ranked = ctx.rank(ctx.pool)
         ctx.trace.note("ranked: " + ", ".join(origin.get(c.id, c.member) for c in ranked[:5]))
         reason = f"best: {origin.get(ranked[0].id, ranked[0].member)} of {len(ranked)} candidates"
@@ -115,14 +114,14 @@ class MoaStrategy:
             return f"no member for the {label} takes chat prompts"
         if self._nothing_to_synthesise(ctx, previous):
             return f"{previous.label}'s answers agree and pass the checks, nothing to synthesise"
-        blocker = escalation_blocker(layer_outlook(members, previous), ctx.request.seconds_left(),
-                                     ctx.cost_so_far(), ctx.request.budget.max_cost)
-        return f"{label} not started: {blocker}" if blocker else ""
+        # as long as the previous layer, as many tokens per member as it wrote on average
+        stop = blocker(ctx, outlook(members, 1, previous.candidates, previous.seconds))
+        return f"{label} not started: {stop}" if stop else ""
 
     def _nothing_to_synthesise(self, ctx: StrategyContext, layer: Layer) -> bool:
         if len(distinct_top(layer.candidates, self.min_distinct)) >= self.min_distinct:
             return False
-        return passes_checks(distinct_top(ctx.rank(layer.candidates), 1)[0])
+        return passes(distinct_top(ctx.rank(layer.candidates), 1)[0])
 
     def _layer_members(self, ctx: StrategyContext, proposers: list[Member], number: int) -> list[Member]:
         if number == 1:
@@ -150,10 +149,3 @@ def distinct_answers(candidates: Sequence[Candidate]) -> list[str]:
     """The texts a layer produced, each once, empty ones left out, in the members' order."""
     return [c.text for c in distinct_top(candidates, len(candidates))]
 
-
-def layer_outlook(members: Sequence[Member], previous: Layer) -> Outlook:
-    """A layer is expected to take as long as the previous one and to write as many tokens per
-    member as the previous layer did on average."""
-    produced = [c.tokens for c in previous.candidates]
-    per_answer = sum(produced) / len(produced) if produced else 0
-    return Outlook(seconds=previous.seconds, cost=sum(m.cost_of(round(per_answer)) for m in members))

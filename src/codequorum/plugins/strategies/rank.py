@@ -2,9 +2,9 @@
 through the checks and the scorer ensemble (the listwise ranker, when its weights ship),
 best first.
 
-It is `best-of` with two differences, so it reuses best-of's code: it never generates tests
-(`generated_tests` is ignored), and `top_k` (default 3) bounds the alternatives returned,
-the candidates that a later fusion step or the editor would see.
+It is `best-of` with two differences: it never generates tests (`generated_tests` is taken
+and ignored), and `top_k` (default 3) bounds the alternatives returned, the candidates that a
+later fusion step or the editor would see.
 
 Options: `samples` and `temperature` per member, as for best-of; `top_k`.
 """
@@ -18,7 +18,7 @@ from pydantic import model_validator
 
 from codequorum.core.context import StrategyContext
 from codequorum.core.strategy_options import StrategyOptions, parse_options
-from codequorum.plugins.strategies.best_of import BestOfStrategy
+from codequorum.core.toolkit import EVERY_MEMBER_FAILED, ask_every_member, ranked_from
 from codequorum.vocabulary.result import Result
 
 
@@ -35,23 +35,23 @@ class RankOptions(StrategyOptions):
         return self
 
 
-class RankStrategy(BestOfStrategy):
+class RankStrategy:
     name: ClassVar[str] = "rank"
-    Options: ClassVar[type[RankOptions]] = RankOptions  # type: ignore[assignment]
+    Options: ClassVar[type[RankOptions]] = RankOptions
 
     def __init__(self, options: RankOptions | Mapping[str, Any]) -> None:
-        typed = parse_options(self.name, RankOptions, options)
-        super().__init__({"samples": typed.samples, "temperature": typed.temperature,
-                          "prompt_forms": typed.prompt_forms})
-        self.top_k = typed.top_k
+        self.options = parse_options(self.name, RankOptions, options)
+        self.samples = self.options.samples
+        self.temperature = self.options.temperature
+        self.generated_tests = False
+        self.top_k = self.options.top_k
 
     async def run(self, ctx: StrategyContext) -> Result:
-        ranked = await super().run(ctx)
-        if not ranked.candidates:
-            return ranked
-        scores = ranked.candidates[0].scores
-        scorers = sorted(k.removeprefix("scorer.") for k in scores if k.startswith("scorer."))
+        candidates = await ask_every_member(ctx, self.samples, self.temperature)
+        if not candidates:
+            return ctx.result([], EVERY_MEMBER_FAILED)
+        ranked = ctx.rank(candidates)
+        scorers = sorted(k.removeprefix("scorer.") for k in ranked[0].scores if k.startswith("scorer."))
         ctx.trace.note(f"ranked by {', '.join(scorers)} (rule: {ctx.ranking.rule})")
-        kept = ranked.candidates[: self.top_k]
-        reason = f"{ctx.trace.stop_reason}; returned the top {len(kept)}"
-        return ctx.result(kept, reason)
+        kept = ranked[: self.top_k]
+        return ctx.result(kept, f"{ranked_from(candidates)}; returned the top {len(kept)}")

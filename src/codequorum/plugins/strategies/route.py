@@ -26,7 +26,7 @@ from pydantic import model_validator
 
 from codequorum.core.context import StrategyContext
 from codequorum.core.strategy_options import StrategyOptions, parse_options
-from codequorum.plugins.strategies.cascade import CascadeOptions, CascadeStrategy
+from codequorum.core.toolkit import hand_over
 from codequorum.routing.embed import Embedder, MiniLmEmbedder
 from codequorum.routing.knn import Choice, expected_cost, nearest, predict, trade_off
 from codequorum.routing.memory import RouterMemory, default_memory_path, request_text
@@ -41,7 +41,7 @@ class RouteOptions(StrategyOptions):
     memory: str | None = None  # None: router-memory.jsonl in the user data dir
     samples: int = 1
     temperature: float | None = None  # None: the engine's
-    cascade: CascadeOptions = CascadeOptions()  # the fallback's own options
+    cascade: dict[str, Any] = {}  # the fallback's own options (checked as cascade's)
 
     @model_validator(mode="after")
     def _in_range(self) -> RouteOptions:
@@ -65,7 +65,7 @@ class RouteStrategy:
         self.memory_path = Path(self.options.memory or default_memory_path()).expanduser()
         self.samples = self.options.samples
         self.temperature = self.options.temperature
-        self.fallback = CascadeStrategy(self.options.cascade)
+        self.hands_over_to = {"cascade": self.options.cascade}  # built (and checked) by the engine
 
     async def run(self, ctx: StrategyContext) -> Result:
         try:
@@ -119,7 +119,7 @@ class RouteStrategy:
 
     async def _fall_back(self, ctx: StrategyContext, why: str) -> Result:
         ctx.trace.note(f"{why}: falling back to cascade")
-        return await self.fallback.run(ctx)
+        return await hand_over(ctx, "cascade", self.options.cascade)
 
 
 def describe(choices: list[Choice]) -> str:

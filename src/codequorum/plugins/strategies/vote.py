@@ -25,10 +25,11 @@ from pydantic import Field
 
 from codequorum.core.context import StrategyContext
 from codequorum.core.strategy_options import StrategyOptions, parse_options
-from codequorum.plugins.strategies.cascade import passes_checks
+from codequorum.core.toolkit import EVERY_MEMBER_FAILED, ask_every_member, passes
+from codequorum.core.writers import Prober
 from codequorum.ranking.clusters import cluster_basis, clusters, lead_with
 from codequorum.sandbox import SandboxLimits
-from codequorum.testing.probes import Prober, probes_apply
+from codequorum.testing.probes import probes_apply
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.result import Result
 
@@ -56,14 +57,10 @@ class VoteStrategy:
         self.probe_limits = SandboxLimits(timeout_s=self.options.probe_timeout_s)
 
     async def run(self, ctx: StrategyContext) -> Result:
-        names = ", ".join(m.name for m in ctx.members)
-        ctx.trace.note(f"asking every member ({names}) for {self.samples} sample(s), "
-                       f"temperature {self.temperature if self.temperature is not None else ctx.temperature}")
-        candidates = await ctx.sample_all(ctx.members, n=self.samples, temperature=self.temperature)
+        temperature = self.temperature if self.temperature is not None else ctx.temperature
+        candidates = await ask_every_member(ctx, self.samples, self.temperature, f", temperature {temperature}")
         if not candidates:
-            return ctx.result([], "every member failed")
-        await ctx.check(candidates)
-        prober = None
+            return ctx.result([], EVERY_MEMBER_FAILED)
         if self.probes > 0 and probes_apply(ctx.request):
             cheapest = min(ctx.members, key=lambda m: m.config.price_per_1k_tokens)
             prober = Prober(cheapest, self.probes, self.probe_limits)
@@ -97,8 +94,8 @@ def leading_cluster(groups: Sequence[list[Candidate]], ranked: Sequence[Candidat
 
     def strength(group: list[Candidate]) -> tuple[bool, int, int, int]:
         best_position = min(position.get(c.id, len(ranked)) for c in group)
-        passes = all(passes_checks(c) for c in group)
-        return passes, len(group), len({c.member for c in group}), -best_position
+        passing = all(passes(c) for c in group)
+        return passing, len(group), len({c.member for c in group}), -best_position
 
     return max(groups, key=strength)
 

@@ -21,7 +21,7 @@ def probe_values(monkeypatch):
         for candidate in candidates:
             candidate.checks["probes"] = table.get(candidate.text.strip())
 
-    monkeypatch.setattr("codequorum.testing.probes.write_probes", write_probes)
-    monkeypatch.setattr("codequorum.testing.probes.record_probes", record_probes)
+    monkeypatch.setattr("codequorum.core.writers.write_probes", write_probes)
+    monkeypatch.setattr("codequorum.core.writers.record_probes", record_probes)
     table["writers"] = written
     return table

@@ -1,12 +1,8 @@
 import pytest
 
-from codequorum.plugins.strategies.cascade import (
-    CascadeStrategy,
-    Outlook,
-    escalation_blocker,
-    majority_cluster,
-    passes_checks,
-)
+from codequorum.core.toolkit import Outlook, escalation_blocker, majority_cluster
+from codequorum.core.toolkit import passes as passes_checks
+from codequorum.plugins.strategies.cascade import CascadeStrategy
 from codequorum.ranking.clusters import agreement_score
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.candidate import TestOutcome as Outcome
