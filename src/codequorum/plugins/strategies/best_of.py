@@ -35,22 +35,20 @@ class BestOfStrategy:
 
     def __init__(self, options: BestOfOptions | Mapping[str, Any]) -> None:
         self.options = parse_options(self.name, BestOfOptions, options)
-        self.samples = self.options.samples
-        self.temperature = self.options.temperature
-        self.generated_tests = self.options.generated_tests
-        self.test_limits = SandboxLimits(timeout_s=self.options.test_timeout_s)
 
     async def run(self, ctx: StrategyContext) -> Result:
-        candidates = await ask_every_member(ctx, self.samples, self.temperature)
+        candidates = await ask_every_member(ctx, self.options.samples, self.options.temperature)
         if not candidates:
             return ctx.result([], EVERY_MEMBER_FAILED)
         if self._wants_generated_tests(ctx, candidates):
-            writer = ctx.member(self.generated_tests) if isinstance(self.generated_tests, str) else ctx.members[0]
-            await score_with_generated_tests(ctx, candidates, writer, self.test_limits)
+            named = self.options.generated_tests
+            writer = ctx.member(named) if isinstance(named, str) else ctx.members[0]
+            limits = SandboxLimits(timeout_s=self.options.test_timeout_s)
+            await score_with_generated_tests(ctx, candidates, writer, limits)
         return ctx.result(ctx.rank(candidates), ranked_from(candidates))
 
     def _wants_generated_tests(self, ctx: StrategyContext, candidates: list[Candidate]) -> bool:
         request = ctx.request
         no_visible_tests = all(c.tests is None for c in candidates)
-        return bool(self.generated_tests) and request.kind is TaskKind.GENERATE and \
+        return bool(self.options.generated_tests) and request.kind is TaskKind.GENERATE and \
             request.language in (None, "python") and no_visible_tests

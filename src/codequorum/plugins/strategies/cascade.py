@@ -126,8 +126,8 @@ class CascadeStrategy:
                     f"up to {self.resample} times, {self.resample_batch} at a time until the lead is settled,")
         ctx.trace.note(f"{turn.verdict()}: resampling {turn.member.name} {how_many} "
                        f"at temperature {self.options.resample_temperature:g}")
-        resampled = await resample(ctx, turn, self.resample, self.resample_batch, self.options.resample_temperature,
-                                   prober, self.options.settle_confidence)
+        resampled = await resample(ctx, turn, self.resample, self.resample_batch,
+                                   self.options.resample_temperature, prober, self.options.settle_confidence)
         passing = sum(map(toolkit.passes, ctx.pool))
         lead = toolkit.strongest_passing(ctx)
         ctx.trace.note(f"{turn.member.name} resampled: {sum(map(toolkit.passes, resampled))}/{len(resampled)} "

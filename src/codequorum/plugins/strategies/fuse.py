@@ -61,22 +61,16 @@ class FuseStrategy:
 
     def __init__(self, options: FuseOptions | Mapping[str, Any]) -> None:
         self.options = parse_options(self.name, FuseOptions, options)
-        self.samples = self.options.samples
-        self.temperature = self.options.temperature
-        self.top_k = self.options.top_k
-        self.min_distinct = self.options.min_distinct
-        self.fuser = self.options.fuser
-        self.fuser_temperature = self.options.fuser_temperature
 
     async def run(self, ctx: StrategyContext) -> Result:
-        aggregator = chat_member(ctx, self.fuser)
+        aggregator = chat_member(ctx, self.options.fuser)
         fuser = aggregator.name if aggregator else "none (no member takes chat prompts)"
         started = time.monotonic()
-        candidates = await ask_every_member(ctx, self.samples, self.temperature, f"; fuser: {fuser}")
+        candidates = await ask_every_member(ctx, self.options.samples, self.options.temperature, f"; fuser: {fuser}")
         if not candidates:
             return ctx.result([], EVERY_MEMBER_FAILED)
         ranked = ctx.rank(candidates)
-        top = distinct_top(ranked, self.top_k)
+        top = distinct_top(ranked, self.options.top_k)
         skip = self._why_not_fuse(ctx, aggregator, top, time.monotonic() - started)
         if skip:
             ctx.trace.note(f"not fusing: {skip}")
@@ -85,7 +79,7 @@ class FuseStrategy:
         origin = ", ".join(c.member for c in top)
         ctx.trace.note(f"fusing the top {len(top)} ({origin}) with {aggregator.name}")
         prompt = aggregate_prompt(ctx.request, [c.text for c in top])
-        fused = [c for c in await ctx.sample_prompt(aggregator, prompt, temperature=self.fuser_temperature)
+        fused = [c for c in await ctx.sample_prompt(aggregator, prompt, temperature=self.options.fuser_temperature)
                  if c.text.strip()]
         if not fused:
             ctx.trace.note(f"the fuser {aggregator.name} gave no answer")
@@ -105,7 +99,7 @@ class FuseStrategy:
             return "no member takes chat prompts"
         if not top:
             return "no candidate has text"
-        if len(top) < self.min_distinct and passes(top[0]):
+        if len(top) < self.options.min_distinct and passes(top[0]):
             return "the candidates agree and pass the checks, nothing to combine"
         # the fused answer is about as long as its inputs and takes about as long as the
         # aggregator's own proposal did (the proposal step's time when it had none)

@@ -189,7 +189,7 @@ class FusedBackend:
     def __init__(self, backends: Sequence[LlamaCppBackend], weight_temperature: float, scored: int,
                  note: Callable[[str], None]) -> None:
         self.backends = list(backends)
-        self.weight_temperature = weight_temperature
+        self.options.weight_temperature = weight_temperature
         self.scored = scored
         self.note = note
 
@@ -208,7 +208,7 @@ class FusedBackend:
             opened = {b.member.name: stack.enter_context(b.stepper())
                       for b in sorted(self.backends, key=lambda b: b.member.name)}
             steppers = [opened[b.member.name] for b in self.backends]
-            return [fused_generation(steppers, prompt, params, cancel, self.weight_temperature,
+            return [fused_generation(steppers, prompt, params, cancel, self.options.weight_temperature,
                                      self.scored, self.note)]
 
     async def aclose(self) -> None:
@@ -236,18 +236,14 @@ class LogitFusionStrategy:
 
     def __init__(self, options: LogitFusionOptions | Mapping[str, Any]) -> None:
         self.options = parse_options(self.name, LogitFusionOptions, options)
-        self.member_names = self.options.members
-        self.weight_temperature = self.options.weight_temperature
-        self.perplexity_tokens = self.options.perplexity_tokens
-        self.temperature = self.options.temperature
 
     async def run(self, ctx: StrategyContext) -> Result:
         members = self._members(ctx)
         fused = fused_member(members, FusedBackend([m.backend for m in members],  # type: ignore[misc]
-                                                   self.weight_temperature, self.perplexity_tokens,
+                                                   self.options.weight_temperature, self.options.perplexity_tokens,
                                                    ctx.trace.note))
         ctx.trace.note(f"mixing {', '.join(m.name for m in members)} token by token "
-                       f"(weight temperature {self.weight_temperature:g})")
+                       f"(weight temperature {self.options.weight_temperature:g})")
         prompt = members[0].prompt_for(ctx.request)
         worst = fused.cost_of(fused.max_tokens(ctx.request))
         max_cost = ctx.request.budget.max_cost
@@ -255,7 +251,7 @@ class LogitFusionStrategy:
             ctx.trace.note(f"not mixing: up to {worst:.3g} for {fused.max_tokens(ctx.request)} tokens "
                            f"would exceed max_cost {max_cost:.3g}")
             return ctx.result([], "over budget")
-        candidates = await ctx.sample_prompt(fused, prompt, temperature=self.temperature)
+        candidates = await ctx.sample_prompt(fused, prompt, temperature=self.options.temperature)
         if not candidates:
             call = ctx.trace.calls[-1] if ctx.trace.calls else None
             why = f": {call.error}" if call is not None and call.error else ""
@@ -264,8 +260,8 @@ class LogitFusionStrategy:
         return ctx.result(ctx.rank(candidates), f"fused token by token: {fused.name}")
 
     def _members(self, ctx: StrategyContext) -> list[Member]:
-        if self.member_names:
-            members = [ctx.member(name) for name in self.member_names]
+        if self.options.members:
+            members = [ctx.member(name) for name in self.options.members]
             foreign = [m.name for m in members if not isinstance(m.backend, LlamaCppBackend)]
             if foreign:
                 raise ConfigError(f"logit-fusion mixes local llama.cpp members only; not: {', '.join(foreign)}")

@@ -65,22 +65,18 @@ class MoaStrategy:
 
     def __init__(self, options: MoaOptions | Mapping[str, Any]) -> None:
         self.options = parse_options(self.name, MoaOptions, options)
-        self.layers = self.options.layers
-        self.proposers = self.options.proposers
-        self.aggregator = self.options.aggregator
-        self.temperature = self.options.temperature
-        self.min_distinct = self.options.min_distinct
 
     async def run(self, ctx: StrategyContext) -> Result:
-        proposers = [ctx.member(n) for n in self.proposers] if self.proposers else list(ctx.members)
-        aggregator = chat_member(ctx, self.aggregator)
-        ctx.trace.note(f"mixture of agents: {self.layers} layer(s) of {', '.join(m.name for m in proposers)}; "
+        options = self.options
+        proposers = [ctx.member(n) for n in options.proposers] if options.proposers else list(ctx.members)
+        aggregator = chat_member(ctx, options.aggregator)
+        ctx.trace.note(f"mixture of agents: {options.layers} layer(s) of {', '.join(m.name for m in proposers)}; "
                        f"aggregator: {aggregator.name if aggregator else 'none (no member takes chat prompts)'}")
         origin: dict[int, str] = {}
         done: list[Layer] = []
         stopped = ""
-        for number in range(1, self.layers + 2):
-            final = number == self.layers + 1
+        for number in range(1, options.layers + 2):
+            final = number == options.layers + 1
             label = "aggregator" if final else f"layer {number}"
             members = ([aggregator] if aggregator else []) if final else self._layer_members(ctx, proposers, number)
             stopped = self._why_not_start(ctx, label, members, done)
@@ -119,7 +115,7 @@ class MoaStrategy:
         return f"{label} not started: {stop}" if stop else ""
 
     def _nothing_to_synthesise(self, ctx: StrategyContext, layer: Layer) -> bool:
-        if len(distinct_top(layer.candidates, self.min_distinct)) >= self.min_distinct:
+        if len(distinct_top(layer.candidates, self.options.min_distinct)) >= self.options.min_distinct:
             return False
         return passes(distinct_top(ctx.rank(layer.candidates), 1)[0])
 
@@ -135,11 +131,11 @@ class MoaStrategy:
                      previous: list[str]) -> Layer:
         started = time.monotonic()
         if not previous:
-            candidates = await ctx.sample_all(members, temperature=self.temperature)
+            candidates = await ctx.sample_all(members, temperature=self.options.temperature)
         else:
             prompt = aggregate_prompt(ctx.request, previous)
             answers = await asyncio.gather(
-                *(ctx.sample_prompt(m, prompt, temperature=self.temperature) for m in members))
+                *(ctx.sample_prompt(m, prompt, temperature=self.options.temperature) for m in members))
             candidates = [c for group in answers for c in group]
         await ctx.check(candidates)  # before the next layer, which may not be needed
         return Layer(label, candidates, time.monotonic() - started)

@@ -41,17 +41,14 @@ class RankStrategy:
 
     def __init__(self, options: RankOptions | Mapping[str, Any]) -> None:
         self.options = parse_options(self.name, RankOptions, options)
-        self.samples = self.options.samples
-        self.temperature = self.options.temperature
-        self.generated_tests = False
-        self.top_k = self.options.top_k
+        self.generated_tests = False  # whatever the options say
 
     async def run(self, ctx: StrategyContext) -> Result:
-        candidates = await ask_every_member(ctx, self.samples, self.temperature)
+        candidates = await ask_every_member(ctx, self.options.samples, self.options.temperature)
         if not candidates:
             return ctx.result([], EVERY_MEMBER_FAILED)
         ranked = ctx.rank(candidates)
         scorers = sorted(k.removeprefix("scorer.") for k in ranked[0].scores if k.startswith("scorer."))
         ctx.trace.note(f"ranked by {', '.join(scorers)} (rule: {ctx.ranking.rule})")
-        kept = ranked[: self.top_k]
+        kept = ranked[: self.options.top_k]
         return ctx.result(kept, f"{ranked_from(candidates)}; returned the top {len(kept)}")

@@ -59,12 +59,7 @@ class RouteStrategy:
 
     def __init__(self, options: RouteOptions | Mapping[str, Any]) -> None:
         self.options = parse_options(self.name, RouteOptions, options)
-        self.k = self.options.k
-        self.willingness_to_pay = self.options.willingness_to_pay
-        self.min_similarity = self.options.min_similarity
         self.memory_path = Path(self.options.memory or default_memory_path()).expanduser()
-        self.samples = self.options.samples
-        self.temperature = self.options.temperature
         self.hands_over_to = {"cascade": self.options.cascade}  # built (and checked) by the engine
 
     async def run(self, ctx: StrategyContext) -> Result:
@@ -73,12 +68,13 @@ class RouteStrategy:
             [query] = await asyncio.to_thread(self.embedder_class().embed, [request_text(ctx.request)])
         except CodequorumError as error:
             return await self._fall_back(ctx, str(error))
-        neighbours = nearest(query, memory.matrix, memory.entries, self.k)
+        options = self.options
+        neighbours = nearest(query, memory.matrix, memory.entries, options.k)
         closest = neighbours[0].similarity if neighbours else 0.0
-        if len(neighbours) < self.k or closest < self.min_similarity:
-            return await self._fall_back(ctx, f"unseen region: {len(neighbours)} neighbour(s) of k = {self.k}, "
+        if len(neighbours) < options.k or closest < options.min_similarity:
+            return await self._fall_back(ctx, f"unseen region: {len(neighbours)} neighbour(s) of k = {options.k}, "
                                               f"closest similarity {closest:.2f} (min_similarity "
-                                              f"{self.min_similarity:g})")
+                                              f"{options.min_similarity:g})")
         ctx.trace.note(f"{len(neighbours)} nearest of {len(memory)} past requests, similarity "
                        f"{neighbours[-1].similarity:.2f}..{closest:.2f}")
         predictions = predict(neighbours, [m.name for m in ctx.members])
@@ -86,13 +82,13 @@ class RouteStrategy:
             return await self._fall_back(ctx, "no member of this request was observed on the neighbours")
         costs = {name: expected_cost(ctx.member(name).config.price_per_1k_tokens,
                                      p.tokens if p.tokens is not None else ctx.member(name).max_tokens(ctx.request))
-                 * self.samples for name, p in predictions.items()}
-        choices = self._affordable(ctx, trade_off(predictions, costs, self.willingness_to_pay))
-        ctx.trace.note(f"score = {self.willingness_to_pay:g} × P − cost / dearest: " + describe(choices))
+                 * options.samples for name, p in predictions.items()}
+        choices = self._affordable(ctx, trade_off(predictions, costs, options.willingness_to_pay))
+        ctx.trace.note(f"score = {options.willingness_to_pay:g} × P − cost / dearest: " + describe(choices))
         for choice in choices:
             member = ctx.member(choice.member)
             ctx.trace.note(f"routed to {member.name}")
-            candidates = await ctx.sample(member, n=self.samples, temperature=self.temperature)
+            candidates = await ctx.sample(member, n=options.samples, temperature=options.temperature)
             if candidates:
                 await ctx.check(candidates)
                 return ctx.result(ctx.rank(candidates), f"routed to {member.name} (P = {choice.quality:.2f}, "

@@ -29,15 +29,13 @@ class SingleStrategy:
 
     def __init__(self, options: SingleOptions | Mapping[str, Any]) -> None:
         self.options = parse_options(self.name, SingleOptions, options)
-        self.member_name = self.options.member
-        self.samples = self.options.samples
-        self.temperature = self.options.temperature
-        self.seed = self.options.seed
 
     async def run(self, ctx: StrategyContext) -> Result:
-        member = ctx.member(self.member_name) if self.member_name else ctx.members[0]
-        ctx.trace.note(f"asking {member.name} for {self.samples} sample(s)")
-        candidates = await ctx.sample(member, n=self.samples, temperature=self.temperature, seed=self.seed)
+        options = self.options
+        member = ctx.member(options.member) if options.member else ctx.members[0]
+        ctx.trace.note(f"asking {member.name} for {options.samples} sample(s)")
+        candidates = await ctx.sample(member, n=options.samples, temperature=options.temperature,
+                                      seed=options.seed)
         if not candidates:
             return ctx.result([], f"{member.name} failed")
         await ctx.check(candidates)
