@@ -141,8 +141,8 @@ def answer_with(ctx: StrategyContext, preferred: Sequence[Candidate], reason: st
 
 def asserts_note(group: Sequence[Candidate]) -> str:
     """E.g. ", passing 3 of the writer's asserts" (empty when no generated assert ran)."""
-    generated = group[0].checks.get("generated_tests") if group else None
-    return f", passing {generated['passed']} of the writer's asserts" if generated else ""
+    generated = group[0].evidence.generated_tests if group else None
+    return f", passing {generated.passed} of the writer's asserts" if generated else ""
 
 
 # ---- members for a role ------------------------------------------------------------------

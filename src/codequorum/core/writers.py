@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
-from codequorum.ranking.clusters import PROBES_CHECK
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.generated import run_generated_tests, suite_from_answer, writer_request
 from codequorum.testing.probes import Probes, probes_from_suite, record_probes
@@ -53,7 +52,7 @@ class Prober:
 
     async def probe(self, ctx: StrategyContext) -> None:
         """Probe the pool's untested candidates not probed yet, once there are two to compare."""
-        fresh = [c for c in ctx.pool if c.tests is None and PROBES_CHECK not in c.checks]
+        fresh = [c for c in ctx.pool if c.tests is None and not c.evidence.probed]
         if not fresh or len(ctx.pool) < 2:
             return
         if self.written is None:

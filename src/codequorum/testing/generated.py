@@ -13,6 +13,7 @@ from codequorum.testing.programs import program_under_test
 from codequorum.testing.python_runner import run_suite
 from codequorum.testing.python_tests import TestCase, TestSuite
 from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.evidence import TestOutcome
 from codequorum.vocabulary.request import Request, TaskKind
 
 _ASSERT = "assert "
@@ -49,8 +50,8 @@ async def run_generated_tests(request: Request, candidates: Sequence[Candidate],
     runs = await run_suite(programs, suite, limits, per_candidate_s=limits.timeout_s)
     shares = dual_agreement([run.results for run in runs])
     for candidate, run, share in zip(candidates, runs, shares, strict=True):
-        candidate.checks["generated_tests"] = {"passed": run.passed, "failed": run.failed}
-        candidate.scores["dual_agreement"] = share
+        candidate.evidence.generated_tests = TestOutcome(run.passed, run.failed)
+        candidate.evidence.dual_agreement = share
 
 
 def asserts_in(text: str) -> list[TestCase]:

@@ -13,8 +13,10 @@ from codequorum.core.runtime import Runtime
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.programs import program_under_test, visible_suite
 from codequorum.testing.python_runner import run_suite
-from codequorum.vocabulary.candidate import Candidate, TestOutcome
-from codequorum.vocabulary.request import Request
+from codequorum.testing.python_tests import TestSuite, suite_from_text
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.evidence import TestOutcome, TestRun
+from codequorum.vocabulary.request import Request, TaskKind
 
 
 class TestsCheck:
@@ -36,9 +38,13 @@ class TestsCheck:
         programs = [program_under_test(request, c) for c in candidates]
         runs = await run_suite(programs, suite, self.limits, self.per_candidate_s)
         for candidate, run in zip(candidates, runs, strict=True):
-            candidate.checks["tests"] = TestOutcome(run.passed, run.failed)
-            candidate.checks["tests_detail"] = {
-                "cases": [case.name for case in suite.cases],
-                "results": list(run.results),
-                "error": run.error,
-            }
+            candidate.evidence.tests = TestOutcome(run.passed, run.failed)
+            candidate.evidence.test_run = TestRun(tuple(run.results), tuple(c.name for c in suite.cases), run.error)
+
+    def _suite(self, request: Request) -> TestSuite | None:
+        if request.language not in (None, "python"):
+            return None
+        docstrings = visible_code(request) if request.kind is TaskKind.GENERATE else None
+        suite = suite_from_text(request.tests, docstrings)
+        return suite if suite.cases else None
+
