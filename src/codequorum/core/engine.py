@@ -117,6 +117,8 @@ class Engine:
                     self.strategy(name, table)
                 except ConfigError as error:
                     raise ConfigError(f"{self.settings.source}: {error}") from None
+                except Exception as error:  # a broken plugin: said when a request asks for it
+                    log.warning("strategy %s could not be built to check [strategies.%s]: %s", name, name, error)
             elif self.runtime.registry.enabled("strategies", name):
                 raise ConfigError(f"{self.settings.source}: [strategies.{name}]: no strategy plugin named "
                                   f"{name!r} (available: {', '.join(available) or 'none'})")

@@ -70,3 +70,16 @@ async def test_strategies_are_built_once_per_engine_and_options():
     await engine.run(REQUEST, strategy="counting", options={"anything": 2})
     assert built == [{"anything": 1}, {"anything": 2}]
     assert engine.strategy("cascade", {"samples": 2}) is engine.strategy("cascade", {"samples": 2})
+
+
+def test_a_broken_strategy_plugin_does_not_stop_the_engine_from_loading():
+    class Broken:
+        name: ClassVar[str] = "broken"
+
+        def __init__(self, options: dict[str, Any]) -> None:
+            raise RuntimeError("cannot start")
+
+    registry = scripted_registry()
+    registry.register("strategies", "broken", Broken)
+    engine = Engine(scripted_settings(MEMBERS, strategies={"broken": {"x": 1}}), registry)
+    assert engine.settings.strategies == {"broken": {"x": 1}}
