@@ -29,11 +29,11 @@ from pydantic import model_validator
 from codequorum.core import toolkit
 from codequorum.core.context import StrategyContext
 from codequorum.core.strategy_options import StrategyOptions, parse_options
-from codequorum.core.toolkit import Turn, answer_with, blocker, resample, take_turn, turn_outlook
+from codequorum.core.toolkit import Turn, answer_with, blocker, turn_outlook
 from codequorum.core.writers import Prober
+from codequorum.ranking.clusters import cluster_basis
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.probes import probes_apply
-from codequorum.ranking.clusters import cluster_basis
 from codequorum.vocabulary.result import Result
 
 
@@ -89,7 +89,7 @@ class CascadeStrategy:
             if stop:
                 ctx.trace.note(f"not escalating to {member.name}: {stop}")
                 return answer_with(ctx, [], f"stopped escalating ({stop}); best so far")
-            turn = await take_turn(ctx, member, self.samples, self.temperature, prober)
+            turn = await toolkit.take_turn(ctx, member, self.samples, self.temperature, prober)
             if turn.accepted(self.threshold):
                 ctx.trace.note(f"{turn.verdict()}: accepted")
                 return answer_with(ctx, turn.majority, f"accepted {member.name} at agreement {turn.agreement:.2f}")
@@ -126,7 +126,7 @@ class CascadeStrategy:
                     f"up to {self.resample} times, {self.resample_batch} at a time until the lead is settled,")
         ctx.trace.note(f"{turn.verdict()}: resampling {turn.member.name} {how_many} "
                        f"at temperature {self.options.resample_temperature:g}")
-        resampled = await resample(ctx, turn, self.resample, self.resample_batch,
+        resampled = await toolkit.resample(ctx, turn, self.resample, self.resample_batch,
                                    self.options.resample_temperature, prober, self.options.settle_confidence)
         passing = sum(map(toolkit.passes, ctx.pool))
         lead = toolkit.strongest_passing(ctx)
