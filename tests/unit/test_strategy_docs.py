@@ -31,7 +31,7 @@ def documented_options(name: str) -> set[str]:
 
 def test_every_strategy_has_an_options_model_and_its_table_lists_its_keys():
     strategies = built_in_strategies()
-    assert len(strategies) == 9
+    assert len(strategies) == 10
     for name, strategy in strategies.items():
         taken = set(options_model(strategy).model_fields) - {"prompt_forms"} - IGNORED_BUT_TAKEN.get(name, set())
         assert documented_options(name) == taken, name

@@ -25,6 +25,7 @@ from codequorum.bench.results import Report, StrategyFigures, strategy_figures, 
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
 from codequorum.sandbox import SandboxLimits
+from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.records import CandidateStore, Record, Setting
 
 LIVE_CACHE = "live.jsonl"  # answers to prompts the collection did not hold (fuse, moa)
@@ -209,15 +210,29 @@ def calibrate(settings: Settings, problems: list[Problem], names: list[str], out
     replayed over the collection in `out` (nothing is generated)."""
     ids = {p.id for p in problems}
     collected = [r for r in CandidateStore(out / "candidates.jsonl").records() if r.member in names]
+    records = [r for r in collected if r.problem in ids]
+    _require_samples(records, setting, out, names)
     runs = list(references) + [
         StrategyRun(f"cascade threshold={t}", "cascade",
                     {"threshold": float(t), "samples": setting.samples, "temperature": setting.temperature})
         for t in thresholds]
     folds = folds_for(settings, problems, collected, out, runs, trained_on_suite, listener)
-    pool = ReplayPool.of([r for r in collected if r.problem in ids], sampled=setting)
+    pool = ReplayPool.of(records, sampled=setting)
     figures = strategy_figures(replay_folds(folds, pool, names, runs, sandbox_limits(settings), out, listener))
     goal = share * max(f.pass_at_1 for f in figures[:len(references)])
     reaching = [f for f in figures[len(references):] if f.pass_at_1 >= goal and not f.misses]
     best = min(reaching, key=lambda f: f.compute_seconds_per_problem) if reaching else None
     threshold = best.strategy.split("threshold=")[1] if best else None
     return Calibration(figures, len(references), goal, threshold)
+
+
+def _require_samples(records: list[Record], setting: Setting, out: Path, names: list[str]) -> None:
+    """The cascade replays sampled answers: without them every replay would miss."""
+    if any(r.setting == setting.key for r in records):
+        return
+    held = "no answers" if not records else "greedy answers only"
+    raise CodequorumError(
+        f"{out / 'candidates.jsonl'} holds {held} for these problems and members: collect with "
+        f"`--samples {setting.samples} --temperature {setting.temperature:g}` first, e.g. "
+        f"codequorum bench humaneval --members {','.join(names)} --samples {setting.samples} "
+        f"--temperature {setting.temperature:g} --out {out}")

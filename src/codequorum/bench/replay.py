@@ -275,7 +275,7 @@ async def _replay_each(settings: Settings, pool: ReplayPool, problems: Sequence[
         kept = live_cache if live else None  # a strategy run live as a whole: outcomes per problem
         try:
             _check_options(engine, strategy)
-            fims = [m.fim for m in engine.members(members)]
+            fims = [m.fim_template for m in engine.members(members)]
             for problem in problems:
                 key = outcome_key(strategy.name, strategy.options, list(members), problem.prompt, max_tokens)
                 outcome = _stored(kept, key, strategy.label)

@@ -37,6 +37,7 @@ class StrategyContext:
     ranking: RankingConfig = field(default_factory=RankingConfig)
     pool: list[Candidate] = field(default_factory=list)  # every candidate produced so far
     build_strategy: Callable[[str, Mapping[str, Any]], Any] | None = None  # the engine's, for hand-overs
+    _answered: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def member(self, name: str) -> Member:
         for member in self.members:

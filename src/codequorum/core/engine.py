@@ -83,7 +83,9 @@ class Engine:
         started = time.monotonic()
         trace = Trace(strategy=strategy or self.settings.engine.strategy)
         try:
-            ctx = self._context(request, name, members, options, trace, cancel)
+            name, chosen = self.settings.resolve_strategy(strategy)  # a spec: NAME:key=value...
+            trace.strategy = name
+            ctx = self._context(request, members, chosen | (options or {}), trace, cancel)
             plugin = self.strategy(name, ctx.options)
         except CodequorumError as error:
             trace.note(str(error))
@@ -109,19 +111,28 @@ class Engine:
         return built
 
     def _check_strategy_tables(self) -> None:
-        """Every [strategies.NAME] table checked when the settings load, not on first use."""
+        """Every [strategies.NAME] table, and the strategy specs of [engine] and [server] with
+        their options, checked when the settings load, not on first use."""
         available = self.runtime.registry.names("strategies")
-        for name, table in self.settings.strategies.items():
-            if name in available:
-                try:
-                    self.strategy(name, table)
-                except ConfigError as error:
-                    raise ConfigError(f"{self.settings.source}: {error}") from None
-                except Exception as error:  # a broken plugin: said when a request asks for it
-                    log.warning("strategy %s could not be built to check [strategies.%s]: %s", name, name, error)
-            elif self.runtime.registry.enabled("strategies", name):
+        for name in self.settings.strategies:
+            if name not in available and self.runtime.registry.enabled("strategies", name):
                 raise ConfigError(f"{self.settings.source}: [strategies.{name}]: no strategy plugin named "
                                   f"{name!r} (available: {', '.join(available) or 'none'})")
+        server = self.settings.server
+        specs = [None, *(spec for spec in (server.inline_strategy, server.generate_strategy) if spec)]
+        to_check = [(name, self.settings.strategy_options(name)) for name in self.settings.strategies]
+        to_check += [self.settings.resolve_strategy(spec) for spec in specs]  # with their spec's options
+        for name, options in to_check:
+            if name in available:
+                self._check_strategy(name, options)
+
+    def _check_strategy(self, name: str, options: Mapping[str, Any]) -> None:
+        try:
+            self.strategy(name, options)
+        except ConfigError as error:
+            raise ConfigError(f"{self.settings.source}: {error}") from None
+        except Exception as error:  # a broken plugin: said when a request asks for it
+            log.warning("strategy %s could not be built to check its options: %s", name, error)
 
     async def aclose(self) -> None:
         for member in self._members.values():

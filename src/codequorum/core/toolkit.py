@@ -28,6 +28,8 @@ from codequorum.core.writers import Prober
 from codequorum.ranking.clusters import agreement_score, cluster_basis, cluster_key, clusters, lead_with
 from codequorum.ranking.dual_agreement import strongest_cluster
 from codequorum.ranking.settled import settled
+from codequorum.sandbox import SandboxLimits
+from codequorum.testing.probes import probes_apply
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.request import Request
@@ -143,6 +145,14 @@ def asserts_note(group: Sequence[Candidate]) -> str:
     """E.g. ", passing 3 of the writer's asserts" (empty when no generated assert ran)."""
     generated = group[0].evidence.generated_tests if group else None
     return f", passing {generated.passed} of the writer's asserts" if generated else ""
+
+
+def prober(ctx: StrategyContext, writer: Member, probes: int, timeout_s: float) -> Prober | None:
+    """`probes` probe calls written by `writer`, for a Python generation without tests (None
+    when they are off or do not apply: `testing/probes.py`)."""
+    if probes < 1 or not probes_apply(ctx.request):
+        return None
+    return Prober(writer, probes, SandboxLimits(timeout_s=timeout_s))
 
 
 # ---- members for a role ------------------------------------------------------------------

@@ -13,7 +13,7 @@ from codequorum.core.member import Member
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.generated import run_generated_tests, suite_from_answer, writer_request
 from codequorum.testing.probes import Probes, probes_from_suite, record_probes
-from codequorum.testing.python_tests import TestSuite
+from codequorum.testing.python_tests import TestCase, TestSuite
 from codequorum.vocabulary.candidate import Candidate
 
 
@@ -49,6 +49,11 @@ class Prober:
     count: int
     limits: SandboxLimits
     written: Probes | None = None
+
+    @property
+    def asserts(self) -> tuple[TestCase, ...]:
+        """The writer's asserts the calls came from (none before they are written)."""
+        return self.written.asserts if self.written is not None else ()
 
     async def probe(self, ctx: StrategyContext) -> None:
         """Probe the pool's untested candidates not probed yet, once there are two to compare."""

@@ -1,8 +1,9 @@
-"""A client's options with a bad strategy table are refused whole: the session keeps the old
-settings and the old engine."""
+"""Settings with a bad strategy table are refused whole: the session keeps the old settings and
+the old engine."""
 
 import pytest
 
+from codequorum.config import settings_from_dict
 from codequorum.core.engine import Engine
 from codequorum.server.engines import EnginePool
 from codequorum.server.session import ServerContext, Session
@@ -20,8 +21,8 @@ async def test_a_misspelt_strategy_option_keeps_the_previous_settings():
     engine = session.engine
     before = session.settings
     with pytest.raises(ConfigError, match="cascade: unknown option 'treshold'"):
-        session.apply_options({"strategies": {"cascade": {"treshold": 0.5}}}, "test options")
+        session.configure(settings_from_dict({**MEMBERS, "strategies": {"cascade": {"treshold": 0.5}}}, "bad"))
     assert session.settings is before and session.engine is engine
-    session.apply_options({"strategies": {"cascade": {"threshold": 0.5}}}, "test options")
+    session.configure(settings_from_dict({**MEMBERS, "strategies": {"cascade": {"threshold": 0.5}}}, "good"))
     assert session.settings.strategies == {"cascade": {"threshold": 0.5}} and session.engine is not engine
     await session.aclose()

@@ -67,4 +67,5 @@ def fused_member(members: Sequence[Member], backend: FusedBackend) -> Member:
         "retries": 0,
         "circuit_failures": 0,
     })
+    config.bind_fim_template(members[0].config.fim_template)  # a [fim_templates.NAME] of the settings too
     return Member(config=config, backend=backend)

@@ -13,10 +13,9 @@ from codequorum.core.runtime import Runtime
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.programs import program_under_test, visible_suite
 from codequorum.testing.python_runner import run_suite
-from codequorum.testing.python_tests import TestSuite, suite_from_text
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.evidence import TestOutcome, TestRun
-from codequorum.vocabulary.request import Request, TaskKind
+from codequorum.vocabulary.request import Request
 
 
 class TestsCheck:
@@ -40,11 +39,4 @@ class TestsCheck:
         for candidate, run in zip(candidates, runs, strict=True):
             candidate.evidence.tests = TestOutcome(run.passed, run.failed)
             candidate.evidence.test_run = TestRun(tuple(run.results), tuple(c.name for c in suite.cases), run.error)
-
-    def _suite(self, request: Request) -> TestSuite | None:
-        if request.language not in (None, "python"):
-            return None
-        docstrings = visible_code(request) if request.kind is TaskKind.GENERATE else None
-        suite = suite_from_text(request.tests, docstrings)
-        return suite if suite.cases else None
 

@@ -1,22 +1,14 @@
 """`cascade`: cheapest member first, escalate only when its samples disagree.
 
 FrugalGPT (Chen et al. 2023) asks models in order of cost and stops at the first answer it
-trusts; Yue et al. 2023 ("Large Language Model Cascades with Mixture of Thoughts
-Representations") trust an answer when the cheap model's samples agree with each other.
-Here each member in turn gives `samples` answers; the agreement score is the share of them in
-the largest cluster. The answer is accepted when the score reaches `threshold` and the
-cluster's representative passes the checks (a lone answer only when tests ran and it passed
-them); otherwise the next, dearer member is asked. The last member's answer is taken whatever
-its agreement, unless it fails the checks and `resample` asks for more: then the last member
-draws `resample` samples (AlphaCode, Li et al. 2022: sample, filter on the visible tests,
-cluster), `resample_batch` at a time until the lead is settled (Adaptive-Consistency, Aggarwal
-et al. 2023), and the strongest cluster of passing candidates leads.
-
-With `probes`, a Python generation without tests is judged by what its answers do: the
-cheapest member writes calls of the task's functions and candidates cluster by the values they
-return (`testing/probes.py`); an untested last answer nothing else agrees with is resampled
-like one that fails its tests. Escalation stops when the next step would miss the deadline or
-exceed the budget's `max_cost`. Options: `CascadeOptions`, docs/strategies.md.
+trusts; Yue et al. 2023 trust an answer when the cheap model's samples agree. Each member in
+turn gives `samples` answers, accepted when the share in the largest cluster reaches
+`threshold` and its representative passes the checks (a lone answer only when tests ran). The
+last member's answer is taken unless it fails: then it draws `resample` more (AlphaCode:
+sample, filter, cluster), `resample_batch` at a time until the lead is settled
+(Adaptive-Consistency), and `repair` shows the strongest member what failed (`core/repair.py`).
+With `probes`, untested answers cluster by the values they return (`testing/probes.py`).
+Escalation stops before the deadline or the budget's `max_cost`. Options: docs/strategies.md.
 """
 
 from __future__ import annotations
@@ -28,16 +20,16 @@ from pydantic import model_validator
 
 from codequorum.core import toolkit
 from codequorum.core.context import StrategyContext
-from codequorum.core.strategy_options import StrategyOptions, parse_options
+from codequorum.core.member import Member
+from codequorum.core.repair import RepairOptions, needs_repair, repairer_from
+from codequorum.core.strategy_options import parse_options
 from codequorum.core.toolkit import Turn, answer_with, blocker, turn_outlook
 from codequorum.core.writers import Prober
 from codequorum.ranking.clusters import cluster_basis
-from codequorum.sandbox import SandboxLimits
-from codequorum.testing.probes import probes_apply
 from codequorum.vocabulary.result import Result
 
 
-class CascadeOptions(StrategyOptions):
+class CascadeOptions(RepairOptions):
     samples: int = 3
     temperature: float | None = None  # None: 0.6 when samples > 1, else the engine's
     threshold: float = 0.6
@@ -75,14 +67,16 @@ class CascadeStrategy:
             self.temperature = 0.6
         self.resample = self.options.resample
         self.resample_batch = self.options.resample_batch or self.resample
+        self.repairer = repairer_from(self.options, self.name)
 
     async def run(self, ctx: StrategyContext) -> Result:
         ladder = toolkit.by_price(ctx.members)
         order = ", ".join(f"{m.name} ({m.config.price_per_1k_tokens:g}/1k tokens)" for m in ladder)
         ctx.trace.note(f"cascade, cheapest first: {order}; accept at agreement >= {self.threshold:g}")
-        probing = self.options.probes and probes_apply(ctx.request)
-        prober = Prober(ladder[0], self.options.probes, SandboxLimits(timeout_s=self.options.probe_timeout_s)) \
-            if probing else None
+        prober = toolkit.prober(ctx, ladder[0], self.options.probes, self.options.probe_timeout_s)
+        return await self._repaired(ctx, await self._climb(ctx, ladder, prober), prober)
+
+    async def _climb(self, ctx: StrategyContext, ladder: list[Member], prober: Prober | None) -> Result:
         previous: Turn | None = None
         for member in ladder:
             stop = blocker(ctx, turn_outlook(ctx, member, previous, self.samples)) if previous else None
@@ -98,6 +92,19 @@ class CascadeStrategy:
             ctx.trace.note(f"{turn.verdict()}: escalated")
             previous = turn
         return answer_with(ctx, [], "no member to ask")
+
+    async def _repaired(self, ctx: StrategyContext, result: Result, prober: Prober | None) -> Result:
+        """The repair rung when the answer fails; then the strongest cluster of the candidates
+        that pass the checks leads, repairs included."""
+        repairs = await self.repairer.repair(ctx, result.best, prober.asserts if prober else ()) \
+            if result.best else []
+        if not repairs:
+            return result
+        if all(needs_repair(c) for c in repairs):
+            return answer_with(ctx, [result.candidates[0]], f"{result.trace.stop_reason}; no repair passes")
+        passing = sum(map(toolkit.passes, ctx.pool))
+        return answer_with(ctx, toolkit.strongest_passing(ctx), f"{result.trace.stop_reason}; repaired, "
+                                                                f"{passing} candidates pass the checks")
 
     async def _last(self, ctx: StrategyContext, turn: Turn, prober: Prober | None) -> Result:
         """The last member's majority leads whatever its agreement, unless it fails the checks

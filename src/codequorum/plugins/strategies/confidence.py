@@ -13,31 +13,40 @@ Options: `min_logprob` (default -0.25, chosen on one half of the FIM benchmark: 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from pydantic import model_validator
+
 from codequorum.core.context import StrategyContext
+from codequorum.core.strategy_options import StrategyOptions, parse_options
+from codequorum.core.toolkit import EVERY_MEMBER_FAILED, by_price
 from codequorum.vocabulary.candidate import Candidate
-from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.result import Result
 
 DEFAULT_MIN_LOGPROB = -0.25
 
 
+class ConfidenceOptions(StrategyOptions):
+    min_logprob: float = DEFAULT_MIN_LOGPROB
+
+    @model_validator(mode="after")
+    def _in_range(self) -> ConfidenceOptions:
+        if self.min_logprob > 0:
+            raise ValueError(f"min_logprob is a log-probability (<= 0), not {self.min_logprob}")
+        return self
+
+
 class ConfidenceStrategy:
     name: ClassVar[str] = "confidence"
+    Options: ClassVar[type[ConfidenceOptions]] = ConfidenceOptions
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        unknown = set(options) - {"min_logprob"}
-        if unknown:
-            raise ConfigError(f"[strategies.confidence] unknown option(s) {', '.join(sorted(unknown))} "
-                              "(allowed: min_logprob)")
-        self.min_logprob = float(options.get("min_logprob", DEFAULT_MIN_LOGPROB))
-        if self.min_logprob > 0:
-            raise ConfigError(f"[strategies.confidence] min_logprob is a log-probability (<= 0), "
-                              f"not {self.min_logprob}")
+    def __init__(self, options: ConfidenceOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, ConfidenceOptions, options)
+        self.min_logprob = self.options.min_logprob
 
     async def run(self, ctx: StrategyContext) -> Result:
-        ladder = sorted(ctx.members, key=lambda m: m.config.price_per_1k_tokens)
+        ladder = by_price(ctx.members)
         ctx.trace.note(f"cheapest first: {', '.join(m.name for m in ladder)}; accept at mean "
                        f"log-probability >= {self.min_logprob:g}")
         produced: list[Candidate] = []
@@ -59,7 +68,7 @@ class ConfidenceStrategy:
             if member is not ladder[-1]:
                 ctx.trace.note(f"{member.name}: {self._doubt(candidates)}, escalated")
         if not produced:
-            return ctx.result([], "every member failed")
+            return ctx.result([], EVERY_MEMBER_FAILED)
         strongest = max((c for c in produced), key=lambda c: ladder.index(ctx.member(c.member))).member
         fit = [c for c in produced if c.syntax_ok is not False and c.text.strip()]
         lead = [c for c in fit if c.member == strongest]

@@ -18,7 +18,6 @@ several servers: `sqlite:///PATH`, `postgresql://…`), `samples` (default 1),
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -29,7 +28,8 @@ from codequorum.core.strategy_options import StrategyOptions, parse_options
 from codequorum.core.toolkit import hand_over
 from codequorum.routing.embed import Embedder, MiniLmEmbedder
 from codequorum.routing.knn import Choice, expected_cost, nearest, predict, trade_off
-from codequorum.routing.memory import RouterMemory, default_memory_path, request_text
+from codequorum.routing.memory import default_memory_path, request_text
+from codequorum.routing.memory_source import load_memory
 from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.result import Result
 
@@ -38,7 +38,7 @@ class RouteOptions(StrategyOptions):
     k: int = 5
     willingness_to_pay: float = 1.0
     min_similarity: float = 0.5
-    memory: str | None = None  # None: router-memory.jsonl in the user data dir
+    memory: str | None = None  # a JSONL file or a store URL; None: router-memory.jsonl in the user data dir
     samples: int = 1
     temperature: float | None = None  # None: the engine's
     cascade: dict[str, Any] = {}  # the fallback's own options (checked as cascade's)
@@ -59,7 +59,7 @@ class RouteStrategy:
 
     def __init__(self, options: RouteOptions | Mapping[str, Any]) -> None:
         self.options = parse_options(self.name, RouteOptions, options)
-        self.memory_path = Path(self.options.memory or default_memory_path()).expanduser()
+        self.memory = str(self.options.memory or default_memory_path())
         self.hands_over_to = {"cascade": self.options.cascade}  # built (and checked) by the engine
 
     async def run(self, ctx: StrategyContext) -> Result:

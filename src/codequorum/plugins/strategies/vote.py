@@ -23,20 +23,19 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from codequorum.core import toolkit
 from codequorum.core.context import StrategyContext
-from codequorum.core.strategy_options import StrategyOptions, parse_options
+from codequorum.core.repair import RepairOptions, repairer_from
+from codequorum.core.strategy_options import parse_options
 from codequorum.core.toolkit import EVERY_MEMBER_FAILED, ask_every_member, passes
-from codequorum.core.writers import Prober
 from codequorum.ranking.clusters import cluster_basis, clusters, lead_with
-from codequorum.sandbox import SandboxLimits
-from codequorum.testing.probes import probes_apply
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.result import Result
 
 _BASIS = {"behaviour": "behaviour on tests", "probes": "values on probe calls", "code": "normalised code"}
 
 
-class VoteOptions(StrategyOptions):
+class VoteOptions(RepairOptions):
     samples: int = Field(3, ge=1)  # per member
     temperature: float | None = None  # None: 0.6 when samples > 1, else the engine's
     probes: int = Field(0, ge=0)
@@ -53,21 +52,20 @@ class VoteStrategy:
         self.temperature = self.options.temperature
         if self.temperature is None and self.samples > 1:
             self.temperature = 0.6
-        self.probes = self.options.probes
-        self.probe_limits = SandboxLimits(timeout_s=self.options.probe_timeout_s)
+        self.repairer = repairer_from(self.options, self.name)
 
     async def run(self, ctx: StrategyContext) -> Result:
         temperature = self.temperature if self.temperature is not None else ctx.temperature
         candidates = await ask_every_member(ctx, self.samples, self.temperature, f", temperature {temperature}")
         if not candidates:
             return ctx.result([], EVERY_MEMBER_FAILED)
-        if self.probes > 0 and probes_apply(ctx.request):
-            cheapest = min(ctx.members, key=lambda m: m.config.price_per_1k_tokens)
-            prober = Prober(cheapest, self.probes, self.probe_limits)
+        cheapest = toolkit.by_price(ctx.members)[0]
+        prober = toolkit.prober(ctx, cheapest, self.options.probes, self.options.probe_timeout_s)
+        if prober is not None:
             await prober.probe(ctx)
         result = self._vote(ctx, candidates)
-        written = prober.written.asserts if prober is not None and prober.written else ()
-        repairs = await self.repairer.repair(ctx, result.best, written) if result.best else []
+        repairs = await self.repairer.repair(ctx, result.best, prober.asserts if prober else ()) \
+            if result.best else []
         if not repairs:
             return result
         revoted = self._vote(ctx, candidates + repairs)  # each repair is one more voter
