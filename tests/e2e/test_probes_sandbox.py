@@ -11,7 +11,7 @@ from codequorum.ranking.clusters import clusters
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.probes import Probes, record_probes
 from codequorum.testing.python_tests import TestCase as Case
-from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.candidate import Candidate, TestOutcome
 from codequorum.vocabulary.request import Request, TaskKind
 from tests.unit.doubles import scripted_registry, scripted_settings
 
@@ -38,9 +38,9 @@ async def test_candidates_that_return_the_same_values_form_one_cluster():
                candidate(code("while True: pass")),  # hangs: stopped, tells nothing
                candidate("def next_odd(n) return")]  # does not load
     await record_probes(REQUEST, written, Probes(("next_odd(2)", "next_odd(3)", "next_odd(-1)"), ()), LIMITS)
-    values = [c.checks["probes"] for c in written]
-    assert values[0] == values[1] == ["3", "5", "1"]
-    assert values[2] == ["3", "4", "0"]
+    values = [c.evidence.probes for c in written]
+    assert values[0] == values[1] == ("3", "5", "1")
+    assert values[2] == ("3", "4", "0")
     assert values[3:] == [None, None, None]
     groups = clusters(written[:3], REQUEST)
     assert [len(g) for g in groups] == [2, 1] and written[2] in groups[1]
@@ -51,9 +51,9 @@ async def test_the_writers_asserts_are_counted_with_the_values():
     asserts = (Case("generated line 1", "exec", "assert next_odd(3) == 5"),
                Case("generated line 2", "exec", "assert next_odd(4) == 6"))  # a wrong expectation
     await record_probes(REQUEST, [right, wrong], Probes(("next_odd(3)", "next_odd(4)"), asserts), LIMITS)
-    assert right.checks["probes"] == ["5", "5"] and wrong.checks["probes"] == ["4", "5"]
-    assert right.checks["generated_tests"] == {"passed": 1, "failed": 1}
-    assert wrong.checks["generated_tests"] == {"passed": 0, "failed": 2}
+    assert right.evidence.probes == ("5", "5") and wrong.evidence.probes == ("4", "5")
+    assert right.evidence.generated_tests == TestOutcome(1, 1)
+    assert wrong.evidence.generated_tests == TestOutcome(0, 2)
 
 
 async def test_values_equal_up_to_float_rounding_and_exceptions_are_behaviour():
@@ -61,9 +61,9 @@ async def test_values_equal_up_to_float_rounding_and_exceptions_are_behaviour():
                candidate("def mean(xs):\n    return sum(xs) * (1 / len(xs))\n"),  # 0.2
                candidate("def mean(xs):\n    return sum(xs) / len(xs) if xs else 0.0\n")]
     await record_probes(REQUEST, written, Probes(("mean([0.1, 0.2, 0.3])", "mean([])"), ()), LIMITS)
-    first, second, guarded = (c.checks["probes"] for c in written)
-    assert first == second == ["0.2", "raises ZeroDivisionError"]
-    assert guarded == ["0.2", "0"]
+    first, second, guarded = (c.evidence.probes for c in written)
+    assert first == second == ("0.2", "raises ZeroDivisionError")
+    assert guarded == ("0.2", "0")
 
 
 async def test_the_cascade_resamples_an_untested_answer_nothing_behaves_like():

@@ -54,7 +54,7 @@ async def test_cascade_repairs_a_failing_answer_with_the_failing_tests_values():
     result = await engine([WRONG], [WRONG, RIGHT]).run(
         REQUEST, strategy="cascade", options={"samples": 1, "repair": 2})
     assert result.text.strip() == RIGHT.strip()
-    assert result.best.checks["tests"].all_passed and result.best.prompt_kind == "repair"
+    assert result.best.tests.all_passed and result.best.prompt_kind == "repair"
     assert [(c.member, c.prompt_kind) for c in result.trace.calls] == [
         ("cheap", "chat"), ("dear", "chat"), ("dear", "repair")]
     [prompt] = repair_prompts()
@@ -87,7 +87,7 @@ async def test_a_repair_that_still_fails_leaves_the_answer_as_it_was():
         REQUEST, strategy="cascade", options={"samples": 1, "repair": 1})
     assert [c.prompt_kind for c in result.trace.calls] == ["chat", "chat", "repair"]
     assert result.trace.stop_reason.endswith("no repair passes")
-    assert all(not c.checks["tests"].all_passed for c in result.candidates)
+    assert all(not c.tests.all_passed for c in result.candidates)
 
 
 async def test_a_failing_doctest_shows_what_was_expected_and_what_came():

@@ -31,7 +31,7 @@ async def test_vote_prefers_one_passing_answer_to_a_larger_cluster_that_fails_a_
     result = await engine({"a": [WRONG, RIGHT], "b": [WRONG_TOO, WRONG]}).run(
         REQUEST, strategy="vote", options={"samples": 2})
     assert result.text.strip() == RIGHT.strip()
-    assert result.best.checks["tests"].all_passed
+    assert result.best.tests.all_passed
     assert "clusters by behaviour on tests: 3 (a, b×2), 1 (a)" in result.trace.events
     assert result.trace.stop_reason == "largest cluster passing the checks: 1 of 4 candidates (a)"
 
@@ -48,4 +48,4 @@ async def test_moa_synthesises_proposals_that_agree_but_fail_the_tests():
         REQUEST, strategy="moa", options={"layers": 1})
     assert [call.member for call in result.trace.calls] == ["a", "b", "a"]
     assert result.text.strip() == RIGHT.strip()
-    assert result.best.checks["tests"].all_passed
+    assert result.best.tests.all_passed

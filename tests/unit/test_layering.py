@@ -46,15 +46,7 @@ LAYERS = {
 
 # Imports that still break the layering, as "importer -> imported". Each one is a debt: remove
 # it from here when it is fixed. A new violation fails the test.
-KNOWN_VIOLATIONS = {
-    # The test writers sample a member through the strategy context (`ctx.sample(writer)`): they
-    # are strategy toolkit, not a service. They leave testing/ when the toolkit and the typed
-    # evidence record are built (issue 22, items 3 and 4).
-    "codequorum.testing.generated -> codequorum.core.context",
-    "codequorum.testing.generated -> codequorum.core.member",
-    "codequorum.testing.probes -> codequorum.core.context",
-    "codequorum.testing.probes -> codequorum.core.member",
-}
+KNOWN_VIOLATIONS: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -173,6 +165,18 @@ def test_no_import_circle() -> None:
         inside = [str(imp) for imp in imports if imp.importer in group and imp.imported in group]
         described.append("  circle of " + ", ".join(group) + ":\n" + "\n".join(f"    {i}" for i in inside))
     assert not found, "import circles:\n" + "\n".join(described)
+
+
+STRATEGIES = "codequorum.plugins.strategies"
+
+
+def test_no_strategy_imports_another() -> None:
+    """What strategies share is the toolkit (core/toolkit.py); a strategy file is its recipe."""
+    strategy_modules = [m for m in module_files() if m.startswith(STRATEGIES + ".")]
+    crossing = [imp for imp in all_imports() if imp.importer in strategy_modules
+                and imp.imported.startswith(STRATEGIES + ".") and imp.imported != imp.importer]
+    assert len(strategy_modules) >= 9
+    assert not crossing, "strategies importing strategies:\n" + "\n".join(f"  {imp}" for imp in crossing)
 
 
 def test_known_violations_still_exist() -> None:

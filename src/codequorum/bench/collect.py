@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from codequorum.bench.execute import hidden_results
 from codequorum.bench.problems import Problem
 from codequorum.core.engine import Engine
 from codequorum.sandbox import SandboxLimits
-from codequorum.vocabulary.candidate import Candidate, TestOutcome
-from codequorum.vocabulary.records import CandidateStore, Record, Setting
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.records import CandidateStore, Record, Setting, stored_evidence
 from codequorum.vocabulary.request import Budget, Request, TaskKind
 from codequorum.vocabulary.result import Result
 
@@ -113,18 +112,6 @@ def _record(problem: Problem, member: str, setting: Setting, index: int, candida
         compute_seconds=candidate.seconds,
         cost=candidate.cost,
         mean_logprob=candidate.mean_logprob,
-        checks={**visible_evidence(candidate), "prompt_kind": candidate.prompt_kind},
+        checks={**stored_evidence(candidate.evidence), "prompt_kind": candidate.prompt_kind},
     )
 
-
-def visible_evidence(candidate: Candidate) -> dict[str, Any]:
-    """What the checks saw, as a record keeps it: syntax and the visible tests' outcome."""
-    return {
-        "syntax": candidate.syntax_ok,
-        "visible": _outcome(candidate.tests),
-        "visible_results": (candidate.checks.get("tests_detail") or {}).get("results"),
-    }
-
-
-def _outcome(outcome: TestOutcome | None) -> dict[str, int] | None:
-    return {"passed": outcome.passed, "failed": outcome.failed} if outcome else None

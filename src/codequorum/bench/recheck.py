@@ -13,12 +13,12 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 
-from codequorum.bench.collect import request_for, visible_evidence
+from codequorum.bench.collect import request_for
 from codequorum.bench.problems import Problem
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
 from codequorum.vocabulary.candidate import Candidate
-from codequorum.vocabulary.records import Record
+from codequorum.vocabulary.records import Record, stored_evidence
 from codequorum.vocabulary.request import Request
 
 
@@ -45,13 +45,12 @@ async def recheck(settings: Settings, records: Sequence[Record], problems: Seque
 
 
 async def _recheck_problem(engine: Engine, request: Request, rows: list[Record]) -> list[Record]:
-    candidates = [Candidate(member=row.member, text=row.text,
-                            prompt_kind=row.checks.get("prompt_kind", "chat"))
+    candidates = [Candidate(member=row.member, text=row.text, prompt_kind=row.prompt_kind)
                   for row in rows if _checkable(row)]
     for check in engine.checks():
         await check.run(request, candidates)
     checked = iter(candidates)
-    return [dataclasses.replace(row, checks={**row.checks, **visible_evidence(next(checked))})
+    return [dataclasses.replace(row, checks={**row.checks, **stored_evidence(next(checked).evidence)})
             if _checkable(row) else row for row in rows]
 
 

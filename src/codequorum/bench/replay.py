@@ -274,6 +274,7 @@ async def _replay_each(settings: Settings, pool: ReplayPool, problems: Sequence[
         engine = _engine_for(live, registry, settings, pool, members, live_cache, on_demand)
         kept = live_cache if live else None  # a strategy run live as a whole: outcomes per problem
         try:
+            _check_options(engine, strategy)
             fims = [m.fim_template for m in engine.members(members)]
             for problem in problems:
                 key = outcome_key(strategy.name, strategy.options, list(members), problem.prompt, max_tokens)
@@ -317,6 +318,13 @@ def _engine_for(live: bool, registry: Registry, settings: Settings, pool: Replay
         return Engine(settings, registry)
     registry.register("backends", "replay", replay_backend(pool, settings, live_cache, on_demand))
     return Engine(replay_settings(settings, members), registry)
+
+
+def _check_options(engine: Engine, strategy: StrategyRun) -> None:
+    """A spec's options checked once, before any problem (a typo is a ConfigError, not one
+    error outcome per problem); an unknown strategy is reported by the engine on every problem."""
+    if strategy.name in engine.runtime.registry.names("strategies"):
+        engine.strategy(strategy.name, engine.settings.strategy_options(strategy.name) | strategy.options)
 
 
 def _replayable(registry: Registry, strategy: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ class StrategyContext:
     temperature: float = 0.0
     ranking: RankingConfig = field(default_factory=RankingConfig)
     pool: list[Candidate] = field(default_factory=list)  # every candidate produced so far
+    build_strategy: Callable[[str, Mapping[str, Any]], Any] | None = None  # the engine's, for hand-overs
     _answered: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def member(self, name: str) -> Member:

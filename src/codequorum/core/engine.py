@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from codequorum.config import MemberConfig, Settings
@@ -15,12 +15,15 @@ from codequorum.core.member import Member
 from codequorum.core.protocols import Check
 from codequorum.core.registry import Registry
 from codequorum.core.runtime import Runtime
+from codequorum.core.strategy_options import options_key, strategy_options
 from codequorum.vocabulary.cancel import CancelToken
-from codequorum.vocabulary.errors import CodequorumError
+from codequorum.vocabulary.errors import CodequorumError, ConfigError
 from codequorum.vocabulary.request import Request
 from codequorum.vocabulary.result import MemberCall, Result, Trace
 
 log = logging.getLogger(__name__)
+
+STRATEGIES_KEPT = 64  # strategies built per engine (name + options); the oldest goes first
 
 
 class Engine:
@@ -31,6 +34,8 @@ class Engine:
         self.settings = settings
         self._members: dict[str, Member] = {}
         self._checks: list[Check] | None = None
+        self._strategies: dict[tuple[str, str], Any] = {}
+        self._check_strategy_tables()
 
     def member(self, name: str) -> Member:
         if name not in self._members:
@@ -81,7 +86,7 @@ class Engine:
             name, chosen = self.settings.resolve_strategy(strategy)  # a spec: NAME:key=value...
             trace.strategy = name
             ctx = self._context(request, members, chosen | (options or {}), trace, cancel)
-            plugin = self.runtime.registry.load("strategies", name)(ctx.options)
+            plugin = self.strategy(name, ctx.options)
         except CodequorumError as error:
             trace.note(str(error))
             result = _empty(trace.strategy, trace, "error")
@@ -89,6 +94,45 @@ class Engine:
             result = await _run_guarded(plugin, ctx)
         result.trace.seconds = time.monotonic() - started
         return result
+
+    def strategy(self, name: str, options: Mapping[str, Any] | None = None) -> Any:
+        """The strategy built with these options (checked against its options model), built
+        once per engine and reused by every request that asks for the same."""
+        key = (name, options_key(options or {}))
+        built = self._strategies.pop(key, None)
+        if built is None:
+            plugin = self.runtime.registry.load("strategies", name)
+            built = plugin(strategy_options(name, plugin, options or {}))
+            for other, its_options in getattr(built, "hands_over_to", {}).items():
+                self.strategy(other, its_options)  # checked now, not at the first hand-over
+        self._strategies[key] = built  # most recently used last
+        while len(self._strategies) > STRATEGIES_KEPT:
+            del self._strategies[next(iter(self._strategies))]
+        return built
+
+    def _check_strategy_tables(self) -> None:
+        """Every [strategies.NAME] table, and the strategy specs of [engine] and [server] with
+        their options, checked when the settings load, not on first use."""
+        available = self.runtime.registry.names("strategies")
+        for name in self.settings.strategies:
+            if name not in available and self.runtime.registry.enabled("strategies", name):
+                raise ConfigError(f"{self.settings.source}: [strategies.{name}]: no strategy plugin named "
+                                  f"{name!r} (available: {', '.join(available) or 'none'})")
+        server = self.settings.server
+        specs = [None, *(spec for spec in (server.inline_strategy, server.generate_strategy) if spec)]
+        to_check = [(name, self.settings.strategy_options(name)) for name in self.settings.strategies]
+        to_check += [self.settings.resolve_strategy(spec) for spec in specs]  # with their spec's options
+        for name, options in to_check:
+            if name in available:
+                self._check_strategy(name, options)
+
+    def _check_strategy(self, name: str, options: Mapping[str, Any]) -> None:
+        try:
+            self.strategy(name, options)
+        except ConfigError as error:
+            raise ConfigError(f"{self.settings.source}: {error}") from None
+        except Exception as error:  # a broken plugin: said when a request asks for it
+            log.warning("strategy %s could not be built to check its options: %s", name, error)
 
     async def aclose(self) -> None:
         for member in self._members.values():
@@ -114,6 +158,7 @@ class Engine:
             cancel=cancel or CancelToken(),
             temperature=self.settings.engine.temperature,
             ranking=self.settings.ranking,
+            build_strategy=self.strategy,
         )
 
     def _build_member(self, name: str) -> Member:

@@ -31,7 +31,8 @@ class Backend(Protocol):
 
 
 class Check(Protocol):
-    """Turns candidates into evidence, stored under `candidate.checks[name]`.
+    """Turns candidates into evidence, recorded on `candidate.evidence` (`vocabulary/evidence.py`);
+    a third-party check keeps its own under `candidate.evidence.other[name]`.
 
     Constructed as `Check(runtime)`. It must tolerate any candidate text.
     """

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -25,11 +25,12 @@ from typing import Any
 from codequorum.config import Settings
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
+from codequorum.core.strategy_options import StrategyOptions
 from codequorum.sandbox import Sandbox, SandboxLimits
 from codequorum.testing.programs import program_under_test, visible_suite
 from codequorum.testing.python_runner import run_suite
 from codequorum.testing.python_tests import TestCase, TestSuite
-from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.candidate import Candidate, TestOutcome
 from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.generation import ChatMessage, Prompt
 from codequorum.vocabulary.request import Request, TaskKind
@@ -100,13 +101,22 @@ def needs_repair(candidate: Candidate) -> bool:
         return True
     if candidate.tests is not None:
         return not candidate.tests.all_passed
-    generated = candidate.checks.get("generated_tests") or {}
-    return int(generated.get("failed", 0)) > 0
+    generated = candidate.evidence.generated_tests
+    return generated is not None and generated.failed > 0
 
 
-def repairer_from(options: dict[str, Any], strategy: str) -> Repairer:
+class RepairOptions(StrategyOptions):
+    """The options of a strategy that climbs the repair rung (cascade, vote)."""
+
+    repair: int = 0  # rounds; 0 = off
+    repair_timeout_s: float = 5.0  # per sandboxed test run
+
+
+def repairer_from(options: Mapping[str, Any] | RepairOptions, strategy: str) -> Repairer:
     """The repair rung as a strategy's options set it: `repair` rounds (0 = off) and
     `repair_timeout_s` per sandboxed test run."""
+    if isinstance(options, RepairOptions):
+        options = {"repair": options.repair, "repair_timeout_s": options.repair_timeout_s}
     try:
         rounds = int(options.get("repair", 0))
         timeout_s = float(options.get("repair_timeout_s", 5.0))
@@ -174,7 +184,7 @@ class Repairer:
         program = program_under_test(ctx.request, candidate)
         suite = visible_suite(ctx.request)
         if suite is not None and candidate.tests is not None:
-            results = (candidate.checks.get("tests_detail") or {}).get("results") or []
+            results = candidate.evidence.test_run.results if candidate.evidence.test_run else ()
             failing = [case for case, passed in zip(suite.cases, results, strict=False) if not passed]
             case = (failing or list(suite.cases))[0]  # none singled out: it failed as a whole
             output = await diagnose(f"{program}\n\n{suite.setup}\n", case, self.limits)
@@ -220,7 +230,7 @@ async def _record_written(ctx: StrategyContext, candidates: Sequence[Candidate],
     programs = [program_under_test(ctx.request, c) for c in candidates]
     runs = await run_suite(programs, TestSuite("", tuple(written)), limits, per_candidate_s=limits.timeout_s)
     for candidate, run in zip(candidates, runs, strict=True):
-        candidate.checks["generated_tests"] = {"passed": run.passed, "failed": run.failed}
+        candidate.evidence.generated_tests = TestOutcome(run.passed, run.failed)
 
 
 async def diagnose(program: str, case: TestCase, limits: SandboxLimits) -> str:

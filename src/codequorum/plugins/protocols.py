@@ -31,7 +31,15 @@ __all__ = [
 
 
 class Strategy(Protocol):
-    """A recipe over members, checks and ranking. Constructed as `Strategy(options)`.
+    """A recipe over members, checks and ranking. Constructed as `Strategy(options)`, once per
+    engine and options, and reused by every request that asks for it: keep per-request state
+    in `run`.
+
+    A strategy may declare `Options: ClassVar[type[BaseModel]]` (e.g. a `StrategyOptions`
+    subclass, `core/strategy_options.py`): its options are then checked against it when the
+    settings load and when a request brings its own, and it is constructed with the validated
+    model. Without one it gets the options as a plain dict. A strategy that lets another
+    answer (`core/toolkit.py: hand_over`) names it and its options in `hands_over_to`.
 
     A strategy that needs more of a member than `generate` (the token-level mixing of
     `logit-fusion`) sets `replayable = False`: the benchmark then runs it on the real members
@@ -40,6 +48,6 @@ class Strategy(Protocol):
 
     name: ClassVar[str]
 
-    def __init__(self, options: dict[str, Any]) -> None: ...
+    def __init__(self, options: Any) -> None: ...
 
     async def run(self, ctx: StrategyContext) -> Result: ...

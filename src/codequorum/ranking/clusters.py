@@ -9,26 +9,22 @@ from collections.abc import Hashable, Sequence
 
 from codequorum.ranking.normalize import normalized_code
 from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.evidence import ClusterBasis
 from codequorum.vocabulary.request import Request, TaskKind
 
-PROBES_CHECK = "probes"  # written by testing/probes.py
-
-
-def cluster_basis(candidate: Candidate) -> str:
+def cluster_basis(candidate: Candidate) -> ClusterBasis:
     """What the candidate is clustered on: "behaviour" when its tests ran cleanly, else "probes"
     when probe calls did, else "code"."""
-    detail = candidate.checks.get("tests_detail")
-    if detail and not detail.get("error"):
-        return "behaviour"
-    return "probes" if candidate.checks.get(PROBES_CHECK) else "code"
+    return candidate.evidence.cluster_basis
 
 
 def cluster_key(candidate: Candidate, request: Request) -> Hashable:
-    basis = cluster_basis(candidate)
-    if basis == "behaviour":
-        return ("behaviour", tuple(candidate.checks["tests_detail"]["results"]))
-    if basis == "probes":
-        return ("probes", tuple(candidate.checks[PROBES_CHECK]))
+    evidence = candidate.evidence
+    basis = evidence.cluster_basis
+    if basis == "behaviour" and evidence.test_run is not None:
+        return ("behaviour", evidence.test_run.results)
+    if basis == "probes" and evidence.probes is not None:
+        return ("probes", evidence.probes)
     text = candidate.text
     if request.kind is TaskKind.COMPLETE:
         text = request.prefix + text + request.suffix  # a fragment only parses in place

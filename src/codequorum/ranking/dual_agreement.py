@@ -37,5 +37,5 @@ def strongest_cluster(groups: Sequence[Sequence[Candidate]]) -> list[Candidate]:
 
 
 def _asserts_passed(candidate: Candidate) -> int:
-    generated = candidate.checks.get("generated_tests") or {}
-    return int(generated.get("passed", 0))
+    generated = candidate.evidence.generated_tests
+    return generated.passed if generated else 0

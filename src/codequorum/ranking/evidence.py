@@ -27,8 +27,8 @@ def score_by_evidence(
     for index, candidate in enumerate(candidates):
         terms = _terms(candidate, agreement(tokens, index), priors.get(candidate.member, 0.0))
         terms["vote"] = VOTE_WEIGHT * votes.get(candidate.id, 0.0)
-        if "dual_agreement" in candidate.scores:
-            terms["dual_agreement"] = DUAL_WEIGHT * candidate.scores["dual_agreement"]
+        if candidate.evidence.dual_agreement is not None:
+            terms["dual_agreement"] = DUAL_WEIGHT * candidate.evidence.dual_agreement
         candidate.scores.update(terms)
         candidate.score = sum(terms.values())
     return sorted(candidates, key=lambda c: c.score, reverse=True)

@@ -16,7 +16,7 @@ import numpy as np
 
 from codequorum.ranking.features import FEATURES, feature_matrix
 from codequorum.ranking.listwise import ListwiseRanker
-from codequorum.vocabulary.candidate import Candidate, TestOutcome
+from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.records import Record
 from codequorum.vocabulary.request import Request, TaskKind
 
@@ -58,17 +58,8 @@ def examples_from_records(records: Iterable[Record], priors: dict[str, float]) -
 
 
 def _candidate(record: Record) -> Candidate:
-    candidate = Candidate(member=record.member, text=record.text,
-                          prompt_kind=record.checks.get("prompt_kind", "chat"),
-                          tokens=record.tokens, mean_logprob=record.mean_logprob)
-    candidate.checks["syntax"] = record.checks.get("syntax")
-    visible = record.checks.get("visible")
-    if visible:
-        candidate.checks["tests"] = TestOutcome(visible["passed"], visible["failed"])
-    results = record.checks.get("visible_results")
-    if results is not None:
-        candidate.checks["tests_detail"] = {"results": results, "error": None}
-    return candidate
+    return Candidate(member=record.member, text=record.text, prompt_kind=record.prompt_kind,
+                     tokens=record.tokens, mean_logprob=record.mean_logprob, evidence=record.evidence())
 
 
 def train_listnet(

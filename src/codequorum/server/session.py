@@ -95,8 +95,9 @@ class Session:
     def configure(self, settings: Settings) -> None:
         self._reopen_feedback(settings)  # first: a store that cannot be opened keeps the old settings
         old_engine, old_service = self._engine, self._service
+        engine = self.context.engines.acquire(settings)  # a bad [strategies.*] table raises here
         self.settings = settings
-        self._engine = self.context.engines.acquire(settings)
+        self._engine = engine
         cache = PrefixCache(settings.server.cache_size)
         policy = CompletionPolicy.from_settings(settings)
         self._service = CompletionService(self._engine, policy, self.stats, cache)

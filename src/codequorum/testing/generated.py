@@ -1,20 +1,19 @@
-"""CodeT-style tests: ask a member to write assert statements for the task, keep those that
-parse, and run every candidate against them in the sandbox."""
+"""CodeT-style tests: what a member is asked to write assert statements for the task, the ones
+of its answer that parse, and every candidate run against them in the sandbox. The member is
+asked through the strategy context, by `core/writers.py`."""
 
 from __future__ import annotations
 
 import ast
-import dataclasses
 from collections.abc import Sequence
 
-from codequorum.core.context import StrategyContext
-from codequorum.core.member import Member
 from codequorum.ranking.dual_agreement import dual_agreement
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.programs import program_under_test
 from codequorum.testing.python_runner import run_suite
 from codequorum.testing.python_tests import TestCase, TestSuite
 from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.evidence import TestOutcome
 from codequorum.vocabulary.request import Request, TaskKind
 
 _ASSERT = "assert "
@@ -25,40 +24,34 @@ TEST_INSTRUCTION = (
 )
 
 
-async def score_with_generated_tests(
-    ctx: StrategyContext, candidates: Sequence[Candidate], writer: Member, limits: SandboxLimits,
-    count: int = 6,
-) -> None:
+def writer_request(request: Request, fim: bool, count: int) -> Request:
+    """What a test writer is asked. A FIM member simply continues the code after a line that
+    starts `assert `: small models follow that far better than an instruction."""
+    task = _task_text(request)
+    if fim:
+        return Request(TaskKind.COMPLETE, language="python", prefix=f"{task}\n\n\n# Tests\n{_ASSERT}",
+                       max_tokens=32 * count, budget=request.budget, created_at=request.created_at)
+    return Request(TaskKind.GENERATE, language="python", instruction=TEST_INSTRUCTION.format(count=count),
+                   prefix=task, max_tokens=32 * count, budget=request.budget, created_at=request.created_at)
+
+
+def suite_from_answer(asked: Request, answer: str, count: int) -> TestSuite:
+    """The first `count` usable asserts of the writer's answer to `asked` (`writer_request`)."""
+    text = _ASSERT + answer if asked.kind is TaskKind.COMPLETE else answer
+    return TestSuite(setup="", cases=tuple(asserts_in(text)[:count]))
+
+
+async def run_generated_tests(request: Request, candidates: Sequence[Candidate], suite: TestSuite,
+                              limits: SandboxLimits) -> None:
     """Record `generated_tests` (pass counts) and `dual_agreement` on each candidate."""
-    suite = await generated_suite(ctx, writer, count)
-    ctx.trace.note(f"{writer.name} wrote {len(suite.cases)} usable test(s)")
     if not suite.cases or not candidates:
         return
-    programs = [program_under_test(ctx.request, c) for c in candidates]
+    programs = [program_under_test(request, c) for c in candidates]
     runs = await run_suite(programs, suite, limits, per_candidate_s=limits.timeout_s)
     shares = dual_agreement([run.results for run in runs])
     for candidate, run, share in zip(candidates, runs, shares, strict=True):
-        candidate.checks["generated_tests"] = {"passed": run.passed, "failed": run.failed}
-        candidate.scores["dual_agreement"] = share
-
-
-async def generated_suite(ctx: StrategyContext, writer: Member, count: int) -> TestSuite:
-    """Tests written by `writer`. A FIM member simply continues the code after a line that
-    starts `assert `: small models follow that far better than an instruction."""
-    task = _task_text(ctx.request)
-    if writer.fim is not None:
-        request = Request(TaskKind.COMPLETE, language="python", prefix=f"{task}\n\n\n# Tests\n{_ASSERT}",
-                          max_tokens=32 * count, budget=ctx.request.budget, created_at=ctx.request.created_at)
-    else:
-        request = Request(TaskKind.GENERATE, language="python", instruction=TEST_INSTRUCTION.format(count=count),
-                          prefix=task, max_tokens=32 * count, budget=ctx.request.budget,
-                          created_at=ctx.request.created_at)
-    helper = dataclasses.replace(ctx, request=request, pool=[], checks=[], options={})  # one plain prompt
-    answers = await helper.sample(writer)
-    text = answers[0].text if answers else ""
-    if request.kind is TaskKind.COMPLETE:
-        text = _ASSERT + text
-    return TestSuite(setup="", cases=tuple(asserts_in(text)[:count]))
+        candidate.evidence.generated_tests = TestOutcome(run.passed, run.failed)
+        candidate.evidence.dual_agreement = share
 
 
 def asserts_in(text: str) -> list[TestCase]:

@@ -5,10 +5,11 @@ A member writes assert statements for the task (`generated_suite`). Only their c
 functions at stake are kept, not the expected values, which a small model often gets wrong:
 AlphaCode (Li et al. 2022) clusters samples by their outputs on generated inputs in the same
 way. Every candidate runs the calls in the sandbox; the values it returns (or the exceptions it
-raises) are recorded as `checks["probes"]`, and candidates with the same values are the same
+raises) are recorded as `evidence.probes`, and candidates with the same values are the same
 answer to the clustering (`ranking/clusters.py`). The asserts themselves run too: how many a
-candidate passes (`checks["generated_tests"]`) weighs its cluster as in CodeT's dual agreement
+candidate passes (`evidence.generated_tests`) weighs its cluster as in CodeT's dual agreement
 (Chen et al. 2022), where an assert with a wrong expected value is passed by few candidates.
+The writer is asked, and the probes run as candidates come, by `core/writers.py` (`Prober`).
 """
 
 from __future__ import annotations
@@ -17,15 +18,12 @@ import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from codequorum.core.context import StrategyContext
-from codequorum.core.member import Member
-from codequorum.ranking.clusters import PROBES_CHECK
 from codequorum.sandbox import SandboxLimits
-from codequorum.testing.generated import generated_suite
 from codequorum.testing.programs import program_under_test, visible_code
 from codequorum.testing.python_runner import CandidateRun, run_suite
 from codequorum.testing.python_tests import TestCase, TestSuite, parse_code
 from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.evidence import TestOutcome
 from codequorum.vocabulary.request import Request, TaskKind
 
 
@@ -44,12 +42,10 @@ class Probes:
         return TestSuite(setup="", cases=cases + self.asserts)
 
 
-async def write_probes(ctx: StrategyContext, writer: Member, count: int,
-                       candidates: Sequence[Candidate] = ()) -> Probes:
-    """Up to `count` distinct calls of the functions the task or the candidates define, and the
-    asserts that hold them."""
-    suite = await generated_suite(ctx, writer, count)
-    names = defined_functions(visible_code(ctx.request), *(c.text for c in candidates))
+def probes_from_suite(suite: TestSuite, request: Request, candidates: Sequence[Candidate], count: int) -> Probes:
+    """Up to `count` distinct calls, from the writer's asserts, of the functions the task or the
+    candidates define, and the asserts that hold them."""
+    names = defined_functions(visible_code(request), *(c.text for c in candidates))
     calls: list[str] = []
     asserts: list[TestCase] = []
     for case in suite.cases:
@@ -61,44 +57,25 @@ async def write_probes(ctx: StrategyContext, writer: Member, count: int,
 
 async def record_probes(request: Request, candidates: Sequence[Candidate], probes: Probes,
                         limits: SandboxLimits) -> None:
-    """`checks["probes"]`: each candidate's values on the calls, None where they tell nothing;
-    `checks["generated_tests"]`: the asserts it passes and fails."""
+    """`evidence.probes`: each candidate's values on the calls, None where they tell nothing;
+    `evidence.generated_tests`: the asserts it passes and fails."""
     if not probes.calls or not candidates:
         return
     programs = [program_under_test(request, c) for c in candidates]
     runs = await run_suite(programs, probes.suite(), limits, per_candidate_s=limits.timeout_s)
     calls = len(probes.calls)
     for candidate, run in zip(candidates, runs, strict=True):
-        candidate.checks[PROBES_CHECK] = list(run.values[:calls]) if _evidence(run, calls) else None
+        evidence = candidate.evidence
+        evidence.probed = True
+        evidence.probes = tuple(run.values[:calls]) if _evidence(run, calls) else None
         passed = sum(run.results[calls:])
-        candidate.checks["generated_tests"] = {"passed": passed, "failed": len(probes.asserts) - passed}
+        evidence.generated_tests = TestOutcome(passed, len(probes.asserts) - passed)
 
 
 def _evidence(run: CandidateRun, calls: int) -> bool:
     """A run that loaded, finished and returned on some call. Raising on every call says more
     about the calls (a wrong arity, say) than about the candidate."""
     return run.error is None and any(run.results[:calls])
-
-
-@dataclass
-class Prober:
-    """One request's probe calls, written once by `writer`, run on every candidate as it comes."""
-
-    writer: Member
-    count: int
-    limits: SandboxLimits
-    written: Probes | None = None
-
-    async def probe(self, ctx: StrategyContext) -> None:
-        """Probe the pool's untested candidates not probed yet, once there are two to compare."""
-        fresh = [c for c in ctx.pool if c.tests is None and PROBES_CHECK not in c.checks]
-        if not fresh or len(ctx.pool) < 2:
-            return
-        if self.written is None:
-            self.written = await write_probes(ctx, self.writer, self.count, ctx.pool)
-            ctx.trace.note(f"{self.writer.name} wrote {len(self.written.calls)} probe call(s): "
-                           + "; ".join(self.written.calls))
-        await record_probes(ctx.request, fresh, self.written, self.limits)
 
 
 def calls_in(source: str, names: set[str]) -> list[str]:

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+
+from codequorum.vocabulary.evidence import Evidence, TestOutcome
+
+__all__ = ["Candidate", "Evidence", "TestOutcome"]
 
 _ids = itertools.count(1)
 
 
-@dataclass(frozen=True)
-class TestOutcome:
-    passed: int
-    failed: int
-
-    @property
-    def all_passed(self) -> bool:
-        return self.failed == 0 and self.passed > 0
-
-
 @dataclass
 class Candidate:
-    """Text proposed by one member, plus where it came from and what checks found."""
+    """Text proposed by one member, plus where it came from and what the checks found."""
 
     member: str
     text: str
@@ -31,15 +24,15 @@ class Candidate:
     mean_logprob: float | None = None
     seconds: float = 0.0
     cost: float = 0.0
-    checks: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence = field(default_factory=Evidence)
     scores: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
     id: int = field(default_factory=lambda: next(_ids))
 
     @property
     def syntax_ok(self) -> bool | None:
-        return self.checks.get("syntax")
+        return self.evidence.syntax
 
     @property
     def tests(self) -> TestOutcome | None:
-        return self.checks.get("tests")
+        return self.evidence.tests

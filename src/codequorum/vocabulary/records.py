@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codequorum.vocabulary.evidence import Evidence, TestOutcome, TestRun
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -48,13 +50,33 @@ class Record:
     compute_seconds: float
     cost: float
     mean_logprob: float | None
-    checks: dict[str, Any] = field(default_factory=dict)  # visible evidence: syntax, doctests
+    checks: dict[str, Any] = field(default_factory=dict)  # visible evidence (`stored_evidence`), prompt_kind
     passed: bool | None = None  # hidden tests, run in the sandbox
     error: str | None = None  # the member call's error, when it produced nothing
 
     @property
     def cell(self) -> tuple[str, str, str]:
         return (self.problem, self.member, self.setting)
+
+    @property
+    def prompt_kind(self) -> str:
+        return str(self.checks.get("prompt_kind", "chat"))
+
+    def evidence(self) -> Evidence:
+        """The visible evidence the record keeps, as the checks would have recorded it."""
+        results = self.checks.get("visible_results")
+        return Evidence(syntax=self.checks.get("syntax"), tests=TestOutcome.from_json(self.checks.get("visible")),
+                        test_run=TestRun(tuple(results)) if results is not None else None)
+
+
+def stored_evidence(evidence: Evidence) -> dict[str, Any]:
+    """What a record keeps of a candidate's evidence: syntax and the visible tests' outcome
+    (the keys of `Record.checks` on disk: `syntax`, `visible`, `visible_results`)."""
+    return {
+        "syntax": evidence.syntax,
+        "visible": evidence.tests.to_json() if evidence.tests else None,
+        "visible_results": list(evidence.test_run.results) if evidence.test_run else None,
+    }
 
 
 class CandidateStore:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from codequorum.vocabulary.candidate import Candidate, TestOutcome
+from codequorum.vocabulary.candidate import Candidate
 
 
 @dataclass
@@ -66,23 +66,15 @@ class Result:
 
 
 def _candidate_json(candidate: Candidate) -> dict[str, Any]:
-    checks = {name: _check_json(value) for name, value in candidate.checks.items()}
-    checks.setdefault("syntax", None)
-    checks.setdefault("tests", None)
     return {
         "member": candidate.member,
         "text": candidate.text,
         "score": round(candidate.score, 4),
         "scores": {k: round(v, 4) for k, v in candidate.scores.items()},
-        "checks": checks,
+        "checks": candidate.evidence.to_json(),
         "prompt_kind": candidate.prompt_kind,
         "tokens": candidate.tokens,
         "seconds": round(candidate.seconds, 3),
         "mean_logprob": candidate.mean_logprob,
     }
 
-
-def _check_json(value: Any) -> Any:
-    if isinstance(value, TestOutcome):
-        return {"passed": value.passed, "failed": value.failed}
-    return value

@@ -145,3 +145,10 @@ async def test_nothing_is_collected_on_demand_for_samples_at_another_temperature
     [outcome] = await replay(settings(), greedy_only, [PROBLEM], ["strong"], ["vote:temperature=0.9"],
                              SandboxLimits(), on_demand=collector)
     assert collector.asked == [] and "samples are at 0.6" in outcome.error
+
+
+async def test_a_misspelt_spec_option_stops_the_replay_before_any_problem():
+    from codequorum.vocabulary.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="cascade: unknown option 'treshold'"):
+        await replay(settings(), pool(), [PROBLEM], ["strong"], ["cascade:treshold=0.5"], SandboxLimits())

@@ -25,6 +25,7 @@ from codequorum.core.repair import (
 from codequorum.sandbox import SandboxLimits
 from codequorum.vocabulary.candidate import Candidate, TestOutcome as Outcome
 from codequorum.vocabulary.errors import ConfigError
+from codequorum.vocabulary.evidence import Evidence, TestRun
 from codequorum.vocabulary.request import Budget, Request, TaskKind
 from codequorum.vocabulary.result import Trace
 from tests.unit.doubles import ScriptedBackend, scripted_registry, scripted_settings
@@ -41,8 +42,8 @@ class PassesWhenRight:
     async def run(self, request, candidates) -> None:
         for candidate in candidates:
             right = "x + 1" in candidate.text
-            candidate.checks["tests"] = Outcome(int(right), int(not right))
-            candidate.checks["tests_detail"] = {"cases": ["assert line 1"], "results": [right], "error": None}
+            candidate.evidence.tests = Outcome(int(right), int(not right))
+            candidate.evidence.test_run = TestRun((right,), ("assert line 1",))
 
 
 async def shown_output(program, case, limits) -> str:
@@ -66,8 +67,8 @@ def context(replies: list[str], deadline_s: float | None = None) -> StrategyCont
 
 def failing(text: str = "def inc(x):\n    return x\n") -> Candidate:
     candidate = Candidate("weak", text, "chat")
-    candidate.checks["tests"] = Outcome(0, 1)
-    candidate.checks["tests_detail"] = {"cases": ["assert line 1"], "results": [False], "error": None}
+    candidate.evidence.tests = Outcome(0, 1)
+    candidate.evidence.test_run = TestRun((False,), ("assert line 1",))
     return candidate
 
 
@@ -98,11 +99,11 @@ def test_the_prompt_fences_the_output_as_data_and_marks_model_written_asserts():
 
 def test_what_needs_a_repair():
     assert needs_repair(failing())
-    passing = Candidate("m", "x", "chat", checks={"tests": Outcome(1, 0)})
+    passing = Candidate("m", "x", "chat", evidence=Evidence(tests=Outcome(1, 0)))
     assert not needs_repair(passing)
-    assert needs_repair(Candidate("m", "x", "chat", checks={"syntax": False}))
-    assert needs_repair(Candidate("m", "x", "chat", checks={"generated_tests": {"passed": 2, "failed": 1}}))
-    assert not needs_repair(Candidate("m", "x", "chat", checks={"generated_tests": {"passed": 3, "failed": 0}}))
+    assert needs_repair(Candidate("m", "x", "chat", evidence=Evidence(syntax=False)))
+    assert needs_repair(Candidate("m", "x", "chat", evidence=Evidence(generated_tests=Outcome(2, 1))))
+    assert not needs_repair(Candidate("m", "x", "chat", evidence=Evidence(generated_tests=Outcome(3, 0))))
     assert not needs_repair(Candidate("m", "x", "chat"))  # nothing to go by
 
 
@@ -131,7 +132,7 @@ async def test_the_strongest_member_repairs_until_a_repair_passes():
 
 async def test_no_round_for_a_passing_answer_or_with_repair_off():
     ctx = context(["```python\ndef inc(x):\n    return x + 1\n```"])
-    passing = Candidate("weak", "def inc(x):\n    return x + 1\n", "chat", checks={"tests": Outcome(1, 0)})
+    passing = Candidate("weak", "def inc(x):\n    return x + 1\n", "chat", evidence=Evidence(tests=Outcome(1, 0)))
     assert await Repairer(2, SandboxLimits()).repair(ctx, passing) == []
     assert await Repairer(0, SandboxLimits()).repair(ctx, failing()) == []
     completion = dataclasses.replace(ctx, request=Request(TaskKind.COMPLETE, "python", prefix="def inc(x):\n"))

@@ -1,6 +1,6 @@
 from codequorum.ranking.dual_agreement import dual_agreement, strongest_cluster
 from codequorum.testing.generated import asserts_in
-from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.candidate import Candidate, TestOutcome
 
 
 def test_consensus_set_size_times_tests_passed():
@@ -25,7 +25,7 @@ def test_only_parsable_asserts_are_kept():
 def _candidate(asserts_passed=None):
     candidate = Candidate(member="m", text="x = 1\n", prompt_kind="chat")
     if asserts_passed is not None:
-        candidate.checks["generated_tests"] = {"passed": asserts_passed, "failed": 3 - asserts_passed}
+        candidate.evidence.generated_tests = TestOutcome(asserts_passed, 3 - asserts_passed)
     return candidate
 
 

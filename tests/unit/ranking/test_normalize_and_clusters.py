@@ -1,6 +1,7 @@
 from codequorum.ranking.clusters import clusters, vote_shares
 from codequorum.ranking.normalize import normalized_code
 from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.evidence import TestRun
 from codequorum.vocabulary.request import Request, TaskKind, completion_request
 
 
@@ -26,7 +27,7 @@ def test_unparsable_code_falls_back_to_tokens():
 def cand(member, text, results=None):
     candidate = Candidate(member=member, text=text, prompt_kind="chat")
     if results is not None:
-        candidate.checks["tests_detail"] = {"results": results, "error": None}
+        candidate.evidence.test_run = TestRun(tuple(results))
     return candidate
 
 

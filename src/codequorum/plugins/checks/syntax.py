@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 from codequorum.plugins.languages.base import Language, SyntaxVerdict
 from codequorum.plugins.languages.detect import language_for_name, language_for_path
 from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.evidence import SyntaxDetail
 from codequorum.vocabulary.request import Request, TaskKind
 
 if TYPE_CHECKING:
@@ -20,8 +21,8 @@ log = logging.getLogger(__name__)
 
 
 class SyntaxCheck:
-    """Sets `checks["syntax"]` to True/False (None without a grammar for the request's
-    language) and `checks["syntax_detail"]` to {"new_errors", "balanced", "complete"}.
+    """Sets `evidence.syntax` to True/False (None without a grammar for the request's
+    language) and `evidence.syntax_detail` (new errors, balanced, complete).
 
     COMPLETE candidates are parsed in place between the request's prefix and suffix;
     GENERATE and FIX candidates are whole programs and are parsed alone.
@@ -85,13 +86,7 @@ def _verdict(language: Language, request: Request, text: str) -> SyntaxVerdict |
 
 
 def _record(candidate: Candidate, verdict: SyntaxVerdict | None) -> None:
-    if verdict is None:
-        candidate.checks["syntax"] = None
-        candidate.checks.pop("syntax_detail", None)
-        return
-    candidate.checks["syntax"] = verdict.ok
-    candidate.checks["syntax_detail"] = {
-        "new_errors": verdict.new_errors,
-        "balanced": verdict.balanced,
-        "complete": verdict.complete,
-    }
+    evidence = candidate.evidence
+    evidence.syntax = verdict.ok if verdict is not None else None
+    evidence.syntax_detail = None if verdict is None else \
+        SyntaxDetail(verdict.new_errors, verdict.balanced, verdict.complete)

@@ -13,7 +13,8 @@ from codequorum.core.runtime import Runtime
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.programs import program_under_test, visible_suite
 from codequorum.testing.python_runner import run_suite
-from codequorum.vocabulary.candidate import Candidate, TestOutcome
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.evidence import TestOutcome, TestRun
 from codequorum.vocabulary.request import Request
 
 
@@ -36,9 +37,6 @@ class TestsCheck:
         programs = [program_under_test(request, c) for c in candidates]
         runs = await run_suite(programs, suite, self.limits, self.per_candidate_s)
         for candidate, run in zip(candidates, runs, strict=True):
-            candidate.checks["tests"] = TestOutcome(run.passed, run.failed)
-            candidate.checks["tests_detail"] = {
-                "cases": [case.name for case in suite.cases],
-                "results": list(run.results),
-                "error": run.error,
-            }
+            candidate.evidence.tests = TestOutcome(run.passed, run.failed)
+            candidate.evidence.test_run = TestRun(tuple(run.results), tuple(c.name for c in suite.cases), run.error)
+

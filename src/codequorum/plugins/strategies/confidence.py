@@ -21,33 +21,38 @@ any snippet that passes the checks).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+
+from pydantic import model_validator
 
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
+from codequorum.core.strategy_options import StrategyOptions, parse_options
+from codequorum.core.toolkit import by_price
 from codequorum.vocabulary.candidate import Candidate
-from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.result import Result
 
-ORDERS = ("strongest", "cheapest")
+
+class ConfidenceOptions(StrategyOptions):
+    order: Literal["strongest", "cheapest"] = "strongest"
+    min_logprob: float | None = None
+
+    @model_validator(mode="after")
+    def _in_range(self) -> ConfidenceOptions:
+        if self.min_logprob is not None and self.min_logprob > 0:
+            raise ValueError(f"min_logprob is a log-probability (<= 0), not {self.min_logprob}")
+        return self
 
 
 class ConfidenceStrategy:
     name: ClassVar[str] = "confidence"
+    Options: ClassVar[type[ConfidenceOptions]] = ConfidenceOptions
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        unknown = set(options) - {"min_logprob", "order"}
-        if unknown:
-            raise ConfigError(f"[strategies.confidence] unknown option(s) {', '.join(sorted(unknown))} "
-                              "(allowed: min_logprob, order)")
-        self.order = str(options.get("order", "strongest"))
-        if self.order not in ORDERS:
-            raise ConfigError(f"[strategies.confidence] order is one of {', '.join(ORDERS)}, not {self.order!r}")
-        minimum = options.get("min_logprob")
-        self.min_logprob = None if minimum is None else float(minimum)
-        if self.min_logprob is not None and self.min_logprob > 0:
-            raise ConfigError(f"[strategies.confidence] min_logprob is a log-probability (<= 0), "
-                              f"not {self.min_logprob}")
+    def __init__(self, options: ConfidenceOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, ConfidenceOptions, options)
+        self.order = self.options.order
+        self.min_logprob = self.options.min_logprob
 
     async def run(self, ctx: StrategyContext) -> Result:
         ladder = self._ladder(ctx.members)
@@ -76,7 +81,7 @@ class ConfidenceStrategy:
 
     def _ladder(self, members: list[Member]) -> list[Member]:
         if self.order == "cheapest":
-            return sorted(members, key=lambda m: m.config.price_per_1k_tokens)
+            return by_price(members)
         return sorted(members, key=lambda m: m.config.quality, reverse=True)
 
     def _accepted(self, candidate: Candidate) -> bool:

@@ -20,17 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from pydantic import model_validator
 
 from codequorum.core.aggregate_prompts import aggregate_prompt
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
-from codequorum.plugins.strategies.cascade import Outlook, escalation_blocker, passes_checks
-from codequorum.plugins.strategies.fuse import chat_member, distinct_top
+from codequorum.core.strategy_options import StrategyOptions, parse_options
+from codequorum.core.toolkit import EVERY_MEMBER_FAILED, blocker, chat_member, distinct_top, outlook, passes
 from codequorum.vocabulary.candidate import Candidate
-from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.result import Result
 
 
@@ -43,29 +44,39 @@ class Layer:
     seconds: float
 
 
+class MoaOptions(StrategyOptions):
+    layers: int = 2
+    proposers: list[str] | None = None  # None: every member
+    aggregator: str | None = None  # None: the strongest member that takes chat prompts
+    temperature: float | None = None  # None: the engine's
+    min_distinct: int = 2
+
+    @model_validator(mode="after")
+    def _in_range(self) -> MoaOptions:
+        if self.layers < 1 or self.min_distinct < 1:
+            raise ValueError("needs layers >= 1 and min_distinct >= 1, "
+                             f"not layers = {self.layers}, min_distinct = {self.min_distinct}")
+        return self
+
+
 class MoaStrategy:
     name: ClassVar[str] = "moa"
+    Options: ClassVar[type[MoaOptions]] = MoaOptions
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.layers = int(options.get("layers", 2))
-        self.proposers: list[str] | None = options.get("proposers")
-        self.aggregator: str | None = options.get("aggregator")
-        self.temperature: float | None = options.get("temperature")
-        self.min_distinct = int(options.get("min_distinct", 2))
-        if self.layers < 1 or self.min_distinct < 1:
-            raise ConfigError("[strategies.moa] needs layers >= 1 and min_distinct >= 1, "
-                              f"not layers = {self.layers}, min_distinct = {self.min_distinct}")
+    def __init__(self, options: MoaOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, MoaOptions, options)
 
     async def run(self, ctx: StrategyContext) -> Result:
-        proposers = [ctx.member(n) for n in self.proposers] if self.proposers else list(ctx.members)
-        aggregator = chat_member(ctx, self.aggregator)
-        ctx.trace.note(f"mixture of agents: {self.layers} layer(s) of {', '.join(m.name for m in proposers)}; "
+        options = self.options
+        proposers = [ctx.member(n) for n in options.proposers] if options.proposers else list(ctx.members)
+        aggregator = chat_member(ctx, options.aggregator)
+        ctx.trace.note(f"mixture of agents: {options.layers} layer(s) of {', '.join(m.name for m in proposers)}; "
                        f"aggregator: {aggregator.name if aggregator else 'none (no member takes chat prompts)'}")
         origin: dict[int, str] = {}
         done: list[Layer] = []
         stopped = ""
-        for number in range(1, self.layers + 2):
-            final = number == self.layers + 1
+        for number in range(1, options.layers + 2):
+            final = number == options.layers + 1
             label = "aggregator" if final else f"layer {number}"
             members = ([aggregator] if aggregator else []) if final else self._layer_members(ctx, proposers, number)
             stopped = self._why_not_start(ctx, label, members, done)
@@ -81,7 +92,7 @@ class MoaStrategy:
         if stopped:
             ctx.trace.note(f"stopped: {stopped}")
         if not ctx.pool:
-            return ctx.result([], "every member failed")
+            return ctx.result([], EVERY_MEMBER_FAILED)
         ranked = ctx.rank(ctx.pool)
         ctx.trace.note("ranked: " + ", ".join(origin.get(c.id, c.member) for c in ranked[:5]))
         reason = f"best: {origin.get(ranked[0].id, ranked[0].member)} of {len(ranked)} candidates"
@@ -99,14 +110,14 @@ class MoaStrategy:
             return f"no member for the {label} takes chat prompts"
         if self._nothing_to_synthesise(ctx, previous):
             return f"{previous.label}'s answers agree and pass the checks, nothing to synthesise"
-        blocker = escalation_blocker(layer_outlook(members, previous), ctx.request.seconds_left(),
-                                     ctx.cost_so_far(), ctx.request.budget.max_cost)
-        return f"{label} not started: {blocker}" if blocker else ""
+        # as long as the previous layer, as many tokens per member as it wrote on average
+        stop = blocker(ctx, outlook(members, 1, previous.candidates, previous.seconds))
+        return f"{label} not started: {stop}" if stop else ""
 
     def _nothing_to_synthesise(self, ctx: StrategyContext, layer: Layer) -> bool:
-        if len(distinct_top(layer.candidates, self.min_distinct)) >= self.min_distinct:
+        if len(distinct_top(layer.candidates, self.options.min_distinct)) >= self.options.min_distinct:
             return False
-        return passes_checks(distinct_top(ctx.rank(layer.candidates), 1)[0])
+        return passes(distinct_top(ctx.rank(layer.candidates), 1)[0])
 
     def _layer_members(self, ctx: StrategyContext, proposers: list[Member], number: int) -> list[Member]:
         if number == 1:
@@ -120,11 +131,11 @@ class MoaStrategy:
                      previous: list[str]) -> Layer:
         started = time.monotonic()
         if not previous:
-            candidates = await ctx.sample_all(members, temperature=self.temperature)
+            candidates = await ctx.sample_all(members, temperature=self.options.temperature)
         else:
             prompt = aggregate_prompt(ctx.request, previous)
             answers = await asyncio.gather(
-                *(ctx.sample_prompt(m, prompt, temperature=self.temperature) for m in members))
+                *(ctx.sample_prompt(m, prompt, temperature=self.options.temperature) for m in members))
             candidates = [c for group in answers for c in group]
         await ctx.check(candidates)  # before the next layer, which may not be needed
         return Layer(label, candidates, time.monotonic() - started)
@@ -134,10 +145,3 @@ def distinct_answers(candidates: Sequence[Candidate]) -> list[str]:
     """The texts a layer produced, each once, empty ones left out, in the members' order."""
     return [c.text for c in distinct_top(candidates, len(candidates))]
 
-
-def layer_outlook(members: Sequence[Member], previous: Layer) -> Outlook:
-    """A layer is expected to take as long as the previous one and to write as many tokens per
-    member as the previous layer did on average."""
-    produced = [c.tokens for c in previous.candidates]
-    per_answer = sum(produced) / len(produced) if produced else 0
-    return Outlook(seconds=previous.seconds, cost=sum(m.cost_of(round(per_answer)) for m in members))

@@ -2,39 +2,53 @@
 through the checks and the scorer ensemble (the listwise ranker, when its weights ship),
 best first.
 
-It is `best-of` with two differences, so it reuses best-of's code: it never generates tests
-(`generated_tests` is ignored), and `top_k` (default 3) bounds the alternatives returned,
-the candidates that a later fusion step or the editor would see.
+It is `best-of` with two differences: it never generates tests (`generated_tests` is taken
+and ignored), and `top_k` (default 3) bounds the alternatives returned, the candidates that a
+later fusion step or the editor would see.
 
 Options: `samples` and `temperature` per member, as for best-of; `top_k`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from pydantic import model_validator
+
 from codequorum.core.context import StrategyContext
-from codequorum.plugins.strategies.best_of import BestOfStrategy
-from codequorum.vocabulary.errors import ConfigError
+from codequorum.core.strategy_options import StrategyOptions, parse_options
+from codequorum.core.toolkit import EVERY_MEMBER_FAILED, ask_every_member, ranked_from
 from codequorum.vocabulary.result import Result
 
 
-class RankStrategy(BestOfStrategy):
-    name: ClassVar[str] = "rank"
+class RankOptions(StrategyOptions):
+    samples: int = 1  # per member
+    temperature: float | None = None  # None: the engine's
+    top_k: int = 3
+    generated_tests: bool | str = False  # taken for best-of's sake, and ignored
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        super().__init__({**options, "generated_tests": False})
-        self.top_k = int(options.get("top_k", 3))
+    @model_validator(mode="after")
+    def _in_range(self) -> RankOptions:
         if self.top_k < 1:
-            raise ConfigError(f"[strategies.rank] top_k must be at least 1, not {self.top_k}")
+            raise ValueError(f"top_k must be at least 1, not {self.top_k}")
+        return self
+
+
+class RankStrategy:
+    name: ClassVar[str] = "rank"
+    Options: ClassVar[type[RankOptions]] = RankOptions
+
+    def __init__(self, options: RankOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, RankOptions, options)
+        self.generated_tests = False  # whatever the options say
 
     async def run(self, ctx: StrategyContext) -> Result:
-        ranked = await super().run(ctx)
-        if not ranked.candidates:
-            return ranked
-        scores = ranked.candidates[0].scores
-        scorers = sorted(k.removeprefix("scorer.") for k in scores if k.startswith("scorer."))
+        candidates = await ask_every_member(ctx, self.options.samples, self.options.temperature)
+        if not candidates:
+            return ctx.result([], EVERY_MEMBER_FAILED)
+        ranked = ctx.rank(candidates)
+        scorers = sorted(k.removeprefix("scorer.") for k in ranked[0].scores if k.startswith("scorer."))
         ctx.trace.note(f"ranked by {', '.join(scorers)} (rule: {ctx.ranking.rule})")
-        kept = ranked.candidates[: self.top_k]
-        reason = f"{ctx.trace.stop_reason}; returned the top {len(kept)}"
-        return ctx.result(kept, reason)
+        kept = ranked[: self.options.top_k]
+        return ctx.result(kept, f"{ranked_from(candidates)}; returned the top {len(kept)}")

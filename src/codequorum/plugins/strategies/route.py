@@ -18,34 +18,49 @@ several servers: `sqlite:///PATH`, `postgresql://…`), `samples` (default 1),
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from pydantic import model_validator
+
 from codequorum.core.context import StrategyContext
-from codequorum.plugins.strategies.cascade import CascadeStrategy
+from codequorum.core.strategy_options import StrategyOptions, parse_options
+from codequorum.core.toolkit import hand_over
 from codequorum.routing.embed import Embedder, MiniLmEmbedder
 from codequorum.routing.knn import Choice, expected_cost, nearest, predict, trade_off
 from codequorum.routing.memory import default_memory_path, request_text
 from codequorum.routing.memory_source import load_memory
-from codequorum.vocabulary.errors import CodequorumError, ConfigError
+from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.result import Result
+
+
+class RouteOptions(StrategyOptions):
+    k: int = 5
+    willingness_to_pay: float = 1.0
+    min_similarity: float = 0.5
+    memory: str | None = None  # a JSONL file or a store URL; None: router-memory.jsonl in the user data dir
+    samples: int = 1
+    temperature: float | None = None  # None: the engine's
+    cascade: dict[str, Any] = {}  # the fallback's own options (checked as cascade's)
+
+    @model_validator(mode="after")
+    def _in_range(self) -> RouteOptions:
+        if self.k < 1 or self.samples < 1 or self.willingness_to_pay < 0:
+            raise ValueError("needs k >= 1, samples >= 1 and willingness_to_pay >= 0, "
+                             f"not k = {self.k}, samples = {self.samples}, "
+                             f"willingness_to_pay = {self.willingness_to_pay}")
+        return self
 
 
 class RouteStrategy:
     name: ClassVar[str] = "route"
+    Options: ClassVar[type[RouteOptions]] = RouteOptions
     embedder_class: ClassVar[type[Embedder]] = MiniLmEmbedder
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.k = int(options.get("k", 5))
-        self.willingness_to_pay = float(options.get("willingness_to_pay", 1.0))
-        self.min_similarity = float(options.get("min_similarity", 0.5))
-        self.memory = str(options.get("memory") or default_memory_path())
-        self.samples = int(options.get("samples", 1))
-        self.temperature: float | None = options.get("temperature")
-        self.fallback = CascadeStrategy(dict(options.get("cascade", {})))
-        if self.k < 1 or self.samples < 1 or self.willingness_to_pay < 0:
-            raise ConfigError("[strategies.route] needs k >= 1, samples >= 1 and willingness_to_pay >= 0, "
-                              f"not k = {self.k}, samples = {self.samples}, "
-                              f"willingness_to_pay = {self.willingness_to_pay}")
+    def __init__(self, options: RouteOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, RouteOptions, options)
+        self.memory = str(self.options.memory or default_memory_path())
+        self.hands_over_to = {"cascade": self.options.cascade}  # built (and checked) by the engine
 
     async def run(self, ctx: StrategyContext) -> Result:
         try:
@@ -53,12 +68,13 @@ class RouteStrategy:
             [query] = await asyncio.to_thread(self.embedder_class().embed, [request_text(ctx.request)])
         except CodequorumError as error:
             return await self._fall_back(ctx, str(error))
-        neighbours = nearest(query, memory.matrix, memory.entries, self.k)
+        options = self.options
+        neighbours = nearest(query, memory.matrix, memory.entries, options.k)
         closest = neighbours[0].similarity if neighbours else 0.0
-        if len(neighbours) < self.k or closest < self.min_similarity:
-            return await self._fall_back(ctx, f"unseen region: {len(neighbours)} neighbour(s) of k = {self.k}, "
+        if len(neighbours) < options.k or closest < options.min_similarity:
+            return await self._fall_back(ctx, f"unseen region: {len(neighbours)} neighbour(s) of k = {options.k}, "
                                               f"closest similarity {closest:.2f} (min_similarity "
-                                              f"{self.min_similarity:g})")
+                                              f"{options.min_similarity:g})")
         ctx.trace.note(f"{len(neighbours)} nearest of {len(memory)} past requests, similarity "
                        f"{neighbours[-1].similarity:.2f}..{closest:.2f}")
         predictions = predict(neighbours, [m.name for m in ctx.members])
@@ -66,13 +82,13 @@ class RouteStrategy:
             return await self._fall_back(ctx, "no member of this request was observed on the neighbours")
         costs = {name: expected_cost(ctx.member(name).config.price_per_1k_tokens,
                                      p.tokens if p.tokens is not None else ctx.member(name).max_tokens(ctx.request))
-                 * self.samples for name, p in predictions.items()}
-        choices = self._affordable(ctx, trade_off(predictions, costs, self.willingness_to_pay))
-        ctx.trace.note(f"score = {self.willingness_to_pay:g} × P − cost / dearest: " + describe(choices))
+                 * options.samples for name, p in predictions.items()}
+        choices = self._affordable(ctx, trade_off(predictions, costs, options.willingness_to_pay))
+        ctx.trace.note(f"score = {options.willingness_to_pay:g} × P − cost / dearest: " + describe(choices))
         for choice in choices:
             member = ctx.member(choice.member)
             ctx.trace.note(f"routed to {member.name}")
-            candidates = await ctx.sample(member, n=self.samples, temperature=self.temperature)
+            candidates = await ctx.sample(member, n=options.samples, temperature=options.temperature)
             if candidates:
                 await ctx.check(candidates)
                 return ctx.result(ctx.rank(candidates), f"routed to {member.name} (P = {choice.quality:.2f}, "
@@ -99,7 +115,7 @@ class RouteStrategy:
 
     async def _fall_back(self, ctx: StrategyContext, why: str) -> Result:
         ctx.trace.note(f"{why}: falling back to cascade")
-        return await self.fallback.run(ctx)
+        return await hand_over(ctx, "cascade", self.options.cascade)
 
 
 def describe(choices: list[Choice]) -> str:

@@ -18,47 +18,54 @@ and untested answers are clustered by the values they return, `testing/probes.py
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from pydantic import Field
+
+from codequorum.core import toolkit
 from codequorum.core.context import StrategyContext
-from codequorum.core.repair import repairer_from
-from codequorum.plugins.strategies.cascade import passes_checks
+from codequorum.core.repair import RepairOptions, repairer_from
+from codequorum.core.strategy_options import parse_options
+from codequorum.core.toolkit import EVERY_MEMBER_FAILED, ask_every_member, passes
 from codequorum.ranking.clusters import cluster_basis, clusters, lead_with
-from codequorum.sandbox import SandboxLimits
-from codequorum.testing.probes import Prober, probes_apply
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.result import Result
 
 _BASIS = {"behaviour": "behaviour on tests", "probes": "values on probe calls", "code": "normalised code"}
 
 
+class VoteOptions(RepairOptions):
+    samples: int = Field(3, ge=1)  # per member
+    temperature: float | None = None  # None: 0.6 when samples > 1, else the engine's
+    probes: int = Field(0, ge=0)
+    probe_timeout_s: float = Field(5.0, gt=0)
+
+
 class VoteStrategy:
     name: ClassVar[str] = "vote"
+    Options: ClassVar[type[VoteOptions]] = VoteOptions
 
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.samples = int(options.get("samples", 3))
-        self.temperature: float | None = options.get("temperature", 0.6 if self.samples > 1 else None)
-        self.probes = int(options.get("probes", 0))
-        self.probe_limits = SandboxLimits(timeout_s=float(options.get("probe_timeout_s", 5.0)))
-        self.repairer = repairer_from(options, "vote")
+    def __init__(self, options: VoteOptions | Mapping[str, Any]) -> None:
+        self.options = parse_options(self.name, VoteOptions, options)
+        self.samples = self.options.samples
+        self.temperature = self.options.temperature
+        if self.temperature is None and self.samples > 1:
+            self.temperature = 0.6
+        self.repairer = repairer_from(self.options, self.name)
 
     async def run(self, ctx: StrategyContext) -> Result:
-        names = ", ".join(m.name for m in ctx.members)
-        ctx.trace.note(f"asking every member ({names}) for {self.samples} sample(s), "
-                       f"temperature {self.temperature if self.temperature is not None else ctx.temperature}")
-        candidates = await ctx.sample_all(ctx.members, n=self.samples, temperature=self.temperature)
+        temperature = self.temperature if self.temperature is not None else ctx.temperature
+        candidates = await ask_every_member(ctx, self.samples, self.temperature, f", temperature {temperature}")
         if not candidates:
-            return ctx.result([], "every member failed")
-        await ctx.check(candidates)
-        prober = None
-        if self.probes > 0 and probes_apply(ctx.request):
-            cheapest = min(ctx.members, key=lambda m: m.config.price_per_1k_tokens)
-            prober = Prober(cheapest, self.probes, self.probe_limits)
+            return ctx.result([], EVERY_MEMBER_FAILED)
+        cheapest = toolkit.by_price(ctx.members)[0]
+        prober = toolkit.prober(ctx, cheapest, self.options.probes, self.options.probe_timeout_s)
+        if prober is not None:
             await prober.probe(ctx)
         result = self._vote(ctx, candidates)
-        written = prober.written.asserts if prober is not None and prober.written else ()
-        repairs = await self.repairer.repair(ctx, result.best, written) if result.best else []
+        repairs = await self.repairer.repair(ctx, result.best, prober.asserts if prober else ()) \
+            if result.best else []
         if not repairs:
             return result
         revoted = self._vote(ctx, candidates + repairs)  # each repair is one more voter
@@ -85,8 +92,8 @@ def leading_cluster(groups: Sequence[list[Candidate]], ranked: Sequence[Candidat
 
     def strength(group: list[Candidate]) -> tuple[bool, int, int, int]:
         best_position = min(position.get(c.id, len(ranked)) for c in group)
-        passes = all(passes_checks(c) for c in group)
-        return passes, len(group), len({c.member for c in group}), -best_position
+        passing = all(passes(c) for c in group)
+        return passing, len(group), len({c.member for c in group}), -best_position
 
     return max(groups, key=strength)
 

@@ -19,9 +19,11 @@ def probe_values(monkeypatch):
 
     async def record_probes(request, candidates, calls, limits):
         for candidate in candidates:
-            candidate.checks["probes"] = table.get(candidate.text.strip())
+            values = table.get(candidate.text.strip())
+            candidate.evidence.probed = True
+            candidate.evidence.probes = tuple(values) if values is not None else None
 
-    monkeypatch.setattr("codequorum.testing.probes.write_probes", write_probes)
-    monkeypatch.setattr("codequorum.testing.probes.record_probes", record_probes)
+    monkeypatch.setattr("codequorum.core.writers.write_probes", write_probes)
+    monkeypatch.setattr("codequorum.core.writers.record_probes", record_probes)
     table["writers"] = written
     return table

@@ -7,6 +7,7 @@ from typing import Any
 
 from codequorum.core.engine import Engine
 from codequorum.vocabulary.candidate import Candidate, TestOutcome
+from codequorum.vocabulary.evidence import TestRun
 from codequorum.vocabulary.request import Request, TaskKind
 from tests.unit.doubles import scripted_registry, scripted_settings
 
@@ -32,11 +33,11 @@ def verdicts(table: dict[str, dict[str, Any]]) -> type:
             for candidate in candidates:
                 verdict = table.get(candidate.text.strip(), {})
                 if "syntax" in verdict:
-                    candidate.checks["syntax"] = verdict["syntax"]
+                    candidate.evidence.syntax = verdict["syntax"]
                 if "results" in verdict:
                     results = verdict["results"]
-                    candidate.checks["tests"] = TestOutcome(sum(results), len(results) - sum(results))
-                    candidate.checks["tests_detail"] = {"results": results, "error": None}
+                    candidate.evidence.tests = TestOutcome(sum(results), len(results) - sum(results))
+                    candidate.evidence.test_run = TestRun(tuple(results))
 
     return ScriptedVerdicts
 

@@ -1,16 +1,13 @@
 import pytest
 
-from codequorum.plugins.strategies.cascade import (
-    CascadeStrategy,
-    Outlook,
-    escalation_blocker,
-    majority_cluster,
-    passes_checks,
-)
+from codequorum.core.toolkit import Outlook, escalation_blocker, majority_cluster
+from codequorum.core.toolkit import passes as passes_checks
+from codequorum.plugins.strategies.cascade import CascadeStrategy
 from codequorum.ranking.clusters import agreement_score
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.candidate import TestOutcome as Outcome
 from codequorum.vocabulary.errors import ConfigError
+from codequorum.vocabulary.evidence import TestRun
 from codequorum.vocabulary.request import Budget, Request, TaskKind
 from tests.unit.plugins.strategies.fakes import (
     REQUEST,
@@ -26,7 +23,7 @@ from tests.unit.plugins.strategies.fakes import (
 def cand(text, results=None):
     candidate = Candidate(member="m", text=text, prompt_kind="chat")
     if results is not None:
-        candidate.checks["tests_detail"] = {"results": results, "error": None}
+        candidate.evidence.test_run = TestRun(tuple(results))
     return candidate
 
 
@@ -51,9 +48,9 @@ def test_failed_and_empty_samples_count_against_agreement():
 
 def test_a_representative_passes_unless_syntax_broke_or_a_test_failed():
     ok, broken, failing, untested = cand("a"), cand("b"), cand("c"), cand("d")
-    ok.checks.update(syntax=True, tests=Outcome(3, 0))
-    broken.checks["syntax"] = False
-    failing.checks["tests"] = Outcome(2, 1)
+    ok.evidence.syntax, ok.evidence.tests = True, Outcome(3, 0)
+    broken.evidence.syntax = False
+    failing.evidence.tests = Outcome(2, 1)
     assert passes_checks(ok) and passes_checks(untested)
     assert not passes_checks(broken) and not passes_checks(failing)
 
@@ -193,7 +190,7 @@ def test_defaults():
 
 def test_of_equally_large_clusters_the_one_passing_the_checks_is_the_majority():
     failing, passing = cand(answer(1), [False]), cand(answer(2), [True])
-    failing.checks["tests"], passing.checks["tests"] = Outcome(0, 1), Outcome(1, 0)
+    failing.evidence.tests, passing.evidence.tests = Outcome(0, 1), Outcome(1, 0)
     assert majority_cluster([failing, passing], REQUEST) == [passing]
     assert majority_cluster([failing], REQUEST) == [failing]
     assert majority_cluster([cand(" ")], REQUEST) == []

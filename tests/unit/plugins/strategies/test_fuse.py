@@ -1,5 +1,5 @@
 from codequorum.core.aggregate_prompts import aggregate_prompt
-from codequorum.plugins.strategies.fuse import distinct_top
+from codequorum.core.toolkit import distinct_top
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.request import Budget, Request, TaskKind
 from tests.unit.doubles import ScriptedBackend

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from codequorum.plugins.strategies.logit_fusion import (
+from codequorum.plugins.backends.mixing import (
     choose,
     fused_generation,
     mix,
