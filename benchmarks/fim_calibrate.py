@@ -28,7 +28,7 @@ from codequorum.config import load_settings  # noqa: E402
 from codequorum.core.engine import Engine  # noqa: E402
 from codequorum.sandbox import SandboxLimits  # noqa: E402
 from codequorum.server.prompt_window import prompt_window  # noqa: E402
-from codequorum.server.languages import Languages  # noqa: E402
+from codequorum.core.languages import Languages  # noqa: E402
 from codequorum.vocabulary.request import completion_request  # noqa: E402
 
 THRESHOLDS = [-0.05, -0.1, -0.15, -0.2, -0.25, -0.3, -0.4, -0.5, -0.75, -1.0, -99.0]

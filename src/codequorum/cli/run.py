@@ -18,7 +18,7 @@ from codequorum.cli.render import print_calls, print_result
 from codequorum.config import Settings, load_settings
 from codequorum.core.engine import Engine
 from codequorum.core.registry import Registry
-from codequorum.plugins.languages.detect import language_for_path
+from codequorum.core.languages import Languages
 from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.request import Budget, Request, TaskKind, completion_request, offset_of
 from codequorum.vocabulary.result import Result
@@ -56,7 +56,7 @@ def complete(
         choice = _choice(settings, registry, strategy or settings.server.inline_strategy, member)
         request = completion_request(
             text, offset,
-            language=language or language_for_path(file, registry.load_all("languages")),
+            language=Languages(registry).name_for(language, file),
             path=file,
             max_tokens=max_tokens or settings.engine.max_tokens,
             budget=Budget(deadline_s=settings.engine.deadline_s),

@@ -1,10 +1,12 @@
-"""Shared resources of one running engine: settings, plugins, model files, CPU slots."""
+"""Shared resources of one running engine: settings, plugins, languages, model files, CPU slots."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from codequorum.config import Settings
+from codequorum.core.languages import Languages
 from codequorum.core.registry import Registry
 from codequorum.core.scheduler import ComputeScheduler
 from codequorum.models.store import ModelStore
@@ -25,3 +27,8 @@ class Runtime:
             models=ModelStore(settings.models.cache_dir),
             scheduler=ComputeScheduler(settings.scheduler.local_slots),
         )
+
+    @cached_property
+    def languages(self) -> Languages:
+        """The language plugins, loaded once: every part resolves a language through them."""
+        return Languages(self.registry)

@@ -37,7 +37,6 @@ from codequorum.fix.project import (
     sandbox_limits,
 )
 from codequorum.fix.report import FixOutcome, FixReport
-from codequorum.plugins.languages.detect import language_for_name, language_for_path
 from codequorum.plugins.languages.failures import FailureLocator
 from codequorum.sandbox import DEFAULT_WORK_PATH
 from codequorum.sandbox.argv import SEED_MESSAGE
@@ -108,12 +107,11 @@ def resolve_target(job: FixJob) -> tuple[Path, PurePosixPath | None]:
 
 
 def _language(job: FixJob, engine: Engine, target: PurePosixPath | None) -> tuple[str, FailureLocator]:
-    classes = engine.runtime.registry.load_all("languages")
-    name = (language_for_name(job.language, classes) if job.language
-            else language_for_path(str(target), classes) if target else "python")
-    if name is None or name not in classes:
+    languages = engine.runtime.languages
+    name = languages.name_for(job.language, PurePosixPath(str(target)) if target else None) or "python"
+    language = languages.plugin(name)
+    if language is None:
         raise CodequorumError(f"no language plugin for {job.language or target}")
-    language = classes[name]()
     if not isinstance(language, FailureLocator):
         raise CodequorumError(f"`codequorum fix` does not support {name} yet (its language plugin "
                               "cannot read test failures); Python is supported")

@@ -30,7 +30,7 @@ from codequorum.server.feedback_store import (
     feedback_target,
     record_for,
 )
-from codequorum.server.languages import Languages
+from codequorum.core.languages import Languages
 from codequorum.server.prompt_window import prompt_window
 from codequorum.server.settings_source import SettingsSource
 from codequorum.server.stats import ServerStats
@@ -82,7 +82,7 @@ class Session:
     @property
     def languages(self) -> Languages:
         if self._languages is None:
-            self._languages = Languages(self.engine.runtime.registry)
+            self._languages = self.engine.runtime.languages
         return self._languages
 
     def apply_options(self, options: object, origin: str, trusted: bool = False) -> tuple[Refused, ...]:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from codequorum.plugins.languages.base import Language, SyntaxVerdict
-from codequorum.plugins.languages.detect import language_for_name, language_for_path
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.evidence import SyntaxDetail
 from codequorum.vocabulary.request import Request, TaskKind
@@ -31,9 +29,7 @@ class SyntaxCheck:
     name: ClassVar[str] = "syntax"
 
     def __init__(self, runtime: Runtime) -> None:
-        self._classes: dict[str, type] = dict(runtime.registry.load_all("languages"))
-        self._instances: dict[str, Language | None] = {}  # None: the plugin failed to start
-        self._lock = threading.Lock()
+        self._languages = runtime.languages
 
     async def run(self, request: Request, candidates: Sequence[Candidate]) -> None:
         if not candidates:
@@ -54,25 +50,8 @@ class SyntaxCheck:
         return [_verdict(language, request, text) for text in texts]
 
     def _language_for(self, request: Request) -> Language | None:
-        name = language_for_name(request.language, self._classes) if request.language else None
-        if name is None and request.path is not None:
-            name = language_for_path(request.path, self._classes)
-        return self._instance(name) if name else None
-
-    def _instance(self, name: str) -> Language | None:
-        with self._lock:
-            if name not in self._instances:
-                self._instances[name] = _create(self._classes[name], name)
-            return self._instances[name]
-
-
-def _create(language_class: type, name: str) -> Language | None:
-    try:
-        language: Language = language_class()
-    except Exception:  # a broken plugin must cost its evidence, not the request
-        log.exception("language plugin %r could not be created", name)
-        return None
-    return language
+        plugin: Language | None = self._languages.plugin(self._languages.name_for(request.language, request.path))
+        return plugin
 
 
 def _verdict(language: Language, request: Request, text: str) -> SyntaxVerdict | None:

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from codequorum.core.languages import Languages
 from codequorum.plugins.checks.syntax import SyntaxCheck
 from codequorum.vocabulary.evidence import SyntaxDetail
 from codequorum.plugins.languages.base import SyntaxVerdict
@@ -24,7 +25,7 @@ class FakeRegistry:
 
 def make_check(**languages: type) -> SyntaxCheck:
     languages = languages or {"python": PythonLanguage, "javascript": JavaScriptLanguage}
-    return SyntaxCheck(SimpleNamespace(registry=FakeRegistry(languages)))
+    return SyntaxCheck(SimpleNamespace(languages=Languages(FakeRegistry(languages))))  # type: ignore[arg-type]
 
 
 def candidates(*texts: str) -> list[Candidate]:

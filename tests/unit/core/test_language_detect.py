@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from codequorum.plugins.languages.cpp import CppLanguage
-from codequorum.plugins.languages.detect import (
+from codequorum.core.languages import (
     language_for_fence,
     language_for_name,
     language_for_path,

@@ -1,7 +1,7 @@
 import pytest
 
 from codequorum.core.registry import Registry
-from codequorum.server.languages import Languages
+from codequorum.core.languages import Languages
 from codequorum.vocabulary.scope import scope_at
 
 
