@@ -11,7 +11,8 @@ p95 latency, p50 of a second request at another place of the same open document,
 ratios to the cheap member alone.
 
     .venv/bin/python benchmarks/fim_server.py [--lines 32] [--blocks 20] [--seed 0]
-        [--configs qwen-small,qwen-large,defaults,defaults-no-deadline] [--out fim.jsonl]
+        [--configs qwen-small,qwen-large,defaults,defaults-no-deadline]
+        [--second-place qwen-small,defaults] [--out fim.jsonl]
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=20, help="multi-line gaps")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--second-place", default="qwen-small,defaults",
+                        help="configurations that also ask at a second place of each open document")
     parser.add_argument("--out", type=Path, help="write every outcome here (JSONL)")
     args = parser.parse_args()
     print_provenance()
@@ -59,7 +62,8 @@ def main() -> None:
     results: dict[str, list[FimOutcome]] = {}
     for name in args.configs.split(","):
         print(f"# running {name} ...", flush=True)
-        results[name] = asyncio.run(run_configuration(CONFIGS[name], tasks, limits, progress=_dot))
+        second = name in args.second_place.split(",")
+        results[name] = asyncio.run(run_configuration(CONFIGS[name], tasks, limits, second, progress=_dot))
         print(flush=True)
         if args.out:
             with args.out.open("a", encoding="utf-8") as out:

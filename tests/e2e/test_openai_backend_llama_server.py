@@ -55,7 +55,10 @@ async def test_fim_through_the_server_equals_llama_cpp_in_process(remote, runtim
         await local.aclose()
     assert "% 2" in served.text and "<|" not in served.text  # FIM tokens were parsed as special
     assert served.text == in_process.text and served.tokens == in_process.tokens
-    assert served.mean_logprob == pytest.approx(in_process.mean_logprob, abs=1e-3)
+    # The server evaluates the prompt in one batch, the in-process backend in chunks of 32
+    # tokens: the sums run in another order, which moves the last digits (by about 1.5e-3 on
+    # this machine's CPU); a wrong token or position would move it by far more.
+    assert served.mean_logprob == pytest.approx(in_process.mean_logprob, abs=5e-3)
 
 
 async def test_chat_samples_and_stop_strings(remote):

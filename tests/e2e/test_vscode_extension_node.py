@@ -21,6 +21,7 @@ import pytest
 from pydantic.fields import FieldInfo
 
 from codequorum.config import EngineConfig, MemberConfig, ServerConfig, default_members, settings_from_dict
+from codequorum.server.client_settings import MEMBER_CHOICES, OWN_EDITOR_ENGINE, STRATEGY_CHOICES, TUNABLE
 from tests.e2e.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -41,9 +42,12 @@ def server_settings() -> dict[str, dict[str, Any]]:
 
 
 def schema_fields() -> dict[str, FieldInfo]:
-    """What the extension mirrors: [engine], [server] and switching the embedded members."""
-    return ({f"engine.{name}": field for name, field in EngineConfig.model_fields.items()}
-            | {f"server.{name}": field for name, field in ServerConfig.model_fields.items()}
+    """What the extension mirrors: what the server takes from the editor that starts it
+    (`server/client_settings.py`): the [server] tuning keys and choices, the [engine] request
+    knobs, and switching the embedded members. Paths, commands and limits are the server's own."""
+    server_keys = TUNABLE | MEMBER_CHOICES | STRATEGY_CHOICES
+    return ({f"engine.{name}": field for name, field in EngineConfig.model_fields.items() if name in OWN_EDITOR_ENGINE}
+            | {f"server.{name}": field for name, field in ServerConfig.model_fields.items() if name in server_keys}
             | {f"members.{name}.enabled": MemberConfig.model_fields["enabled"] for name in default_members()})
 
 

@@ -58,13 +58,17 @@ function userSettings(scratch) {
     ["server.line_max_tokens", MAX_TOKENS],
     ["server.inline_deadline_s", 150],
     ["server.debounce_ms", 0],
-    ["server.feedback_db", join(scratch, "feedback.sqlite3")],
   ];
 }
 
-function spawnServer(scratch, args) {
+function spawnServer(scratch, args, feedbackDb = join(scratch, "feedback.sqlite3")) {
   assert.ok(existsSync(CODEQUORUM), `${CODEQUORUM} does not exist: set CODEQUORUM_BIN to the codequorum executable`);
-  // No configuration file but the options: a scratch directory for cwd and the user config dir.
+  // The server's own configuration (./codequorum.toml in a scratch cwd, the scratch as the user
+  // config dir): which members exist and where feedback goes come from the server, never from a
+  // client; the clients' settings below switch members too, which a stdio client may.
+  writeFileSync(join(scratch, "codequorum.toml"),
+    `[members.qwen-large]\nenabled = false\n[members.smollm2]\nenabled = false\n` +
+    `[server]\nfeedback_db = ${JSON.stringify(feedbackDb)}\n`);
   const env = { ...process.env, XDG_CONFIG_HOME: scratch };
   delete env.CODEQUORUM_CONFIG;
   const server = spawn(CODEQUORUM, ["serve", ...args], { cwd: scratch, env, stdio: ["pipe", "pipe", "pipe"] });
@@ -93,8 +97,8 @@ function startServer(scratch) {
 }
 
 /** `codequorum serve --tcp|--ws 127.0.0.1:0`, once it says where it listens. */
-async function startNetworkServer(scratch, transport, extra = []) {
-  const { server, log } = spawnServer(scratch, [`--${transport}`, "127.0.0.1:0", ...extra]);
+async function startNetworkServer(scratch, transport, extra = [], feedbackDb = undefined) {
+  const { server, log } = spawnServer(scratch, [`--${transport}`, "127.0.0.1:0", ...extra], feedbackDb);
   const deadline = Date.now() + 60_000;
   let address;
   while (!(address = /serving LSP on (\S+)/.exec(log())?.[1])) {
@@ -196,14 +200,14 @@ test("over TCP with a token: refused without it; with it, a suggestion partly th
   const scratch = mkdtempSync(join(tmpdir(), "codequorum-vscode-tcp-"));
   const tokenFile = join(scratch, "token");
   writeFileSync(tokenFile, `${TOKEN}\n`);
-  const { server, log, url } = await startNetworkServer(scratch, "tcp", ["--token-file", tokenFile]);
+  const feedbackDir = process.env.CODEQUORUM_FEEDBACK_DIR ?? scratch;
+  const { server, log, url } = await startNetworkServer(scratch, "tcp", ["--token-file", tokenFile],
+    join(feedbackDir, "feedback-tcp.sqlite3"));
   t.after(() => {
     if (server.exitCode === null) server.kill();
     rmSync(scratch, { recursive: true, force: true });
   });
-  const feedbackDir = process.env.CODEQUORUM_FEEDBACK_DIR ?? scratch;
-  const settings = userSettings(scratch).map(([name, value]) =>
-    name === "server.feedback_db" ? [name, join(feedbackDir, "feedback-tcp.sqlite3")] : [name, value]);
+  const settings = userSettings(scratch);
   const initialize = (connection, token) =>
     connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
@@ -277,14 +281,14 @@ test("over WebSocket: the extension's transport speaks to `serve --ws`, ready at
     processId: process.pid,
     rootUri: pathToFileURL(scratch).href,
     capabilities: {},
-    initializationOptions: { server: { warm_up: false, feedback: false }, members: { "qwen-large": { enabled: false } } },
+    initializationOptions: { server: { warm_up: false, feedback: false } },
   });
   assert.ok(capabilities.executeCommandProvider.commands.includes(CHOICES_COMMAND));
   await connection.sendNotification(InitializedNotification.type, {});
   await until("the status", () => statuses.length > 0, 30_000);
   assert.deepEqual(statuses, [{ state: "ready" }]);
   const choices = await connection.sendRequest(ExecuteCommandRequest.type, { command: CHOICES_COMMAND });
-  assert.deepEqual(choices.members, ["qwen-small", "smollm2"], log());
+  assert.deepEqual(choices.members, ["qwen-small"], log()); // the server's file switched the others off
   assert.equal(choices.inline_strategy, "confidence"); // [server] inline_strategy's default
   assert.equal(choices.default_strategy, "confidence"); // what "Server default" brings back
   await stopServer(connection, server);

@@ -53,7 +53,7 @@ def complete(
             raise CodequorumError(f"{file}: {error}") from error
         registry = Registry(disabled=frozenset(settings.plugins.disabled))
         # a completion, like the editor's: its own strategy ([server] inline_strategy)
-        choice = _choice(settings, registry, strategy or settings.server.inline_strategy, member)
+        choice = _choice(settings, registry, strategy, member, default=settings.server.inline_strategy)
         request = completion_request(
             text, offset,
             language=Languages(registry).name_for(language, file),
@@ -111,12 +111,14 @@ class Choice:
 
 
 def _choice(settings: Settings, registry: Registry, strategy: str | None, member: str | None,
-            members: list[str] | None = None) -> Choice:
-    """`--member M` alone means `single` with M; usage errors (an unknown strategy, option or
-    member) are refused here, with exit code 2, before any model is loaded."""
+            members: list[str] | None = None, default: str | None = None) -> Choice:
+    """`--member M` alone means `single` with M, else `strategy`, else `default`; usage errors
+    (an unknown strategy, option or member) are refused here, with exit code 2, before any
+    model is loaded."""
     options: dict[str, Any] = {"member": member} if member else {}
     if member and strategy is None:
         strategy = "single"
+    strategy = strategy or default
     if member:
         members = None  # a named member is asked whatever its `generate` flag
     name = check_request_choice(settings, registry, strategy, options, members)

@@ -29,8 +29,10 @@ def writer_request(request: Request, fim: bool, count: int) -> Request:
     starts `assert `: small models follow that far better than an instruction."""
     task = _task_text(request)
     if fim:
+        # "block": the writer goes on past the first assert's line, one assert a line
         return Request(TaskKind.COMPLETE, language="python", prefix=f"{task}\n\n\n# Tests\n{_ASSERT}",
-                       max_tokens=32 * count, budget=request.budget, created_at=request.created_at)
+                       max_tokens=32 * count, scope="block", budget=request.budget,
+                       created_at=request.created_at)
     return Request(TaskKind.GENERATE, language="python", instruction=TEST_INSTRUCTION.format(count=count),
                    prefix=task, max_tokens=32 * count, budget=request.budget, created_at=request.created_at)
 

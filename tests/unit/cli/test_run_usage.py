@@ -87,3 +87,12 @@ def test_complete_refuses_an_unknown_strategy_before_reading_models(config, tmp_
     result = CliRunner().invoke(app, ["complete", str(source), "-l", "2", "-c", "5",
                                       "--strategy", "nope", "--config", str(config)])
     assert result.exit_code == 2 and "unknown strategy 'nope'" in result.output
+
+
+def test_complete_with_a_member_asks_that_member_alone(config, tmp_path):
+    source = tmp_path / "f.py"
+    source.write_text("def f():\n    \n")
+    done = CliRunner().invoke(app, ["complete", str(source), "-l", "2", "-c", "5", "--member", "remote",
+                                    "--json"])
+    assert "unknown option" not in done.output  # not the inline default's options, `single`'s
+    assert '"strategy": "single"' in done.output, done.output

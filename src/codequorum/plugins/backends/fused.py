@@ -28,7 +28,7 @@ class FusedBackend:
     def __init__(self, backends: Sequence[LlamaCppBackend], weight_temperature: float, scored: int,
                  note: Callable[[str], None]) -> None:
         self.backends = list(backends)
-        self.options.weight_temperature = weight_temperature
+        self.weight_temperature = weight_temperature
         self.scored = scored
         self.note = note
 
@@ -47,7 +47,7 @@ class FusedBackend:
             opened = {b.member.name: stack.enter_context(b.stepper())
                       for b in sorted(self.backends, key=lambda b: b.member.name)}
             steppers = [opened[b.member.name] for b in self.backends]
-            return [fused_generation(steppers, prompt, params, cancel, self.options.weight_temperature,
+            return [fused_generation(steppers, prompt, params, cancel, self.weight_temperature,
                                      self.scored, self.note)]
 
     async def aclose(self) -> None:
