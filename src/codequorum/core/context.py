@@ -216,7 +216,7 @@ class StrategyContext:
             await self._until_due(work)
         except asyncio.CancelledError:
             token.cancel()
-            work.cancel()
+            await _stop([work])  # the backend has stopped before the cancellation goes on
             raise
         if not work.done():
             token.cancel()
