@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 CLOSERS = ")]}"
 OPENERS = "([{"
-BLOCK_OPENERS = (":", "{", "(", "[")
 
 
 @dataclass(frozen=True)
@@ -15,18 +14,12 @@ class CursorLine:
     before: str  # the cursor's line up to the cursor
     after: str  # the cursor's line from the cursor on
     next_code_line: str | None  # the first line after the cursor's that holds code
-    previous_code_line: str | None  # the last line before the cursor's that holds code
 
     @classmethod
     def of(cls, prefix: str, suffix: str) -> CursorLine:
-        earlier, _, before = prefix.rpartition("\n")
+        before = prefix.rpartition("\n")[2]
         after, _, later = suffix.partition("\n")
-        return cls(
-            before=before,
-            after=after,
-            next_code_line=next((line for line in later.split("\n") if line.strip()), None),
-            previous_code_line=next((line for line in reversed(earlier.split("\n")) if line.strip()), None),
-        )
+        return cls(before, after, next((line for line in later.split("\n") if line.strip()), None))
 
     @property
     def continues_code(self) -> bool:

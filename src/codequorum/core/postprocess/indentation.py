@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from codequorum.core.postprocess.cursor_line import BLOCK_OPENERS, CursorLine, indent, is_closing_line
+from codequorum.core.postprocess.cursor_line import CursorLine, indent, is_closing_line
+from codequorum.vocabulary.scope import BLOCK_OPENERS
 
 _DEFINITION = re.compile(
     r"^\s*(?:export\s+|pub(?:\([\w:]+\))?\s+|public\s+|private\s+|protected\s+|static\s+|async\s+)*"
