@@ -7,11 +7,13 @@ answers a plain LSP client's `textDocument/inlineCompletion`; the first item is 
 its range and the hidden tests run in the sandbox. Configurations run one after the other on
 the same tasks. Reported per configuration and per half of the problems (even / odd number:
 options are chosen on one half, the other is the report): answered, pass, exact match, p50 /
-p95 latency, p50 of a second request at another place of the same open document, and the
-ratios to the cheap member alone.
+p95 latency, p50 of a second request at another place of the same open document, the first
+member's time to first token (its prompt's evaluation included) cold and at that second place,
+and the ratios to the cheap member alone. `qwen-large-lookup` and `qwen-large-drafted` are
+qwen-large with speculative decoding (prompt lookup; qwen-small drafting).
 
     .venv/bin/python benchmarks/fim_server.py [--lines 32] [--blocks 20] [--seed 0]
-        [--configs qwen-small,qwen-large,defaults,defaults-no-deadline]
+        [--configs qwen-small,qwen-large,defaults,defaults-no-deadline,qwen-large-lookup,qwen-large-drafted]
         [--second-place qwen-small,defaults] [--out fim.jsonl]
 """
 
@@ -37,6 +39,11 @@ QUIET = "[server]\nfeedback = false\n"
 CONFIGS = {
     "qwen-small": QUIET + 'inline_strategy = "single"\ninline_members = ["qwen-small"]\n',
     "qwen-large": QUIET + 'inline_strategy = "single"\ninline_members = ["qwen-large"]\n',
+    # speculative decoding of qwen-large's greedy answers: the same answers, other latencies
+    "qwen-large-lookup": QUIET + 'inline_strategy = "single"\ninline_members = ["qwen-large"]\n'
+                         '[members.qwen-large]\ndraft = "prompt-lookup"\n',
+    "qwen-large-drafted": QUIET + 'inline_strategy = "single"\ninline_members = ["qwen-large"]\n'
+                          '[members.qwen-large]\ndraft = "qwen-small"\n',
     "defaults": QUIET,
     "defaults-no-deadline": QUIET + "inline_deadline_s = 120\ninline_hard_cap_s = 180\n"
                             "inline_wait_for_all = true\n",
@@ -48,7 +55,8 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=32, help="single-line gaps")
     parser.add_argument("--blocks", type=int, default=20, help="multi-line gaps")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--configs", default="qwen-small,qwen-large,defaults,defaults-no-deadline",
+                        help=f"of {', '.join(CONFIGS)}")
     parser.add_argument("--second-place", default="qwen-small,defaults",
                         help="configurations that also ask at a second place of each open document")
     parser.add_argument("--out", type=Path, help="write every outcome here (JSONL)")
@@ -84,14 +92,19 @@ def _table(label: str, results: dict[str, list[FimOutcome]]) -> None:
     summaries = {name: FimSummary.of(name, outcomes) for name, outcomes in results.items()}
     cheap = summaries.get("qwen-small")
     print(f"\n## {label}")
-    print("| configuration | answered | pass | exact | p50 s | p95 s | 2nd place p50 s | pass / cheap | p50 / cheap |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| configuration | answered | pass | exact | p50 s | p95 s | 2nd place p50 s | first token p50 s "
+          "| 2nd place first token p50 s | pass / cheap | p50 / cheap |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for s in summaries.values():
         ratio_pass = f"{s.passed / cheap.passed:.2f}" if cheap and cheap.passed else "-"
         ratio_p50 = f"{s.p50 / cheap.p50:.2f}" if cheap and cheap.p50 else "-"
-        second = f"{s.second_p50:.2f}" if s.second_p50 is not None else "-"
         print(f"| {s.name} | {s.answered}/{s.tasks} | {s.passed} | {s.exact} | {s.p50:.2f} | {s.p95:.2f} "
-              f"| {second} | {ratio_pass} | {ratio_p50} |")
+              f"| {_seconds(s.second_p50)} | {_seconds(s.first_token_p50)} | {_seconds(s.second_first_token_p50)} "
+              f"| {ratio_pass} | {ratio_p50} |")
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "-"
 
 
 def _members(results: dict[str, list[FimOutcome]]) -> None:

@@ -110,6 +110,13 @@ class MemberConfig(_Strict):
     n_ctx: int = Field(4096, ge=256, description="context window in tokens (local backends)")
     n_threads: int | None = Field(None, ge=1, description="CPU threads; None = all cores")
     max_tokens: int | None = Field(None, ge=1, description="cap per call; None = the request's")
+    draft: str | None = Field(
+        None, description="llama-cpp: speculative decoding of greedy calls, the model's own answer "
+        "(up to rounding at near-ties) in fewer decode steps: `prompt-lookup` (guesses from what the "
+        "prompt already holds) or the name of a llama-cpp member with the same tokenizer (it "
+        "guesses, this one checks); none = off. On a CPU it rarely pays: docs/results.md"
+    )
+    draft_tokens: int = Field(8, ge=1, le=64, description="speculative decoding: guesses per step")
     price_per_1k_tokens: float = Field(
         0.0, ge=0.0, description="cost of 1k generated tokens, one unit for all members"
     )
@@ -386,6 +393,20 @@ class Settings(_Strict):
                 raise ValueError(f"members.{name}.fim = {member.fim!r} is not a FIM template (known: "
                                  f"{known}); define it under [fim_templates.{member.fim}]")
             member.bind_fim_template(template)
+        return self
+
+    @model_validator(mode="after")
+    def _drafts_are_members(self) -> Settings:
+        for name, member in self.members.items():
+            if member.draft is None:
+                continue
+            if member.backend != "llama-cpp":
+                raise ValueError(f"members.{name}.draft: speculative decoding is for llama-cpp members")
+            drafting = self.members.get(member.draft)
+            if member.draft != "prompt-lookup" and (
+                    drafting is None or drafting.backend != "llama-cpp" or member.draft == name):
+                raise ValueError(f"members.{name}.draft = {member.draft!r}: use `prompt-lookup` or the "
+                                 f"name of another llama-cpp member")
         return self
 
     @model_validator(mode="after")

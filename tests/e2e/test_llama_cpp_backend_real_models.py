@@ -11,6 +11,7 @@ from codequorum.core.prompts import build_prompt
 from codequorum.core.runtime import Runtime
 from codequorum.plugins.backends.llama_cpp import LlamaCppBackend
 from codequorum.vocabulary.cancel import CancelToken
+from codequorum.vocabulary.errors import MemberError
 from codequorum.vocabulary.generation import GenerationParams
 from codequorum.vocabulary.request import Request, TaskKind, completion_request
 
@@ -114,3 +115,45 @@ async def test_a_prompt_longer_than_the_context_is_a_clear_error(runtime, instal
     request = Request(TaskKind.GENERATE, instruction="word " * 2000)
     with pytest.raises(Exception, match="does not fit its context of 256 tokens"):
         await backend.generate(build_prompt(request, None), GenerationParams(max_tokens=8), CancelToken())
+
+
+def drafted(runtime, name: str, draft: str) -> LlamaCppBackend:
+    return LlamaCppBackend(runtime.settings.members[name].model_copy(update={"draft": draft}), runtime)
+
+
+async def test_prompt_lookup_decoding_gives_the_same_greedy_answer_in_fewer_steps(runtime, qwen_small):
+    # a list counted out: its lines repeat, so the guesses are often right; and the model is sure
+    # of every token, so no near-tie can round the other way in a batched decode
+    prompt = long_prompt()
+    params = GenerationParams(max_tokens=30, stop=prompt.stop)
+    [plain] = await qwen_small.generate(prompt, params, CancelToken())
+    [looked_up] = await drafted(runtime, "qwen-small", "prompt-lookup").generate(prompt, params, CancelToken())
+    assert looked_up.text == plain.text and looked_up.tokens == plain.tokens
+    assert looked_up.accepted_draft_tokens > 0 and plain.drafted_tokens == 0
+    assert looked_up.first_token_seconds is not None and 0 < looked_up.first_token_seconds <= looked_up.seconds
+
+
+async def test_the_small_qwen_drafts_for_the_large_one_and_the_answer_is_the_large_ones(runtime, installed_models):
+    prompt = fim_prompt()
+    params = GenerationParams(max_tokens=24, stop=prompt.stop)
+    [plain] = await LlamaCppBackend(runtime.settings.members["qwen-large"], runtime).generate(
+        prompt, params, CancelToken())
+    backend = drafted(runtime, "qwen-large", "qwen-small")
+    [checked] = await backend.generate(prompt, params, CancelToken())
+    await backend.aclose()
+    assert checked.text == plain.text
+    assert checked.drafted_tokens > 0 and checked.accepted_draft_tokens > 0
+
+
+async def test_a_draft_member_with_another_tokenizer_is_refused_by_name(runtime, installed_models):
+    backend = drafted(runtime, "qwen-small", "smollm2")
+    with pytest.raises(MemberError, match="draft member smollm2 has another tokenizer"):
+        await backend.generate(fim_prompt(), GenerationParams(max_tokens=4), CancelToken())
+
+
+async def test_the_kv_cache_holds_the_shared_prompt_prefix_of_the_next_request(qwen_small):
+    first = build_prompt(completion_request(CODE + SUFFIX, len(CODE), language="python"), "qwen")
+    later = build_prompt(completion_request(CODE + SUFFIX, len(CODE) - 4, language="python"), "qwen")
+    await qwen_small.generate(first, GenerationParams(max_tokens=4), CancelToken())
+    [again] = await qwen_small.generate(later, GenerationParams(max_tokens=4), CancelToken())
+    assert 0 < again.cached_prompt_tokens < again.prompt_tokens

@@ -21,6 +21,7 @@ from codequorum.bench.execute import hidden_results
 from codequorum.bench.fim_tasks import FimTask, exact
 from codequorum.bench.lsp_client import LspError, StdioLspClient, apply_item
 from codequorum.sandbox import SandboxLimits
+from codequorum.server.extensions import STATS_COMMAND
 
 REQUEST_TIMEOUT_S = 180.0  # the client gives up (and cancels) after this: "not answered"
 
@@ -37,6 +38,9 @@ class FimOutcome:
     member: str  # who proposed the first item ("" when none)
     inserted: str = ""  # the first item's text
     expected: str = ""  # the gap's lines
+    first_token_seconds: float | None = None  # of the first member asked, its prompt evaluated
+    second_first_token_seconds: float | None = None  # the same at the second place
+    second_cached_share: float | None = None  # of its prompt, the part the KV cache held
 
 
 @dataclass(frozen=True)
@@ -49,14 +53,17 @@ class FimSummary:
     p50: float
     p95: float
     second_p50: float | None
+    first_token_p50: float | None = None
+    second_first_token_p50: float | None = None
 
     @classmethod
     def of(cls, name: str, outcomes: Sequence[FimOutcome]) -> FimSummary:
         seconds = sorted(o.seconds for o in outcomes)
-        seconds_at_second = [o.second_seconds for o in outcomes if o.second_seconds is not None]
         return cls(name, len(outcomes), sum(o.answered for o in outcomes), sum(o.passed for o in outcomes),
                    sum(o.exact for o in outcomes), _quantile(seconds, 0.5), _quantile(seconds, 0.95),
-                   statistics.median(seconds_at_second) if seconds_at_second else None)
+                   _median([o.second_seconds for o in outcomes]),
+                   _median([o.first_token_seconds for o in outcomes]),
+                   _median([o.second_first_token_seconds for o in outcomes]))
 
 
 def server_argv(config: Path) -> list[str]:
@@ -95,25 +102,54 @@ async def _one(client: StdioLspClient, task: FimTask, uri: str, limits: SandboxL
     except (TimeoutError, LspError):
         items = []
     seconds = time.monotonic() - started
-    second = await _second_request(client, task, uri) if second_place else None
+    first_token, _ = await _first_call(client)
+    second, second_first_token, second_cached = (await _second_request(client, task, uri) if second_place
+                                                 else (None, None, None))
     await client.close(uri)
+    timing = {"first_token_seconds": first_token, "second_first_token_seconds": second_first_token,
+              "second_cached_share": second_cached}
     if not items:
-        return FimOutcome(task.id, task.kind, False, False, False, seconds, second, "", "", task.middle)
+        return FimOutcome(task.id, task.kind, False, False, False, seconds, second, "", "", task.middle, **timing)
     filled = apply_item(document, items[0], task.cursor)
     [passed] = await hidden_results(task.problem, [filled], limits)
     member = str(items[0].get("command", {}).get("title", "")).removeprefix("codequorum: ")
     inserted = items[0]["insertText"] if isinstance(items[0]["insertText"], str) else ""
     return FimOutcome(task.id, task.kind, True, passed, exact(task.program, filled), seconds, second, member,
-                      inserted, task.middle)
+                      inserted, task.middle, **timing)
 
 
-async def _second_request(client: StdioLspClient, task: FimTask, uri: str) -> float | None:
+async def _second_request(client: StdioLspClient, task: FimTask, uri: str,
+                          ) -> tuple[float | None, float | None, float | None]:
+    """Seconds of a request at another place of the open document, its first member's time to
+    first token, and the share of that member's prompt its KV cache already held."""
     started = time.monotonic()
     try:
         await client.inline_completion(uri, task.document, task.second_place(), REQUEST_TIMEOUT_S)
     except (TimeoutError, LspError):
-        return None
-    return time.monotonic() - started
+        return None, None, None
+    seconds = time.monotonic() - started
+    first_token, cached_share = await _first_call(client)
+    return seconds, first_token, cached_share
+
+
+async def _first_call(client: StdioLspClient) -> tuple[float | None, float | None]:
+    """The last run's first member call, as the server's stats report it: its time to first
+    token and the share of its prompt that the KV cache held (None when it produced nothing)."""
+    try:
+        stats = await client.request("workspace/executeCommand", {"command": STATS_COMMAND, "arguments": []}, 30)
+    except (TimeoutError, LspError):
+        return None, None
+    calls = ((stats or {}).get("last_run") or {}).get("calls") or []
+    if not calls or calls[0].get("first_token_seconds") is None:
+        return None, None
+    call = calls[0]
+    prompt = call.get("prompt_tokens") or 0
+    return call["first_token_seconds"], (call.get("cached_prompt_tokens", 0) / prompt if prompt else None)
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    present = [value for value in values if value is not None]
+    return statistics.median(present) if present else None
 
 
 def _quantile(values: Sequence[float], share: float) -> float:

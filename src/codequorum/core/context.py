@@ -111,6 +111,11 @@ class StrategyContext:
         call.tokens = sum(g.tokens for g in generations)
         call.prompt_tokens = sum(g.prompt_tokens for g in generations)
         call.compute_seconds = sum(g.seconds for g in generations)
+        if generations:
+            call.first_token_seconds = generations[0].first_token_seconds
+            call.cached_prompt_tokens = generations[0].cached_prompt_tokens
+        call.drafted_tokens = sum(g.drafted_tokens for g in generations)
+        call.accepted_draft_tokens = sum(g.accepted_draft_tokens for g in generations)
         call.cost = member.cost_of(call.tokens)
         self.pool.extend(candidates)
         if any(c.text.strip() for c in candidates):

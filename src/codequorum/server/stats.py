@@ -24,7 +24,10 @@ class RunSummary:
     @classmethod
     def of(cls, result: Result) -> RunSummary:
         calls = [{"member": c.member, "tokens": c.tokens, "prompt_tokens": c.prompt_tokens,
-                  "seconds": round(c.seconds, 3), "error": c.error, "stopped": c.stopped}
+                  "cached_prompt_tokens": c.cached_prompt_tokens, "seconds": round(c.seconds, 3),
+                  "first_token_seconds": _rounded(c.first_token_seconds),
+                  "drafted_tokens": c.drafted_tokens, "accepted_draft_tokens": c.accepted_draft_tokens,
+                  "error": c.error, "stopped": c.stopped}
                  for c in result.trace.calls]
         return cls(result.strategy, result.trace.stop_reason, round(result.trace.seconds, 3), calls)
 
@@ -70,3 +73,7 @@ class ServerStats:
 
     def to_json_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)

@@ -48,3 +48,7 @@ class Generation:
     seconds: float
     mean_logprob: float | None = None
     finish_reason: str = "stop"  # "stop", "length" or "cancelled"
+    first_token_seconds: float | None = None  # from the call's start, the prompt's evaluation included
+    cached_prompt_tokens: int = 0  # prompt tokens the KV cache already held (local backends)
+    drafted_tokens: int = 0  # speculative decoding: tokens guessed by the drafter
+    accepted_draft_tokens: int = 0  # of which the model kept

@@ -22,6 +22,10 @@ class MemberCall:
     cost: float = 0.0
     error: str | None = None
     stopped: str | None = None  # why it was stopped unfinished ("cancelled", "settled"); not a failure
+    first_token_seconds: float | None = None  # of its first sample, the prompt's evaluation included
+    cached_prompt_tokens: int = 0  # prompt tokens its KV cache already held
+    drafted_tokens: int = 0  # speculative decoding: guesses checked, and how many were kept
+    accepted_draft_tokens: int = 0
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Each model is loaded lazily and once. Generation runs token by token in a worker thread so
 it can stop between tokens when cancelled; llama.cpp reuses the KV cache for the longest
-common prompt prefix, so prompts keep their stable part first.
+common prompt prefix, so prompts keep their stable part first. A member with `draft` set decodes
+greedy calls speculatively (`speculative.py`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,15 @@ import numpy as np
 
 from codequorum.config import MemberConfig
 from codequorum.plugins.backends._threads import queue_priority, run_local
+from codequorum.plugins.backends.llama_kv import KvDecoder, last_logprobs, prefill
+from codequorum.plugins.backends.speculative import (
+    PROMPT_LOOKUP,
+    DraftCounts,
+    Drafter,
+    ModelDraft,
+    PromptLookup,
+    speculate,
+)
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.errors import MemberError
 from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
@@ -41,6 +51,7 @@ class LlamaCppBackend:
         self._llama: Llama | None = None
         self._chat_formatter: Any = None
         self._lock = threading.Lock()  # one generation per model at a time
+        self._drafter_llama: Llama | None = None  # the `draft` member's model, when it drafts
         self.load_seconds: float | None = None
 
     @property
@@ -71,9 +82,10 @@ class LlamaCppBackend:
 
     async def aclose(self) -> None:
         with self._lock:
-            if self._llama is not None:
-                self._llama.close()
-                self._llama = None
+            for llama in (self._llama, self._drafter_llama):
+                if llama is not None:
+                    llama.close()
+            self._llama = self._drafter_llama = None
 
     def load(self) -> Llama:
         """The loaded model (loading it on first use)."""
@@ -105,6 +117,7 @@ class LlamaCppBackend:
 
     def _generate(self, prompt: Prompt, params: GenerationParams, cancel: CancelToken) -> list[Generation]:
         with self._lock:
+            started = time.monotonic()
             llama = self.load()
             tokens = self._tokenize(llama, prompt)
             room = self.member.n_ctx - len(tokens)
@@ -114,15 +127,50 @@ class LlamaCppBackend:
                     f"its context of {self.member.n_ctx} tokens"
                 )
             max_tokens = min(params.max_tokens, room)
-            if not _prefill(llama, tokens, cancel):
+            cached = prefill(llama, tokens, cancel)
+            if cached is None:
                 return []
             samples = []
             for index in range(params.n):
                 if cancel.cancelled:
                     break
-                llama.set_seed(params.seed + index)
-                samples.append(_sample(llama, tokens, params, max_tokens, cancel))
+                answer = _Answer(llama, tokens, params, max_tokens, started, cached)
+                if params.temperature == 0 and self.member.draft is not None:
+                    self._speculate(llama, answer, cancel)
+                else:
+                    llama.set_seed(params.seed + index)
+                    _sample(llama, answer, params, cancel)
+                samples.append(answer.generation())
+                started, cached = time.monotonic(), len(tokens) - 1
             return samples
+
+    def _speculate(self, llama: Llama, answer: _Answer, cancel: CancelToken) -> None:
+        """Greedy decoding with a drafter (`draft` in the member's settings): the same answer in
+        fewer decode steps when the guesses are right."""
+        drafter: Drafter = (PromptLookup() if self.member.draft == PROMPT_LOOKUP
+                            else ModelDraft(self._draft_model(llama), cancel))
+        steps = speculate(KvDecoder(llama), drafter, answer.prompt_tokens, answer.max_tokens,
+                          self.member.draft_tokens, cancel, answer.draft)
+        for token, logprob in steps:
+            if answer.add(token, logprob):
+                break
+        else:
+            answer.finish = "cancelled" if cancel.cancelled else answer.finish
+
+    def _draft_model(self, verifier: Llama) -> Llama:
+        """The drafting member's model, loaded once for this backend, with its own KV cache."""
+        if self._drafter_llama is None:
+            name = str(self.member.draft)
+            config = self.runtime.settings.members.get(name)
+            if config is None or config.backend != "llama-cpp":
+                raise MemberError(f"member {self.member.name}: draft = {name!r} is not a llama-cpp member")
+            drafting = LlamaCppBackend(config.model_copy(update={"n_ctx": self.member.n_ctx}), self.runtime)
+            llama = drafting.load()
+            if llama.n_vocab() != verifier.n_vocab():
+                raise MemberError(f"member {self.member.name}: draft member {name} has another tokenizer "
+                                  f"({llama.n_vocab()} tokens, not {verifier.n_vocab()}); it cannot draft")
+            self._drafter_llama = llama
+        return self._drafter_llama
 
     def _tokenize(self, llama: Llama, prompt: Prompt) -> list[int]:
         if prompt.kind == "fim":
@@ -174,7 +222,7 @@ class TokenStepper:
         distribution of the first token after the prompt."""
         scored = max(0, min(scored, len(tokens) - 1))
         head, tail = tokens[: len(tokens) - scored], tokens[len(tokens) - scored:]
-        if not _prefill(self._llama, head, cancel):
+        if prefill(self._llama, head, cancel) is None:
             return None
         self._llama.eval(head[-1:])
         scores = []
@@ -187,10 +235,7 @@ class TokenStepper:
 
     def logprobs(self) -> np.ndarray:
         """Log-probabilities of the next token (the raw distribution, no sampling filters)."""
-        pointer = self._llama._ctx.get_logits_ith(-1)  # noqa: SLF001 - logits of the last decode
-        logits = np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)).astype(np.float64)
-        peak = logits.max()
-        return logits - (peak + np.log(np.exp(logits - peak).sum()))
+        return last_logprobs(self._llama)
 
     def push(self, token: int) -> None:
         """Feed the chosen token, so that `logprobs()` gives the one after it."""
@@ -213,85 +258,69 @@ def _chat_formatter(llama: Llama, member_name: str) -> Any:
     )
 
 
-PREFILL_CHUNK = 32  # prompt tokens evaluated between two looks at the CancelToken
+class _Answer:
+    """The tokens of one answer as they come: its text, where it must stop, and how it went."""
+
+    def __init__(self, llama: Llama, prompt_tokens: list[int], params: GenerationParams,
+                 max_tokens: int, started: float, cached: int) -> None:
+        self._llama = llama
+        self._params = params
+        self.prompt_tokens = prompt_tokens
+        self.max_tokens = max_tokens
+        self.started = started
+        self.cached = cached
+        self.tokens: list[int] = []
+        self.logprobs: list[float] = []
+        self.text = ""
+        self.finish = "length"
+        self.first_token_seconds: float | None = None
+        self.draft = DraftCounts()
+
+    def add(self, token: int, logprob: float) -> bool:
+        """Take the next token; True when the answer is complete."""
+        import llama_cpp
+
+        if self.first_token_seconds is None:
+            self.first_token_seconds = time.monotonic() - self.started
+        if llama_cpp.llama_vocab_is_eog(self._llama._model.vocab, token):  # noqa: SLF001
+            self.finish = "stop"
+            return True
+        self.logprobs.append(logprob)
+        self.tokens.append(token)
+        self.text = self._llama.detokenize(self.tokens, special=True).decode("utf-8", errors="ignore")
+        cut = _find_stop(self.text, self._params.stop)
+        if cut is None and self._params.stop_at is not None:
+            cut = self._params.stop_at(self.text)
+        if cut is not None:
+            self.text, self.finish = self.text[:cut], "stop"
+            return True
+        return len(self.tokens) >= self.max_tokens
+
+    def generation(self) -> Generation:
+        return Generation(
+            text=self.text,
+            tokens=len(self.tokens),
+            prompt_tokens=len(self.prompt_tokens),
+            seconds=time.monotonic() - self.started,
+            mean_logprob=float(np.mean(self.logprobs)) if self.logprobs else None,
+            finish_reason=self.finish,
+            first_token_seconds=self.first_token_seconds,
+            cached_prompt_tokens=self.cached,
+            drafted_tokens=self.draft.drafted,
+            accepted_draft_tokens=self.draft.accepted,
+        )
 
 
-def _prefill(llama: Llama, tokens: list[int], cancel: CancelToken) -> bool:
-    """Evaluate the prompt but its last token (which `generate` evaluates to sample) in chunks.
-
-    One long prompt evaluation cannot be interrupted, so a cancel or a deadline would wait
-    for all of it (seconds on a small CPU); between chunks the token is looked at. The part
-    the KV cache already holds is kept, and a stopped prefill leaves what it evaluated there
-    for the next request. False when cancelled.
-    """
-    cached = _common_prefix(llama._input_ids, tokens[:-1])  # noqa: SLF001 - the KV cache's tokens
-    llama.n_tokens = cached
-    pending = tokens[cached:-1]
-    for start in range(0, len(pending), PREFILL_CHUNK):
-        if cancel.cancelled:
-            return False
-        llama.eval(pending[start:start + PREFILL_CHUNK])
-    return True
-
-
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    length = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        length += 1
-    return length
-
-
-def _sample(
-    llama: Llama, prompt_tokens: list[int], params: GenerationParams, max_tokens: int,
-    cancel: CancelToken,
-) -> Generation:
-    import llama_cpp
-
-    started = time.monotonic()
-    completion: list[int] = []
-    logprobs: list[float] = []
-    text, finish = "", "length"
-    vocab = llama._model.vocab  # noqa: SLF001 - end-of-generation test needs the vocab
+def _sample(llama: Llama, answer: _Answer, params: GenerationParams, cancel: CancelToken) -> None:
     for token in llama.generate(
-        prompt_tokens, temp=params.temperature, top_p=params.top_p, top_k=40, min_p=0.05,
+        answer.prompt_tokens, temp=params.temperature, top_p=params.top_p, top_k=40, min_p=0.05,
         repeat_penalty=1.0,
     ):
         if cancel.cancelled:
-            finish = "cancelled"
-            break
-        if llama_cpp.llama_vocab_is_eog(vocab, token):
-            finish = "stop"
-            break
-        logprobs.append(_token_logprob(llama, token))
-        completion.append(token)
-        text = llama.detokenize(completion, special=True).decode("utf-8", errors="ignore")
-        cut = _find_stop(text, params.stop)
-        if cut is None and params.stop_at is not None:
-            cut = params.stop_at(text)
-        if cut is not None:
-            text, finish = text[:cut], "stop"
-            break
-        if len(completion) >= max_tokens:
-            break
-    return Generation(
-        text=text,
-        tokens=len(completion),
-        prompt_tokens=len(prompt_tokens),
-        seconds=time.monotonic() - started,
-        mean_logprob=float(np.mean(logprobs)) if logprobs else None,
-        finish_reason=finish,
-    )
-
-
-def _token_logprob(llama: Llama, token: int) -> float:
-    """Log-probability of `token` under the model's raw next-token distribution."""
-    pointer = llama._ctx.get_logits_ith(-1)  # noqa: SLF001 - logits of the last decode
-    logits = np.ctypeslib.as_array(pointer, shape=(llama.n_vocab(),))
-    peak = float(logits.max())
-    log_norm = peak + float(np.log(np.exp(logits - peak).sum()))
-    return float(logits[token]) - log_norm
+            answer.finish = "cancelled"
+            return
+        if answer.add(token, float(last_logprobs(llama)[token])):
+            return
 
 
 def _find_stop(text: str, stops: tuple[str, ...]) -> int | None:

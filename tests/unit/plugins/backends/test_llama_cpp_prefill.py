@@ -1,6 +1,6 @@
 """The llama.cpp backend evaluates a prompt in chunks so that a cancel is seen within one."""
 
-from codequorum.plugins.backends.llama_cpp import PREFILL_CHUNK, _prefill
+from codequorum.plugins.backends.llama_kv import PREFILL_CHUNK, prefill
 from codequorum.vocabulary.cancel import CancelToken
 
 
@@ -31,14 +31,14 @@ PROMPT = list(range(5 * PREFILL_CHUNK + 3))
 
 def test_the_prompt_but_its_last_token_is_evaluated_in_chunks():
     llama = FakeLlama(cached=[])
-    assert _prefill(llama, PROMPT, CancelToken())
+    assert prefill(llama, PROMPT, CancelToken()) == 0
     assert [len(c) for c in llama.chunks] == [PREFILL_CHUNK] * 5 + [2]
     assert llama._input_ids == PROMPT[:-1]
 
 
 def test_what_the_kv_cache_holds_is_not_evaluated_again():
     llama = FakeLlama(cached=PROMPT[:100] + [-1, -2])  # a previous prompt that went elsewhere
-    assert _prefill(llama, PROMPT, CancelToken())
+    assert prefill(llama, PROMPT, CancelToken()) == 100
     assert llama.chunks[0][0] == 100
     assert llama._input_ids == PROMPT[:-1]
 
@@ -46,6 +46,6 @@ def test_what_the_kv_cache_holds_is_not_evaluated_again():
 def test_a_cancel_stops_the_prefill_at_the_next_chunk_and_keeps_what_was_done():
     cancel = CancelToken()
     llama = FakeLlama(cached=[], cancel=cancel, cancel_after=2)
-    assert not _prefill(llama, PROMPT, cancel)
+    assert prefill(llama, PROMPT, cancel) is None
     assert len(llama.chunks) == 2
     assert llama._input_ids == PROMPT[: 2 * PREFILL_CHUNK]
