@@ -116,14 +116,21 @@ class Page:
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float, explain: Callable[[], str]) -> T:
     """Poll `probe` until it returns something other than None or False; fail saying `what`."""
+    value = wait_for_briefly(probe, timeout)
+    if value is None:
+        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{explain()}")
+    return value
+
+
+def wait_for_briefly(probe: Callable[[], T | None], timeout: float = 5.0) -> T | None:
+    """`probe`'s first value other than None or False within `timeout` seconds, else None."""
     deadline = time.monotonic() + timeout
-    while True:
+    while time.monotonic() < deadline:
         value = probe()
         if value is not None and value is not False:
             return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{explain()}")
         time.sleep(0.25)
+    return None
 
 
 def install_code_server() -> Path:

@@ -37,6 +37,7 @@ from tests.e2e.code_server import (
     prepare_code_server,
     running_code_server,
     wait_for,
+    wait_for_briefly,
 )
 from tests.e2e.conftest import ROOT
 from tests.e2e.servers import tcp_server
@@ -91,6 +92,13 @@ STATUS_ITEM = """(() => {
 })()"""
 CURSOR = "document.getElementById('status.editor.selection')?.textContent.trim() ?? null"
 ACTIVE_TAB = "document.querySelector('.tabs-container .tab.active .label-name')?.textContent ?? null"
+# The quick input (Quick Open, Go to Line) open, focused, holding `value`.
+QUICK_INPUT = """((value) => {
+  const widget = document.querySelector('.quick-input-widget');
+  const input = widget?.querySelector('.quick-input-box input');
+  return !!input && getComputedStyle(widget).display !== 'none' && document.activeElement === input
+    && input.value === value;
+})"""
 QUICK_OPEN_ROWS = "Array.from(document.querySelectorAll('.quick-input-list .monaco-list-row')).map(r => r.textContent)"
 GHOST_TEXT = """(() => {
   const editor = document.querySelector('.editor-instance .monaco-editor');
@@ -123,6 +131,17 @@ class Editor:
 
     def wait(self, what: str, expression: str, timeout: float = 60) -> Any:
         return wait_for(what, lambda: self.page.evaluate(expression), timeout, self.explain)
+
+    def open_quick_input(self, what: str, key: str, value: str, timeout: float = 60) -> None:
+        """Ctrl+`key` until the quick input shows `value` (a key pressed while the workbench
+        is still starting can be lost)."""
+        def opened() -> bool:
+            if self.page.evaluate(f"{QUICK_INPUT}({value!r})"):
+                return True
+            self.page.press(character_key(key), CONTROL)
+            return bool(wait_for_briefly(lambda: self.page.evaluate(f"{QUICK_INPUT}({value!r})")))
+
+        wait_for(what, opened, timeout, self.explain)
 
 
 @dataclass
@@ -184,8 +203,7 @@ def accept_a_suggestion(editor: Editor, ready_as: str) -> Accepted:
     ghost text shows, accept it with Tab and save."""
     page = editor.page
     editor.wait("VS Code's workbench", "!!document.querySelector('.monaco-workbench .part.editor')", timeout=120)
-    page.press(character_key("p"), CONTROL)  # Quick Open
-    editor.wait("Quick Open", "!!document.querySelector('.quick-input-widget .quick-input-box input')")
+    editor.open_quick_input("Quick Open (Ctrl+P)", "p", "")
     page.type("stats.py")
     editor.wait("stats.py in Quick Open", f"{QUICK_OPEN_ROWS}.some(row => row.includes('stats.py'))")
     page.press(ENTER)
@@ -199,8 +217,7 @@ def accept_a_suggestion(editor: Editor, ready_as: str) -> Accepted:
 
     wait_for(f"the extension to be ready ({ready_as})", ready, READY_TIMEOUT_S, editor.explain)
 
-    page.press(character_key("g"), CONTROL)  # Go to Line
-    editor.wait("Go to Line", "!!document.querySelector('.quick-input-widget .quick-input-box input')")
+    editor.open_quick_input("Go to Line (Ctrl+G)", "g", ":")
     page.type(str(MEAN_BODY_LINE))
     page.press(ENTER)
     page.press(END)
