@@ -19,8 +19,8 @@ stamp="$root/.installed"
 fail() { echo "error: $*" >&2; exit 1; }
 
 if [ ! -f "$stamp" ]; then
-  for tool in node npm make c++ rg; do
-    command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (scripts/system-deps.sh installs ripgrep; code-server needs Node.js 20 with npm, make and a C++ compiler)"
+  for tool in node npm make g++ rg; do
+    command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (scripts/system-deps.sh installs ripgrep, make and g++; code-server needs Node.js 20 with npm)"
   done
   node_major="$(node -p 'process.versions.node.split(".")[0]')"
   [ "$node_major" = 20 ] || fail "code-server $version runs on Node.js 20; this is $(node --version)"
