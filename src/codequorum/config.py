@@ -350,6 +350,18 @@ class ServerConfig(_Strict):
         64, ge=1, description="network: data waiting for a client that does not read; a client "
         "with more waiting is disconnected"
     )
+    user_requests_per_second: float = Field(
+        20.0, ge=0, description="network: requests one user (one token) may send per second over "
+        "all its connections; more are refused with an error saying when to retry (0 = no limit)"
+    )
+    user_request_burst: int = Field(
+        40, ge=1, description="network: requests one user may send at once above that rate "
+        "(the bucket's size)"
+    )
+    user_max_concurrent: int = Field(
+        16, ge=0, description="network: requests of one user in progress at once; more are "
+        "refused until one is answered (0 = no limit)"
+    )
 
 class Settings(_Strict):
     include_default_members: bool = Field(

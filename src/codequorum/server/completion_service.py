@@ -167,10 +167,9 @@ class CompletionService:
 
     async def _complete(self, query: CompletionQuery, token: CancelToken) -> tuple[Suggestion, ...]:
         hit = self.cache.lookup(query.cache_key())
+        self.stats.record_cache(hit is not None, bool(hit and hit.typed))
         if hit is not None:
             self._stop_refinements(keep=hit.key)
-            self.stats.cache_hits += 1
-            self.stats.typed_through_hits += bool(hit.typed)
             return hit.suggestions
         await asyncio.sleep(self.policy.debounce_s)
         if token.cancelled:

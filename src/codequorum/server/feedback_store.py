@@ -81,7 +81,8 @@ class SuggestionLog:
 
 
 def record_for(suggestion_id: str, event: Event, sent: SentSuggestion, keep_text: bool,
-               now: float | None = None, accepted_chars: int | None = None) -> FeedbackRecord:
+               now: float | None = None, accepted_chars: int | None = None,
+               user: str | None = None) -> FeedbackRecord:
     """The record of one event; without `keep_text`, no code and no prompt in it (how much of
     a partial accept was taken is kept: it is a count, not code)."""
     def kept(text: str) -> str:
@@ -93,7 +94,7 @@ def record_for(suggestion_id: str, event: Event, sent: SentSuggestion, keep_text
         rank=sent.rank, text=kept(sent.suggestion.text), prefix_tail=kept(sent.prefix_tail),
         prompt_prefix=kept(sent.prompt_prefix), prompt_suffix=kept(sent.prompt_suffix),
         suggested_at=sent.sent_at, event_at=time.time() if now is None else now,
-        accepted_chars=accepted_chars,
+        accepted_chars=accepted_chars, user_name=user,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 from pygls.exceptions import JsonRpcException
 
@@ -23,15 +24,16 @@ class RedactTokens(logging.Filter):
     """Takes tokens out of log records before any handler writes them: the value of every
     `token` field (a client's wrong token too), and the server's own token wherever it is."""
 
-    def __init__(self, secret: str | None) -> None:
+    def __init__(self, secrets: str | Sequence[str] | None) -> None:
         super().__init__()
-        self.secret = secret
+        given = [secrets] if isinstance(secrets, str) else list(secrets or ())
+        self.secrets = [secret for secret in given if secret]
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = _TOKEN_FIELD.sub(rf"\1\2{REDACTED}\2", message)
-        if self.secret:
-            redacted = redacted.replace(self.secret, REDACTED)
+        for secret in self.secrets:
+            redacted = redacted.replace(secret, REDACTED)
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
@@ -51,9 +53,9 @@ class QuietProtocolErrors(logging.Filter):
         return True
 
 
-def install_log_filters(secret: str | None) -> None:
-    """Put the filters on every handler of the root logger (the server's own token is
-    redacted wherever it appears)."""
+def install_log_filters(secrets: Sequence[str] = ()) -> None:
+    """Put the filters on every handler of the root logger (the server's own tokens are
+    redacted wherever they appear)."""
     for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactTokens(secret))
+        handler.addFilter(RedactTokens(secrets))
         handler.addFilter(QuietProtocolErrors())

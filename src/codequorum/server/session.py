@@ -15,6 +15,7 @@ from typing import Any
 
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
+from codequorum.server.auth import TokenBook
 from codequorum.server.cache import PrefixCache
 from codequorum.server.client_settings import Refused
 from codequorum.server.completion_service import CompletionPolicy, CompletionService
@@ -31,10 +32,13 @@ from codequorum.server.feedback_store import (
     record_for,
 )
 from codequorum.core.languages import Languages
+from codequorum.server.health import Health
+from codequorum.server.metrics import Metrics
 from codequorum.server.prompt_window import prompt_window
 from codequorum.server.settings_source import SettingsSource
 from codequorum.server.stats import ServerStats
 from codequorum.server.suggestions import Suggestion
+from codequorum.server.user_limits import UserLimits, UserLimitSettings
 from codequorum.stores.errors import StoreError
 from codequorum.vocabulary.errors import ConfigError
 
@@ -46,17 +50,24 @@ class ServerContext:
     """What every session of one server process shares."""
 
     source: SettingsSource
-    token: str | None = None  # clients must present it at initialize; None = no check
+    tokens: TokenBook | None = None  # clients must present one at initialize; None = no check
     engines: EnginePool = field(default_factory=EnginePool)
     feedback: FeedbackPool = field(default_factory=FeedbackPool)
+    metrics: Metrics = field(default_factory=Metrics)
+    health: Health = field(default_factory=Health)
+    user_limits: UserLimits = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.user_limits = UserLimits(UserLimitSettings.from_settings(self.source.settings().server))
 
 
 class Session:
     def __init__(self, context: ServerContext) -> None:
         self.context = context
-        self.stats = ServerStats()
+        self.stats = ServerStats(observer=context.metrics)
         self.suggestions = SuggestionLog()
         self.initialized = False
+        self.user: str | None = None  # the principal whose token the client presented
         self.settings: Settings = context.source.settings()
         self._engine: Engine | None = None
         self._service: CompletionService | None = None
@@ -134,7 +145,7 @@ class Session:
         if self._feedback is not None:
             keep_text = self.settings.server.feedback_keep_text
             self._feedback.submit(record_for(suggestion_id, event, sent, keep_text,
-                                             accepted_chars=accepted_chars))
+                                             accepted_chars=accepted_chars, user=self.user))
         return True
 
     def flush_feedback(self, timeout: float = 10.0) -> bool:

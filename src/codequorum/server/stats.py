@@ -6,8 +6,8 @@ request without an engine run, a cancelled run as one whose members stopped earl
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Protocol
 
 from codequorum.vocabulary.result import Result
 
@@ -36,6 +36,15 @@ class RunSummary:
         return sum(int(call["tokens"]) for call in self.calls)
 
 
+class RunObserver(Protocol):
+    """Who hears of each member call and cache lookup (the process's metrics: server/metrics.py)."""
+
+    def member_called(self, member: str, seconds: float, tokens: int, error: str | None,
+                      stopped: str | None) -> None: ...
+
+    def cache_looked_up(self, hit: bool) -> None: ...
+
+
 @dataclass
 class ServerStats:
     requests: int = 0  # completion requests received
@@ -60,9 +69,19 @@ class ServerStats:
     warm_up_seconds: float | None = None  # how long loading the members took, once done
     feedback_events: int = 0
     unknown_feedback: int = 0  # events for suggestion ids this session does not know
+    observer: RunObserver | None = field(default=None, repr=False, compare=False)
+
+    def record_cache(self, hit: bool, typed: bool = False) -> None:
+        self.cache_hits += hit
+        self.typed_through_hits += hit and typed
+        if self.observer is not None:
+            self.observer.cache_looked_up(hit)
 
     def record_run(self, result: Result, stopped: bool) -> RunSummary:
         summary = RunSummary.of(result)
+        if self.observer is not None:
+            for call in result.trace.calls:
+                self.observer.member_called(call.member, call.seconds, call.tokens, call.error, call.stopped)
         self.member_calls += len(summary.calls)
         self.tokens += summary.tokens
         if stopped:
@@ -72,7 +91,11 @@ class ServerStats:
         return summary
 
     def to_json_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "observer"}
+
+
+def _plain(value: Any) -> Any:
+    return asdict(value) if isinstance(value, RunSummary) else value
 
 
 def _rounded(seconds: float | None) -> float | None:

@@ -2,16 +2,20 @@
 WebSocket (any number of clients, each with its own session, sharing the loaded models).
 
 Network connections are served within `[server]`'s transport limits (server/limits.py,
-server/bounded_io.py): connection caps, a handshake timeout, message sizes, write queues."""
+server/bounded_io.py): connection caps, a handshake timeout (the TLS handshake included),
+message sizes, write queues. With a certificate both speak TLS (server/tls.py); the operators'
+endpoint (server/ops_http.py) listens beside them on an address of its own."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import ssl
 import sys
 from collections.abc import Awaitable, Callable
-from typing import BinaryIO
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 from codequorum.server.app import create_server
 from codequorum.server.bounded_io import (
@@ -25,6 +29,7 @@ from codequorum.server.bounded_io import (
 from codequorum.server.connection import Connection
 from codequorum.server.limits import ConnectionGate, TransportLimits
 from codequorum.server.lsp_server import CodequorumServer
+from codequorum.server.ops_http import OpsEndpoint, start_ops_listener
 from codequorum.server.session import ServerContext, Session
 
 log = logging.getLogger(__name__)
@@ -54,17 +59,29 @@ def private_stdio() -> tuple[BinaryIO, BinaryIO]:
     return channel_in, channel_out
 
 
-def serve_tcp(context: ServerContext, host: str, port: int, announce: Announce) -> None:
-    asyncio.run(_serve_tcp(context, host, port, announce))
+@dataclass(frozen=True)
+class NetworkOptions:
+    """What a network server adds to the LSP port: TLS, and the operators' endpoint."""
+
+    tls: ssl.SSLContext | None = None
+    ops: OpsEndpoint | None = None
 
 
-def serve_ws(context: ServerContext, host: str, port: int, announce: Announce) -> None:
-    asyncio.run(_serve_ws(context, host, port, announce))
+def serve_tcp(context: ServerContext, host: str, port: int, announce: Announce,
+              options: NetworkOptions = NetworkOptions()) -> None:
+    asyncio.run(_serve_tcp(context, host, port, announce, options))
 
 
-async def _serve_tcp(context: ServerContext, host: str, port: int, announce: Announce) -> None:
+def serve_ws(context: ServerContext, host: str, port: int, announce: Announce,
+             options: NetworkOptions = NetworkOptions()) -> None:
+    asyncio.run(_serve_ws(context, host, port, announce, options))
+
+
+async def _serve_tcp(context: ServerContext, host: str, port: int, announce: Announce,
+                     options: NetworkOptions) -> None:
     limits = TransportLimits.from_settings(context.source.settings().server)
     gate = ConnectionGate(limits)
+    transport = "tls" if options.tls else "tcp"
 
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
@@ -73,30 +90,50 @@ async def _serve_tcp(context: ServerContext, host: str, port: int, announce: Ann
         server = create_server(Session(context), connection)
         client = _GatedClient(server)
         if not gate.admit(client, peer):
+            context.metrics.connection_refused(transport, "max_connections")
             writer.transport.abort()
+            return
+        if options.tls is not None and not await _start_tls(writer, options.tls, limits, peer):
+            context.metrics.connection_refused(transport, "tls_handshake")
+            gate.leave(client)
             return
         server.protocol.set_writer(connection.writer)
         loop = read_stream(reader, server.protocol, connection.stopped, client.message_limit(limits),
                            server.report_server_error)
+        context.metrics.connection_opened(transport)
         try:
             await _run_session(server, loop)
         finally:
+            context.metrics.connection_closed(transport)
             gate.leave(client)
 
     listener = await asyncio.start_server(on_connect, host, port, limit=HEADER_LINE_BYTES)
-    _announce(announce, "tcp", listener.sockets[0].getsockname())
+    _announce(announce, transport, listener.sockets[0].getsockname())
+    await _serve(listener, context, gate, options, announce)
+
+
+async def _start_tls(writer: asyncio.StreamWriter, tls: ssl.SSLContext, limits: TransportLimits,
+                     peer: object) -> bool:
+    """The TLS handshake, within the handshake timeout the gate also counts (a silent client
+    is one of the `max_unauthenticated`, and dropped at the same time)."""
     try:
-        async with listener:
-            await listener.serve_forever()
-    finally:
-        await context.engines.aclose()
+        await asyncio.wait_for(writer.start_tls(tls, ssl_handshake_timeout=limits.handshake_timeout_s),
+                               limits.handshake_timeout_s)
+    except (TimeoutError, ssl.SSLError, ConnectionError, OSError) as error:
+        log.warning("closed a connection from %s: TLS handshake failed: %s", peer,
+                    type(error).__name__ if isinstance(error, TimeoutError) else error)
+        writer.transport.abort()
+        return False
+    return True
 
 
-async def _serve_ws(context: ServerContext, host: str, port: int, announce: Announce) -> None:
+async def _serve_ws(context: ServerContext, host: str, port: int, announce: Announce,
+                    options: NetworkOptions) -> None:
     from websockets.asyncio.server import ServerConnection, serve
 
     limits = TransportLimits.from_settings(context.source.settings().server)
     gate = ConnectionGate(limits)
+    transport = "wss" if options.tls else "ws"
 
     async def on_connect(websocket: ServerConnection) -> None:
         connection = Connection(None)
@@ -104,23 +141,41 @@ async def _serve_ws(context: ServerContext, host: str, port: int, announce: Anno
         server = create_server(Session(context), connection)
         client = _GatedClient(server)
         if not gate.admit(client, websocket.remote_address):
+            context.metrics.connection_refused(transport, "max_connections")
             websocket.transport.abort()
             return
         server.protocol.set_writer(connection.writer, include_headers=False)
         loop = read_websocket(websocket, server.protocol, connection.stopped,
                               client.message_limit(limits), server.report_server_error)
+        context.metrics.connection_opened(transport)
         try:
             await _run_session(server, loop)
         finally:
+            context.metrics.connection_closed(transport)
             gate.leave(client)
 
     # max_size follows the client's state (read_websocket); this is the first message's limit.
-    listener = await serve(on_connect, host, port, max_size=limits.initialize_max_bytes)
-    _announce(announce, "ws", next(iter(listener.sockets)).getsockname())
+    # The TLS and WebSocket handshakes each get the handshake timeout.
+    tls = {"ssl": options.tls, "ssl_handshake_timeout": limits.handshake_timeout_s} if options.tls else {}
+    listener = await serve(on_connect, host, port, max_size=limits.initialize_max_bytes,
+                           open_timeout=limits.handshake_timeout_s, **tls)
+    _announce(announce, transport, next(iter(listener.sockets)).getsockname())
+    await _serve(listener, context, gate, options, announce)
+
+
+async def _serve(listener: Any, context: ServerContext, gate: ConnectionGate,
+                 options: NetworkOptions, announce: Announce) -> None:
+    """Serve `listener` (and the operators' endpoint) until stopped; then close the engines."""
+    ops = None
     try:
+        if options.ops is not None:
+            ops = await start_ops_listener(options.ops, context, lambda: len(gate))
+            _announce(announce, "http", ops.sockets[0].getsockname(), "health and metrics")
         async with listener:
             await listener.serve_forever()
     finally:
+        if ops is not None:
+            ops.close()
         await context.engines.aclose()
 
 
@@ -151,11 +206,12 @@ async def _run_session(server: CodequorumServer, loop: Awaitable[None]) -> None:
     except (ConnectionError, asyncio.IncompleteReadError) as error:
         log.info("client connection ended: %s", error)
     finally:
+        server.protocol.forget_requests()
         await server.session.aclose()
         server.close_connection()
 
 
-def _announce(announce: Announce, scheme: str, address: tuple[str, int]) -> None:
+def _announce(announce: Announce, scheme: str, address: tuple[str, int], what: str = "LSP") -> None:
     host, port = address[0], address[1]
-    announce(f"codequorum: serving LSP on {scheme}://{host}:{port}")
+    announce(f"codequorum: serving {what} on {scheme}://{host}:{port}")
     sys.stderr.flush()

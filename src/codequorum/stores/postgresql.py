@@ -43,9 +43,11 @@ _SCHEMA = (
         prompt_suffix TEXT NOT NULL DEFAULT '',
         suggested_at DOUBLE PRECISION NOT NULL,
         event_at DOUBLE PRECISION NOT NULL,
-        accepted_chars INTEGER
+        accepted_chars INTEGER,
+        user_name TEXT
     )""",
     "ALTER TABLE feedback ADD COLUMN IF NOT EXISTS accepted_chars INTEGER",
+    "ALTER TABLE feedback ADD COLUMN IF NOT EXISTS user_name TEXT",
     "CREATE INDEX IF NOT EXISTS feedback_member ON feedback (member, event)",
     "CREATE INDEX IF NOT EXISTS feedback_event_at ON feedback (event_at)",
     """CREATE TABLE IF NOT EXISTS router_memory (

@@ -33,6 +33,7 @@ class FeedbackRecord:
     suggested_at: float  # Unix time
     event_at: float
     accepted_chars: int | None = None  # accepted_partial only: UTF-16 code units, as LSP counts
+    user_name: str | None = None  # the principal whose token the editor presented (none: no token)
 
     def share_taken(self) -> float | None:
         """How much of the suggestion an accept took: 1.0 for `accepted`, the part of the text

@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     prompt_suffix TEXT NOT NULL DEFAULT '',
     suggested_at REAL NOT NULL,
     event_at REAL NOT NULL,
-    accepted_chars INTEGER
+    accepted_chars INTEGER,
+    user_name TEXT
 );
 """
 _TABLES = _FEEDBACK_TABLE + """
@@ -61,9 +62,10 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS feedback_member ON feedback (member, event)",
     "CREATE INDEX IF NOT EXISTS feedback_event_at ON feedback (event_at)",
 )
-# Columns a file from before the store protocol (or before partial accepts) lacks.
+# Columns a file from before the store protocol (or partial accepts, or named users) lacks.
 _ADDED_COLUMNS = {"event_id": "TEXT", "prompt_prefix": "TEXT NOT NULL DEFAULT ''",
-                  "prompt_suffix": "TEXT NOT NULL DEFAULT ''", "accepted_chars": "INTEGER"}
+                  "prompt_suffix": "TEXT NOT NULL DEFAULT ''", "accepted_chars": "INTEGER",
+                  "user_name": "TEXT"}
 PAGE = 2000
 _EVENT_AT = 1 + COLUMNS.index("event_at")  # in a row that starts with the id
 _LOAD_MEMORY = ("SELECT m.text, m.source, m.outcomes, m.tokens, m.embedding FROM router_memory_version v "

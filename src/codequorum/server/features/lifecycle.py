@@ -1,4 +1,4 @@
-"""initialize (token check, client options), initialized (warm-up), shutdown."""
+"""initialize (token check: who the client is; client options), initialized (warm-up), shutdown."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcServerError
 
-from codequorum.server.auth import token_matches
 from codequorum.server.client_settings import describe
 from codequorum.server.features import status
 from codequorum.server.lsp_server import CodequorumServer
@@ -27,12 +26,16 @@ def register(server: CodequorumServer) -> None:
 def initialize(ls: CodequorumServer, params: types.InitializeParams) -> None:
     options: Any = params.initialization_options
     token = options.pop("token", None) if isinstance(options, dict) else None
-    if not token_matches(ls.session.context.token, token):
+    tokens = ls.session.context.tokens
+    user = tokens.authenticate(token) if tokens is not None else None
+    if tokens is not None and user is None:
         asyncio.get_running_loop().call_soon(ls.close_connection)  # after the error is sent
         reason = "missing" if token is None else "wrong"
         raise JsonRpcServerError(
             f"codequorum: {reason} token: this server requires initializationOptions.token "
-            "(the contents of the server's --token-file)", UNAUTHORIZED)
+            "(your token from the server's --tokens-file, or the contents of its --token-file)",
+            UNAUTHORIZED)
+    ls.session.user = user
     try:
         refused = ls.session.apply_options(options, ORIGIN, trusted=ls.connection is None)
     except ConfigError as error:

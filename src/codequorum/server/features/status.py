@@ -55,10 +55,13 @@ async def choices(ls: CodequorumServer, *args: Any) -> dict[str, Any]:
 
 def warm_up(ls: CodequorumServer) -> None:
     """Start the session's warm-up and tell the client while it runs."""
+    health = ls.session.context.health
     task = ls.session.warm_up()
     if task is None:
+        health.ready_without_warm_up()
         publish(ls, Status("ready"))
         return
+    health.warm_up_started()
     publish(ls, Status("loading"))
     task.add_done_callback(lambda done: _warmed_up(ls, done))
 
@@ -68,11 +71,17 @@ def publish(ls: CodequorumServer, status: Status) -> None:
 
 
 def _warmed_up(ls: CodequorumServer, task: asyncio.Task[None]) -> None:
+    health = ls.session.context.health
     if task.cancelled():
+        health.warm_up_abandoned()
         return  # the session is closing: nobody to tell
     error = task.exception()
+    seconds = ls.session.stats.warm_up_seconds
     if error is None:
-        publish(ls, Status("ready", seconds=ls.session.stats.warm_up_seconds))
+        health.warm_up_ended(seconds)
+        publish(ls, Status("ready", seconds=seconds))
     else:
-        publish(ls, Status("error", message=f"codequorum: loading the models failed: {error}. "
-                                            "Run `codequorum models install`, then check the server's log."))
+        message = (f"codequorum: loading the models failed: {error}. "
+                   "Run `codequorum models install`, then check the server's log.")
+        health.warm_up_ended(seconds, message)
+        publish(ls, Status("error", message=message))
