@@ -87,7 +87,7 @@ class RunningServer:
             assert reply["result"]["serverInfo"]["name"] == "codequorum", reply
             send(sock, {"method": "initialized", "params": {}})
             stats = request(sock, reader, 2, "workspace/executeCommand", {"command": "codequorum.stats"})
-            assert "requests" in stats["result"], stats
+            assert "requests" in stats.get("result", {}), stats
 
     def tail(self) -> str:
         return "".join(self.log[-40:])

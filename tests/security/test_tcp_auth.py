@@ -73,10 +73,13 @@ def test_the_token_is_compared_in_constant_time(monkeypatch):
         return compare_digest(a, b)
 
     monkeypatch.setattr(auth.hmac, "compare_digest", spy)
-    assert auth.token_matches(RIGHT, RIGHT) and not auth.token_matches(RIGHT, WRONG)
-    assert not auth.token_matches(RIGHT, RIGHT[:5])  # a different length goes the same way
-    assert calls == [(RIGHT.encode(), RIGHT.encode()), (RIGHT.encode(), WRONG.encode()),
-                     (RIGHT.encode(), RIGHT[:5].encode())]
+    book = auth.TokenBook([auth.Credential("alice", auth.digest_of(RIGHT)),
+                           auth.Credential("bob", auth.digest_of(WRONG))])
+    assert book.authenticate(RIGHT) == "alice" and book.authenticate(WRONG) == "bob"
+    assert book.authenticate(RIGHT[:5]) is None  # a different length goes the same way
+    # every entry is compared every time, on 32-byte digests: no early exit, no length leak
+    assert len(calls) == 6 and all(len(a) == len(b) == 32 for a, b in calls)
+    assert [a for a, _ in calls] == [auth.digest_of(RIGHT), auth.digest_of(WRONG)] * 3
 
 
 @pytest.mark.parametrize("level", ["verbose", "debug"])

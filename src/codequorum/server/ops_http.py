@@ -1,5 +1,5 @@
 """The operators' HTTP endpoint, on an address of its own (`--metrics HOST:PORT`): `GET /healthz`
-(JSON: starting, loading, ready or error; 200 only when ready) and `GET /metrics` (Prometheus).
+(JSON: starting, loading, ready or error; 200 when starting or ready, else 503) and `GET /metrics` (Prometheus).
 
 A bare HTTP/1.1 server on the server's event loop: a request is one line and a few headers,
 read within `READ_TIMEOUT_S` and `MAX_REQUEST_BYTES`, answered, and the connection closed. With a
@@ -22,6 +22,9 @@ from codequorum.server.session import ServerContext
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 5.0
+# /healthz answers 200 in these states: a server that has loaded nothing yet ("starting") must
+# get the clients whose arrival loads its models; loading and error answer 503.
+SERVING = ("starting", "ready")
 MAX_REQUEST_BYTES = 8192
 MAX_HEADER_LINES = 32
 
@@ -77,7 +80,7 @@ async def _answer(reader: asyncio.StreamReader, endpoint: OpsEndpoint, context: 
         return Reply(200, CONTENT_TYPE, context.metrics.render().encode())
     if path in ("/healthz", "/health"):
         report = context.health.report(connections())
-        status = 200 if report["state"] == "ready" else 503
+        status = 200 if report["state"] in SERVING else 503
         return Reply(status, "application/json", (json.dumps(report) + "\n").encode())
     return _text(404, "try /healthz or /metrics\n")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -71,7 +72,8 @@ class CodequorumProtocol(LanguageServerProtocol):
 
     def __init__(self, server: Any, converter: Any) -> None:
         super().__init__(server, converter)
-        self._in_flight: dict[Any, _InFlight] = {}  # requests not answered yet, by id
+        # requests not answered yet, by id; a client may reuse an id: answered oldest first
+        self._in_flight: dict[Any, deque[_InFlight]] = {}
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
@@ -100,11 +102,12 @@ class CodequorumProtocol(LanguageServerProtocol):
 
     def forget_requests(self) -> None:
         """The connection is gone: what it had in progress no longer counts against its user."""
-        for msg_id in list(self._in_flight):
-            self._answered(msg_id, None, None, outcome="abandoned")
+        for msg_id, waiting in list(self._in_flight.items()):
+            for _ in range(len(waiting)):
+                self._answered(msg_id, None, None, outcome="abandoned")
 
     def _received(self, msg_id: Any, method: str) -> None:
-        self._in_flight[msg_id] = _InFlight(method, time.monotonic(), None)
+        self._in_flight.setdefault(msg_id, deque()).append(_InFlight(method, time.monotonic(), None))
         self._server.session.context.metrics.request_received(method, self._user_label())
 
     def _within_limits(self, msg_id: Any, method: str) -> bool:
@@ -116,16 +119,20 @@ class CodequorumProtocol(LanguageServerProtocol):
         if refusal is not None:
             self._refuse(msg_id, RATE_LIMITED, f"codequorum: {method} refused: {refusal}")
             return False
-        entry = self._in_flight.get(msg_id)
-        if entry is not None:
-            self._in_flight[msg_id] = _InFlight(entry.method, entry.started, principal)
+        waiting = self._in_flight.get(msg_id)
+        if waiting:
+            entry = waiting[-1]  # this request, received just now
+            waiting[-1] = _InFlight(entry.method, entry.started, principal)
         return True
 
     def _answered(self, msg_id: Any, result: Any, error: types.ResponseError | None,
                   outcome: str | None = None) -> None:
-        entry = self._in_flight.pop(msg_id, None)
-        if entry is None:
+        waiting = self._in_flight.get(msg_id)
+        if not waiting:
             return
+        entry = waiting.popleft()
+        if not waiting:
+            del self._in_flight[msg_id]
         context = self._server.session.context
         if entry.principal is not None:
             context.user_limits.done(entry.principal)

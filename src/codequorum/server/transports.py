@@ -78,25 +78,44 @@ def serve_ws(context: ServerContext, host: str, port: int, announce: Announce,
 
 
 async def _serve_tcp(context: ServerContext, host: str, port: int, announce: Announce,
-                     options: NetworkOptions) -> None:
+                     options: NetworkOptions = NetworkOptions()) -> None:
     limits = TransportLimits.from_settings(context.source.settings().server)
     gate = ConnectionGate(limits)
     transport = "tls" if options.tls else "tcp"
 
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
         connection = Connection(None)
-        connection.writer = BoundedStreamWriter(writer, limits.write_queue_bytes, connection.stop)
         server = create_server(Session(context), connection)
         client = _GatedClient(server)
-        if not gate.admit(client, peer):
+        connection.writer = writer
+        if not gate.admit(client, writer.get_extra_info("peername")):
             context.metrics.connection_refused(transport, "max_connections")
             writer.transport.abort()
             return
-        if options.tls is not None and not await _start_tls(writer, options.tls, limits, peer):
+        await _serve_stream(reader, writer, client, connection)
+
+    async def on_tls_connect(raw: asyncio.Transport) -> None:
+        connection = Connection(_Aborting(raw))  # closed by the gate during the handshake: aborted
+        server = create_server(Session(context), connection)
+        client = _GatedClient(server)
+        peer = raw.get_extra_info("peername")
+        if not gate.admit(client, peer):
+            context.metrics.connection_refused(transport, "max_connections")
+            raw.abort()
+            return
+        assert options.tls is not None
+        streams = await _tls_handshake(raw, options.tls, limits, peer)
+        if streams is None or connection.stopped.is_set():
             context.metrics.connection_refused(transport, "tls_handshake")
             gate.leave(client)
             return
+        connection.writer = streams[1]
+        await _serve_stream(*streams, client, connection)
+
+    async def _serve_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                            client: _GatedClient, connection: Connection) -> None:
+        server = client.server
+        connection.writer = BoundedStreamWriter(writer, limits.write_queue_bytes, connection.stop)
         server.protocol.set_writer(connection.writer)
         loop = read_stream(reader, server.protocol, connection.stopped, client.message_limit(limits),
                            server.report_server_error)
@@ -107,28 +126,66 @@ async def _serve_tcp(context: ServerContext, host: str, port: int, announce: Ann
             context.metrics.connection_closed(transport)
             gate.leave(client)
 
-    listener = await asyncio.start_server(on_connect, host, port, limit=HEADER_LINE_BYTES)
+    if options.tls is None:
+        listener = await asyncio.start_server(on_connect, host, port, limit=HEADER_LINE_BYTES)
+    else:
+        loop = asyncio.get_running_loop()
+        listener = await loop.create_server(lambda: _QuietUntilTls(on_tls_connect), host, port)
     _announce(announce, transport, listener.sockets[0].getsockname())
     await _serve(listener, context, gate, options, announce)
 
 
-async def _start_tls(writer: asyncio.StreamWriter, tls: ssl.SSLContext, limits: TransportLimits,
-                     peer: object) -> bool:
+class _Aborting:
+    """What a connection closes before its TLS handshake is over: the raw transport."""
+
+    def __init__(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+
+    def close(self) -> None:
+        self._transport.abort()  # type: ignore[attr-defined]
+
+
+class _QuietUntilTls(asyncio.Protocol):
+    """Accepts a TCP connection without reading it, so that the client's first bytes (its TLS
+    hello) are left to the TLS handshake, which starts once the gate has admitted it."""
+
+    def __init__(self, on_connect: Callable[[asyncio.Transport], Awaitable[None]]) -> None:
+        self._on_connect = on_connect
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()
+        task = asyncio.ensure_future(self._on_connect(transport))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+async def _tls_handshake(raw: asyncio.Transport, tls: ssl.SSLContext, limits: TransportLimits,
+                         peer: object) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
     """The TLS handshake, within the handshake timeout the gate also counts (a silent client
-    is one of the `max_unauthenticated`, and dropped at the same time)."""
+    is one of the `max_unauthenticated`, and dropped at the same time); the streams over TLS."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=HEADER_LINE_BYTES)
+    protocol = asyncio.StreamReaderProtocol(reader)
     try:
-        await asyncio.wait_for(writer.start_tls(tls, ssl_handshake_timeout=limits.handshake_timeout_s),
-                               limits.handshake_timeout_s)
+        secured = await asyncio.wait_for(loop.start_tls(
+            raw, protocol, tls, server_side=True, ssl_handshake_timeout=limits.handshake_timeout_s),
+            limits.handshake_timeout_s)
     except (TimeoutError, ssl.SSLError, ConnectionError, OSError) as error:
         log.warning("closed a connection from %s: TLS handshake failed: %s", peer,
                     type(error).__name__ if isinstance(error, TimeoutError) else error)
-        writer.transport.abort()
-        return False
-    return True
+        raw.abort()
+        return None
+    if secured is None:
+        raw.abort()
+        return None
+    protocol.connection_made(secured)
+    return reader, asyncio.StreamWriter(secured, protocol, reader, loop)
 
 
 async def _serve_ws(context: ServerContext, host: str, port: int, announce: Announce,
-                    options: NetworkOptions) -> None:
+                    options: NetworkOptions = NetworkOptions()) -> None:
     from websockets.asyncio.server import ServerConnection, serve
 
     limits = TransportLimits.from_settings(context.source.settings().server)
