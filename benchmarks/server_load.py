@@ -1,0 +1,383 @@
+"""Load on the server itself: N editors typing at once against one `codequorum serve --tcp`,
+in front of a fast fake OpenAI-compatible member on loopback, so that no model is the bottleneck.
+
+The fake member answers `/v1/completions` (streamed, as vLLM does) after `--member-delay-ms`.
+The server runs as a user would start it (`codequorum serve --tcp 127.0.0.1:0 --tokens-file F
+--metrics 127.0.0.1:0`), each editor with a token of its own. Each editor is a real LSP client
+over TCP (pygls): initialize, didOpen, then for `--seconds` it types lines character by
+character (one keystroke every `--keystroke-ms`, a pause between lines), sends didChange and an
+inline completion per keystroke, and cancels the previous request with `$/cancelRequest`, as
+VS Code does. The server's cache and debounce are off by default, so that every request that is
+answered reached the member once and `latency − member delay` is the server's own overhead
+(prompt, postprocessing, ranking, the protocol).
+
+Reported: requests sent, answered (with a suggestion / empty: superseded by the next
+keystroke), cancelled, errors (anything but RequestCancelled: must be 0), requests answered per
+second, latency and overhead p50/p99 of the answered requests with a suggestion, the member's
+request count, the server's RSS before and after, the load average and the command.
+
+    .venv/bin/python benchmarks/server_load.py [--editors 50] [--seconds 30] [--keystroke-ms 150]
+        [--member-delay-ms 50] [--debounce-ms 0] [--cache-size 0] [--pause MIN MAX]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import platform
+import random
+import re
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcRequestCancelled
+from pygls.lsp.client import LanguageClient
+
+CODEQUORUM = str(Path(sys.executable).with_name("codequorum"))
+MAX_REQUEST_BYTES = 1 << 20
+SOURCE = '''import json
+from dataclasses import dataclass
+
+
+@dataclass
+class Order:
+    id: int
+    items: list[str]
+    total: float
+
+    def to_json(self) -> str:
+        return json.dumps({"id": self.id, "items": self.items, "total": self.total})
+
+
+def parse_orders(text: str) -> list[Order]:
+    orders = []
+    for row in json.loads(text):
+        orders.append(Order(row["id"], list(row["items"]), float(row["total"])))
+    return orders
+
+
+def total_of(orders: list[Order]) -> float:
+    return sum(order.total for order in orders)
+'''
+_ids = itertools.count()
+
+
+# ---- the fake member ------------------------------------------------------------------------
+
+@dataclass
+class FakeMember:
+    """An OpenAI-compatible server on 127.0.0.1 answering every completion after `delay_s`."""
+
+    delay_s: float
+    requests: int = 0
+    _server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:  # keep-alive: the server's HTTP client reuses connections
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1)) \
+                    if b"ontent-" in head else 0
+                body = json.loads(await reader.readexactly(min(length, MAX_REQUEST_BYTES)) or b"{}")
+                if head.startswith(b"POST"):
+                    self.requests += 1
+                    await asyncio.sleep(self.delay_s)
+                writer.write(self._answer(head, body))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            writer.close()
+
+    def _answer(self, head: bytes, body: dict[str, object]) -> bytes:
+        if not head.startswith(b"POST"):
+            payload, kind = b'{"object": "list", "data": []}', b"application/json"
+        else:
+            text = "sum(order.total for order in orders)\n"
+            events = [{"choices": [{"index": 0, "text": piece, "finish_reason": None}]}
+                      for piece in (text[:12], text[12:])]
+            events[-1]["choices"][0]["finish_reason"] = "stop"  # type: ignore[index]
+            payload = b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events) + b"data: [DONE]\n\n"
+            kind = b"text/event-stream"
+        return (b"HTTP/1.1 200 OK\r\nContent-Type: " + kind + b"\r\nContent-Length: " +
+                str(len(payload)).encode() + b"\r\nConnection: keep-alive\r\n\r\n" + payload)
+
+
+# ---- the server under load --------------------------------------------------------------------
+
+@dataclass
+class Server:
+    process: asyncio.subprocess.Process
+    port: int
+    metrics_port: int
+
+
+def write_setup(folder: Path, member_port: int, editors: int, args: argparse.Namespace) -> tuple[Path, Path, list[str]]:
+    tokens = [secrets.token_urlsafe(24) for _ in range(editors)]
+    tokens_file = folder / "tokens"
+    tokens_file.write_text("".join(f"editor{i} = {token}\n" for i, token in enumerate(tokens)))
+    tokens_file.chmod(0o600)
+    config = folder / "codequorum.toml"
+    config.write_text(
+        "include_default_members = false\n\n"
+        "[members.fake]\n"
+        f'backend = "openai"\nbase_url = "http://127.0.0.1:{member_port}/v1"\nmodel = "fake"\n'
+        'fim = "qwen"\nread_timeout_s = 30.0\n\n'
+        "[server]\n"
+        f'inline_strategy = "single"\ndebounce_ms = {args.debounce_ms}\ncache_size = {args.cache_size}\n'
+        "feedback = false\nmax_connections = 256\nmax_unauthenticated = 64\n")
+    return config, tokens_file, tokens
+
+
+async def start_server(config: Path, tokens_file: Path) -> Server:
+    args = [CODEQUORUM, "serve", "--tcp", "127.0.0.1:0", "--tokens-file", str(tokens_file),
+            "--metrics", "127.0.0.1:0", "--config", str(config)]
+    process = await asyncio.create_subprocess_exec(*args, stderr=asyncio.subprocess.PIPE,
+                                                   stdout=asyncio.subprocess.DEVNULL)
+    assert process.stderr is not None
+    ports: dict[str, int] = {}
+    while len(ports) < 2 and (line := (await process.stderr.readline()).decode()):
+        if match := re.search(r"serving (LSP|health and metrics) on \w+://[^ ]+:(\d+)", line):
+            ports[match.group(1)] = int(match.group(2))
+    if len(ports) < 2:
+        raise SystemExit(f"the server exited ({await process.wait()}) without announcing its ports")
+    asyncio.create_task(_drain(process.stderr))
+    return Server(process, ports["LSP"], ports["health and metrics"])
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    while await stream.readline():
+        pass
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def http_get(port: int, path: str) -> str:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    data = await reader.read()
+    writer.close()
+    return data.decode().split("\r\n\r\n", 1)[1]
+
+
+# ---- the editors ----------------------------------------------------------------------------
+
+@dataclass
+class Tally:
+    sent: int = 0
+    cancelled: int = 0
+    empty: int = 0
+    errors: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # answered with a suggestion
+
+    @property
+    def answered(self) -> int:
+        return len(self.latencies) + self.empty
+
+
+async def connect(port: int, token: str, statuses: list[dict[str, object]] | None = None) -> LanguageClient:
+    """An initialized client; the server's `codequorum/status` notifications go to `statuses`."""
+    client = LanguageClient("server-load", "1")
+    heard = statuses if statuses is not None else []
+    client.feature("codequorum/status")(lambda params: heard.append(_plain(params)))
+    await client.start_tcp("127.0.0.1", port)
+    await client.initialize_async(types.InitializeParams(
+        capabilities=types.ClientCapabilities(), initialization_options={"token": token}))
+    client.initialized(types.InitializedParams())
+    return client
+
+
+async def editor(index: int, port: int, token: str, args: argparse.Namespace, tally: Tally) -> None:
+    """One editor: retypes lines of its file, asking after each keystroke, cancelling the last."""
+    rng = random.Random(index)
+    client = await connect(port, token)
+    text = f"# orders of shop {index}\n{SOURCE}"  # each editor's own file: prompts never coincide
+    lines = text.split("\n")
+    uri = f"file:///load/editor{index}/orders.py"
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri, "python", 0, text)))
+    version = 0
+    pending: tuple[asyncio.Task[None], str] | None = None
+    deadline = time.monotonic() + args.seconds
+    while time.monotonic() < deadline:
+        row = rng.randrange(len(lines))
+        code = lines[row].strip()
+        indent = len(lines[row]) - len(code)
+        if not code:
+            continue
+        version += 1  # the line is retyped: clear it first
+        _edit(client, uri, version, row, 0, len(lines[row]), " " * indent)
+        typed_chars = min(len(code), 16)
+        for typed in range(1, typed_chars + 1):
+            if time.monotonic() >= deadline:
+                break
+            version += 1
+            _edit(client, uri, version, row, indent + typed - 1, indent + typed - 1, code[typed - 1])
+            if pending is not None and not pending[0].done():
+                client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=pending[1]))
+            msg_id = f"load-{next(_ids)}"
+            pending = (asyncio.ensure_future(_ask(client, uri, row, indent + typed, msg_id, tally)), msg_id)
+            await asyncio.sleep(args.keystroke_ms / 1000)
+        await asyncio.sleep(rng.uniform(*args.pause))  # reading the suggestion
+        version += 1
+        _edit(client, uri, version, row, 0, indent + typed_chars, lines[row])
+    if pending is not None:
+        await asyncio.wait({pending[0]})
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+
+
+def _plain(params: object) -> dict[str, object]:
+    """A notification's params (pygls makes a named tuple of an unknown method's) as a dict."""
+    if hasattr(params, "_asdict"):
+        return dict(params._asdict())
+    return dict(params) if isinstance(params, dict) else {"value": params}
+
+
+def _edit(client: LanguageClient, uri: str, version: int, row: int, start: int, end: int, text: str) -> None:
+    change = types.TextDocumentContentChangePartial(
+        types.Range(types.Position(row, start), types.Position(row, end)), text)
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(version, uri), [change]))
+
+
+async def _ask(client: LanguageClient, uri: str, row: int, character: int, msg_id: str,
+               tally: Tally) -> None:
+    params = types.InlineCompletionParams(
+        context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
+        text_document=types.TextDocumentIdentifier(uri), position=types.Position(row, character))
+    tally.sent += 1
+    started = time.monotonic()
+    try:
+        result = await client.protocol.send_request_async(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id)
+    except JsonRpcRequestCancelled:
+        tally.cancelled += 1
+        return
+    except Exception as error:  # anything else is a failure of the server
+        tally.errors.append(f"{type(error).__name__}: {error}")
+        return
+    items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
+    if items:
+        tally.latencies.append(time.monotonic() - started)
+    else:
+        tally.empty += 1
+
+
+# ---- the run --------------------------------------------------------------------------------
+
+@dataclass
+class Report:
+    editors: int
+    wall_s: float
+    tally: Tally
+    member_requests: int
+    member_delay_s: float
+    rss_before_mb: float
+    rss_after_mb: float
+    server_alive: bool
+    health: dict[str, object]
+
+    def overheads(self) -> list[float]:
+        return [latency - self.member_delay_s for latency in self.tally.latencies]
+
+    def lines(self) -> list[str]:
+        t = self.tally
+        out = [f"{self.editors} editors for {self.wall_s:.0f} s: {t.sent} requests, {t.answered} answered "
+               f"({len(t.latencies)} with a suggestion, {t.empty} empty), {t.cancelled} cancelled, "
+               f"{len(t.errors)} errors; the member got {self.member_requests} requests; "
+               f"server alive: {self.server_alive}, health {self.health.get('state')}",
+               f"throughput: {t.sent / self.wall_s:.1f} requests/s sent, {t.answered / self.wall_s:.1f} "
+               "answered/s"]
+        if t.latencies:
+            overhead = self.overheads()
+            out.append(f"latency with a suggestion: p50 {statistics.median(t.latencies) * 1000:.1f} ms, "
+                       f"p99 {percentile(t.latencies, 0.99) * 1000:.1f} ms; server overhead (latency - "
+                       f"{self.member_delay_s * 1000:.0f} ms member delay): p50 "
+                       f"{statistics.median(overhead) * 1000:.1f} ms, p99 {percentile(overhead, 0.99) * 1000:.1f} ms")
+        out.append(f"server RSS: {self.rss_before_mb:.0f} MB before, {self.rss_after_mb:.0f} MB after "
+                   f"({self.rss_after_mb - self.rss_before_mb:+.0f} MB)")
+        out += [f"  error: {error}" for error in t.errors[:10]]
+        return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+async def run(args: argparse.Namespace) -> Report:
+    member = FakeMember(args.member_delay_ms / 1000)
+    member_port = await member.start()
+    with tempfile.TemporaryDirectory(prefix="codequorum-load-") as tmp:
+        config, tokens_file, tokens = write_setup(Path(tmp), member_port, args.editors, args)
+        server = await start_server(config, tokens_file)
+        try:
+            before = rss_mb(server.process.pid)
+            tally = Tally()
+            started = time.monotonic()
+            await asyncio.gather(*(editor(i, server.port, tokens[i], args, tally) for i in range(args.editors)))
+            wall = time.monotonic() - started
+            after = rss_mb(server.process.pid)
+            health = json.loads(await http_get(server.metrics_port, "/healthz"))
+            alive = server.process.returncode is None
+        finally:
+            server.process.terminate()
+            await server.process.wait()
+            await member.stop()
+    return Report(args.editors, wall, tally, member.requests, member.delay_s, before, after, alive, health)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--editors", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--keystroke-ms", type=float, default=150.0)
+    parser.add_argument("--member-delay-ms", type=float, default=50.0)
+    parser.add_argument("--debounce-ms", type=int, default=0, help="[server] debounce_ms (default 0)")
+    parser.add_argument("--cache-size", type=int, default=0, help="[server] cache_size (default 0: off)")
+    parser.add_argument("--pause", type=float, nargs=2, default=(0.5, 2.0), metavar=("MIN", "MAX"),
+                        help="seconds of reading after each line typed (uniform between MIN and MAX)")
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = parse()
+    print(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}; load average at start "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    report = asyncio.run(run(args))
+    for line in report.lines():
+        print(line)
+    print(f"# load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if report.tally.errors or not report.server_alive:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
