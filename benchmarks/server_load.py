@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcRequestCancelled
+from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from pygls.lsp.client import LanguageClient
 
 CODEQUORUM = str(Path(sys.executable).with_name("codequorum"))
@@ -68,6 +68,7 @@ def parse_orders(text: str) -> list[Order]:
 def total_of(orders: list[Order]) -> float:
     return sum(order.total for order in orders)
 '''
+RATE_LIMITED = -32803
 _ids = itertools.count()
 
 
@@ -102,13 +103,17 @@ class FakeMember:
                     await asyncio.sleep(self.delay_s)
                 writer.write(self._answer(head, body))
                 await writer.drain()
+                if b"connection: close" in head.lower():
+                    return
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
         finally:
             writer.close()
 
     def _answer(self, head: bytes, body: dict[str, object]) -> bytes:
-        if not head.startswith(b"POST"):
+        if head.startswith(b"GET /stats"):
+            payload, kind = json.dumps({"requests": self.requests}).encode(), b"application/json"
+        elif not head.startswith(b"POST"):
             payload, kind = b'{"object": "list", "data": []}', b"application/json"
         else:
             text = "sum(order.total for order in orders)\n"
@@ -121,6 +126,39 @@ class FakeMember:
                 str(len(payload)).encode() + b"\r\nConnection: keep-alive\r\n\r\n" + payload)
 
 
+class MemberProcess:
+    """The fake member in a process of its own, so that the editors' CPU never delays it."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.process: asyncio.subprocess.Process | None = None
+        self.port = 0
+
+    async def start(self) -> int:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--as-member", str(self.delay_s), stdout=asyncio.subprocess.PIPE)
+        assert self.process.stdout is not None
+        line = (await self.process.stdout.readline()).decode()
+        if not line.startswith("PORT "):
+            raise SystemExit(f"the fake member did not start: {line!r}")
+        self.port = int(line.split()[1])
+        return self.port
+
+    async def requests(self) -> int:
+        return int(json.loads(await http_get(self.port, "/stats"))["requests"])
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            await self.process.wait()
+
+
+async def serve_member(delay_s: float) -> None:
+    member = FakeMember(delay_s)
+    print(f"PORT {await member.start()}", flush=True)
+    await asyncio.Event().wait()
+
+
 # ---- the server under load --------------------------------------------------------------------
 
 @dataclass
@@ -128,6 +166,7 @@ class Server:
     process: asyncio.subprocess.Process
     port: int
     metrics_port: int
+    log: list[str] = field(default_factory=list)  # the server's stderr, its last lines
 
 
 def write_setup(folder: Path, member_port: int, editors: int, args: argparse.Namespace) -> tuple[Path, Path, list[str]]:
@@ -159,13 +198,21 @@ async def start_server(config: Path, tokens_file: Path) -> Server:
             ports[match.group(1)] = int(match.group(2))
     if len(ports) < 2:
         raise SystemExit(f"the server exited ({await process.wait()}) without announcing its ports")
-    asyncio.create_task(_drain(process.stderr))
-    return Server(process, ports["LSP"], ports["health and metrics"])
+    server = Server(process, ports["LSP"], ports["health and metrics"])
+    asyncio.create_task(_drain(process.stderr, server.log))
+    return server
 
 
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
+async def _drain(stream: asyncio.StreamReader, log: list[str]) -> None:
+    while line := await stream.readline():
+        log.append(line.decode(errors="replace"))
+        del log[:-40]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -177,7 +224,7 @@ def rss_mb(pid: int) -> float:
 
 async def http_get(port: int, path: str) -> str:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
     data = await reader.read()
     writer.close()
     return data.decode().split("\r\n\r\n", 1)[1]
@@ -190,12 +237,13 @@ class Tally:
     sent: int = 0
     cancelled: int = 0
     empty: int = 0
+    refused: int = 0  # over the user's rate limits (-32803): the server protecting itself
     errors: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)  # answered with a suggestion
 
     @property
     def answered(self) -> int:
-        return len(self.latencies) + self.empty
+        return len(self.latencies) + self.empty + self.refused
 
 
 async def connect(port: int, token: str, statuses: list[dict[str, object]] | None = None) -> LanguageClient:
@@ -278,6 +326,12 @@ async def _ask(client: LanguageClient, uri: str, row: int, character: int, msg_i
     except JsonRpcRequestCancelled:
         tally.cancelled += 1
         return
+    except JsonRpcException as error:
+        if error.code == RATE_LIMITED:
+            tally.refused += 1
+        else:
+            tally.errors.append(f"{type(error).__name__}: {error}")
+        return
     except Exception as error:  # anything else is a failure of the server
         tally.errors.append(f"{type(error).__name__}: {error}")
         return
@@ -300,7 +354,9 @@ class Report:
     rss_before_mb: float
     rss_after_mb: float
     server_alive: bool
+    server_cpu_s: float
     health: dict[str, object]
+    server_log: list[str] = field(default_factory=list)
 
     def overheads(self) -> list[float]:
         return [latency - self.member_delay_s for latency in self.tally.latencies]
@@ -308,8 +364,9 @@ class Report:
     def lines(self) -> list[str]:
         t = self.tally
         out = [f"{self.editors} editors for {self.wall_s:.0f} s: {t.sent} requests, {t.answered} answered "
-               f"({len(t.latencies)} with a suggestion, {t.empty} empty), {t.cancelled} cancelled, "
-               f"{len(t.errors)} errors; the member got {self.member_requests} requests; "
+               f"({len(t.latencies)} with a suggestion, {t.empty} empty, {t.refused} refused by the rate "
+               f"limits), {t.cancelled} cancelled, {len(t.errors)} errors; the member got "
+               f"{self.member_requests} requests; "
                f"server alive: {self.server_alive}, health {self.health.get('state')}",
                f"throughput: {t.sent / self.wall_s:.1f} requests/s sent, {t.answered / self.wall_s:.1f} "
                "answered/s"]
@@ -319,9 +376,13 @@ class Report:
                        f"p99 {percentile(t.latencies, 0.99) * 1000:.1f} ms; server overhead (latency - "
                        f"{self.member_delay_s * 1000:.0f} ms member delay): p50 "
                        f"{statistics.median(overhead) * 1000:.1f} ms, p99 {percentile(overhead, 0.99) * 1000:.1f} ms")
+        out.append(f"server CPU: {self.server_cpu_s:.1f} s over the run, {self.server_cpu_s / max(t.sent, 1) * 1000:.1f} ms "
+                   f"per request sent ({self.server_cpu_s / self.wall_s * 100:.0f}% of one core)")
         out.append(f"server RSS: {self.rss_before_mb:.0f} MB before, {self.rss_after_mb:.0f} MB after "
                    f"({self.rss_after_mb - self.rss_before_mb:+.0f} MB)")
         out += [f"  error: {error}" for error in t.errors[:10]]
+        if t.errors:
+            out += ["the server's last log lines:", *(f"  {line.rstrip()}" for line in self.server_log[-20:])]
         return out
 
 
@@ -331,25 +392,27 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> Report:
-    member = FakeMember(args.member_delay_ms / 1000)
+    member = MemberProcess(args.member_delay_ms / 1000)
     member_port = await member.start()
     with tempfile.TemporaryDirectory(prefix="codequorum-load-") as tmp:
         config, tokens_file, tokens = write_setup(Path(tmp), member_port, args.editors, args)
         server = await start_server(config, tokens_file)
         try:
-            before = rss_mb(server.process.pid)
+            before, cpu_before = rss_mb(server.process.pid), cpu_seconds(server.process.pid)
             tally = Tally()
             started = time.monotonic()
             await asyncio.gather(*(editor(i, server.port, tokens[i], args, tally) for i in range(args.editors)))
             wall = time.monotonic() - started
-            after = rss_mb(server.process.pid)
+            after, cpu = rss_mb(server.process.pid), cpu_seconds(server.process.pid) - cpu_before
             health = json.loads(await http_get(server.metrics_port, "/healthz"))
             alive = server.process.returncode is None
+            member_requests = await member.requests()
         finally:
             server.process.terminate()
             await server.process.wait()
             await member.stop()
-    return Report(args.editors, wall, tally, member.requests, member.delay_s, before, after, alive, health)
+    return Report(args.editors, wall, tally, member_requests, member.delay_s, before, after, alive, cpu,
+                  health, server.log)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -366,6 +429,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--as-member":
+        asyncio.run(serve_member(float(sys.argv[2])))
+        return
     args = parse()
     print(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

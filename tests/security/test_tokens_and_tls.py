@@ -5,6 +5,7 @@ certificates, and an unauthorised scrape."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -21,7 +22,15 @@ from typing import Any
 
 import pytest
 
-from tests.security.conftest import CODEQUORUM, RunningServer, receive, request, send, start_server
+from tests.security.conftest import (
+    CODEQUORUM,
+    RunningServer,
+    receive,
+    request,
+    send,
+    start_process,
+    start_server,
+)
 from tests.security.fake_members import FakeMember, says
 from tests.security.tls_certs import Certificate, self_signed
 
@@ -287,3 +296,29 @@ def test_metrics_on_a_network_address_without_a_token_are_refused(tmp_path, memb
                           capture_output=True, text=True, timeout=60, env={**os.environ})
     assert done.returncode != 0 and "refusing to serve metrics on 0.0.0.0" in said(done)
     assert "--metrics-token-file" in said(done)
+
+
+def test_websocket_over_tls_with_a_named_token(tmp_path, member, certificate):
+    from websockets.asyncio.client import connect
+
+    config, tokens = files(tmp_path, member)
+    command = [CODEQUORUM, "serve", "--ws", "127.0.0.1:0", "--config", str(config), "--tokens-file",
+               str(tokens), "--tls-cert", str(certificate.cert), "--tls-key", str(certificate.key)]
+    server = start_process(command, token=ALICE)
+
+    async def scenario() -> None:
+        context = ssl.create_default_context(cafile=str(certificate.cert))
+        async with connect(f"wss://127.0.0.1:{server.port}", ssl=context) as ws:
+            await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "processId": None, "capabilities": {}, "initializationOptions": {"token": BOB}}}))
+            reply = json.loads(await ws.recv())
+            assert reply["result"]["serverInfo"]["name"] == "codequorum"
+        with pytest.raises(Exception):  # noqa: B017 - a plain ws:// client gets no WebSocket
+            async with connect(f"ws://127.0.0.1:{server.port}", open_timeout=5):
+                pass
+
+    try:
+        assert any("serving LSP on wss://127.0.0.1:" in line for line in server.log)
+        asyncio.run(scenario())
+    finally:
+        server.stop()

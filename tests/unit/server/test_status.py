@@ -51,7 +51,25 @@ async def test_the_client_hears_loading_then_ready_with_the_warm_up_time():
     [_, (method, ready)] = ls.protocol.sent
     assert method == "codequorum/status" and ready["state"] == "ready"
     assert ready["seconds"] == ls.session.stats.warm_up_seconds and ready["seconds"] >= 0.05
+    assert ls.session.context.health.report(1)["state"] == "ready"  # /healthz says so too
     await ls.session.aclose()
+
+
+async def test_the_health_endpoint_says_loading_while_a_warm_up_runs_and_error_after_a_failure():
+    ls = Server(session({"warm_up": True}))
+    health = ls.session.context.health
+    assert health.state == "starting"
+    status.warm_up(ls)  # type: ignore[arg-type]
+    assert health.state == "loading"
+    await settle(ls)
+    assert health.state == "ready"
+    await ls.session.aclose()
+    broken = Server(session({"warm_up": True}, factory=lambda settings: BrokenEngine()))
+    status.warm_up(broken)  # type: ignore[arg-type]
+    await settle(broken)
+    report = broken.session.context.health.report(0)
+    assert report["state"] == "error" and "model file is missing" in report["message"]
+    await broken.session.aclose()
 
 
 async def test_without_a_warm_up_the_server_is_ready_at_once():
