@@ -269,6 +269,7 @@ async def editor(index: int, port: int, token: str, args: argparse.Namespace, ta
         types.TextDocumentItem(uri, "python", 0, text)))
     version = 0
     pending: tuple[asyncio.Task[None], str] | None = None
+    asked: set[asyncio.Task[None]] = set()  # every request, until its answer (or cancel) is in
     deadline = time.monotonic() + args.seconds
     while time.monotonic() < deadline:
         row = rng.randrange(len(lines))
@@ -288,12 +289,14 @@ async def editor(index: int, port: int, token: str, args: argparse.Namespace, ta
                 client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=pending[1]))
             msg_id = f"load-{next(_ids)}"
             pending = (asyncio.ensure_future(_ask(client, uri, row, indent + typed, msg_id, tally)), msg_id)
+            asked.add(pending[0])
+            pending[0].add_done_callback(asked.discard)
             await asyncio.sleep(args.keystroke_ms / 1000)
         await asyncio.sleep(rng.uniform(*args.pause))  # reading the suggestion
         version += 1
         _edit(client, uri, version, row, 0, indent + typed_chars, lines[row])
-    if pending is not None:
-        await asyncio.wait({pending[0]})
+    if asked:
+        await asyncio.wait(asked)
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
