@@ -358,6 +358,8 @@ class Report:
     rss_after_mb: float
     server_alive: bool
     server_cpu_s: float
+    editors_cpu_s: float  # this process: the editors (and their pygls clients)
+    server_inline: dict[str, float]  # the server's own view, from /metrics
     health: dict[str, object]
     server_log: list[str] = field(default_factory=list)
 
@@ -379,14 +381,31 @@ class Report:
                        f"p99 {percentile(t.latencies, 0.99) * 1000:.1f} ms; server overhead (latency - "
                        f"{self.member_delay_s * 1000:.0f} ms member delay): p50 "
                        f"{statistics.median(overhead) * 1000:.1f} ms, p99 {percentile(overhead, 0.99) * 1000:.1f} ms")
+        if self.server_inline:
+            out.append("the server's own inline completion latency (/metrics histogram, answered ones): "
+                       f"p50 <= {self.server_inline['p50'] * 1000:.0f} ms, p99 <= "
+                       f"{self.server_inline['p99'] * 1000:.0f} ms over {self.server_inline['count']:.0f}")
         out.append(f"server CPU: {self.server_cpu_s:.1f} s over the run, {self.server_cpu_s / max(t.sent, 1) * 1000:.1f} ms "
-                   f"per request sent ({self.server_cpu_s / self.wall_s * 100:.0f}% of one core)")
+                   f"per request sent ({self.server_cpu_s / self.wall_s * 100:.0f}% of one core); the editors' "
+                   f"process: {self.editors_cpu_s / self.wall_s * 100:.0f}% of one core")
         out.append(f"server RSS: {self.rss_before_mb:.0f} MB before, {self.rss_after_mb:.0f} MB after "
                    f"({self.rss_after_mb - self.rss_before_mb:+.0f} MB)")
         out += [f"  error: {error}" for error in t.errors[:10]]
         if t.errors:
             out += ["the server's last log lines:", *(f"  {line.rstrip()}" for line in self.server_log[-20:])]
         return out
+
+
+def histogram_quantiles(metrics: str, name: str) -> dict[str, float]:
+    """p50 and p99 (the upper bound of their bucket) and the count of a histogram without labels."""
+    buckets = [(float(bound), float(count)) for bound, count in
+               re.findall(rf'^{name}_bucket{{le="([^"]+)"}} (\S+)$', metrics, re.MULTILINE)]
+    total = buckets[-1][1] if buckets else 0.0
+    if not total:
+        return {}
+    def quantile(q: float) -> float:
+        return next(bound for bound, count in buckets if count >= q * total)
+    return {"p50": quantile(0.5), "p99": quantile(0.99), "count": total}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -402,11 +421,15 @@ async def run(args: argparse.Namespace) -> Report:
         server = await start_server(config, tokens_file)
         try:
             before, cpu_before = rss_mb(server.process.pid), cpu_seconds(server.process.pid)
+            editors_before = time.process_time()
             tally = Tally()
             started = time.monotonic()
             await asyncio.gather(*(editor(i, server.port, tokens[i], args, tally) for i in range(args.editors)))
             wall = time.monotonic() - started
             after, cpu = rss_mb(server.process.pid), cpu_seconds(server.process.pid) - cpu_before
+            editors_cpu = time.process_time() - editors_before
+            inline = histogram_quantiles(await http_get(server.metrics_port, "/metrics"),
+                                         "codequorum_inline_completion_duration_seconds")
             health = json.loads(await http_get(server.metrics_port, "/healthz"))
             alive = server.process.returncode is None
             member_requests = await member.requests()
@@ -415,7 +438,7 @@ async def run(args: argparse.Namespace) -> Report:
             await server.process.wait()
             await member.stop()
     return Report(args.editors, wall, tally, member_requests, member.delay_s, before, after, alive, cpu,
-                  health, server.log)
+                  editors_cpu, inline, health, server.log)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -171,7 +171,8 @@ async def _tls_handshake(raw: asyncio.Transport, tls: ssl.SSLContext, limits: Tr
         secured = await asyncio.wait_for(loop.start_tls(
             raw, protocol, tls, server_side=True, ssl_handshake_timeout=limits.handshake_timeout_s),
             limits.handshake_timeout_s)
-    except (TimeoutError, ssl.SSLError, ConnectionError, OSError) as error:
+    except (TimeoutError, ssl.SSLError, ConnectionError, OSError, RuntimeError) as error:
+        # RuntimeError: the transport closed under start_tls (the gate dropped it, or the peer left)
         log.warning("closed a connection from %s: TLS handshake failed: %s", peer,
                     type(error).__name__ if isinstance(error, TimeoutError) else error)
         raw.abort()
