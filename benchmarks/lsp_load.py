@@ -30,6 +30,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pygls.lsp.client import LanguageClient
 
+from _lsp_typist import edit, inline_params, percentile, rss_mb  # benchmarks/, next to this script
+
 ROOT = Path(__file__).resolve().parents[1]
 CODEQUORUM = str(Path(sys.executable).with_name("codequorum"))
 FILES = ["src/codequorum/core/engine.py", "src/codequorum/core/context.py",
@@ -64,13 +66,6 @@ async def _drain(stream: asyncio.StreamReader) -> None:
         pass
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def connect(port: int) -> LanguageClient:
     client = LanguageClient("lsp-load", "1")
     await client.start_tcp("127.0.0.1", port)
@@ -98,12 +93,12 @@ async def typist(index: int, port: int, args: argparse.Namespace, tally: Tally) 
         if not code:
             continue
         version += 1  # the line is retyped: clear it first
-        _edit(client, uri, version, row, 0, len(lines[row]), " " * indent)
+        edit(client, uri, version, row, 0, len(lines[row]), " " * indent)
         for typed in range(1, min(len(code), 12) + 1):
             if time.monotonic() >= deadline:
                 break
             version += 1
-            _edit(client, uri, version, row, indent + typed - 1, indent + typed - 1, code[typed - 1])
+            edit(client, uri, version, row, indent + typed - 1, indent + typed - 1, code[typed - 1])
             if pending is not None and not pending[0].done():
                 client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=pending[1]))
             msg_id = f"load-{next(_ids)}"
@@ -111,7 +106,7 @@ async def typist(index: int, port: int, args: argparse.Namespace, tally: Tally) 
             await asyncio.sleep(args.keystroke_ms / 1000)
         await asyncio.sleep(rng.uniform(*args.pause))  # reading the suggestion
         version += 1
-        _edit(client, uri, version, row, 0, indent + min(len(code), 12), lines[row][:indent] + code)
+        edit(client, uri, version, row, 0, indent + min(len(code), 12), lines[row][:indent] + code)
     if pending is not None:
         await asyncio.wait({pending[0]})
     await client.shutdown_async(None)
@@ -119,18 +114,9 @@ async def typist(index: int, port: int, args: argparse.Namespace, tally: Tally) 
     await client.stop()
 
 
-def _edit(client: LanguageClient, uri: str, version: int, row: int, start: int, end: int, text: str) -> None:
-    change = types.TextDocumentContentChangePartial(
-        types.Range(types.Position(row, start), types.Position(row, end)), text)
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(version, uri), [change]))
-
-
 async def _ask(client: LanguageClient, uri: str, row: int, character: int, msg_id: str,
                tally: Tally) -> None:
-    params = types.InlineCompletionParams(
-        context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
-        text_document=types.TextDocumentIdentifier(uri), position=types.Position(row, character))
+    params = inline_params(uri, row, character)
     tally.sent += 1
     started = time.monotonic()
     try:
@@ -145,11 +131,6 @@ async def _ask(client: LanguageClient, uri: str, row: int, character: int, msg_i
     tally.latencies.append(time.monotonic() - started)
     items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
     tally.with_items += bool(items)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 async def main() -> None:

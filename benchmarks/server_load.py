@@ -42,6 +42,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from pygls.lsp.client import LanguageClient
 
+from _lsp_typist import edit, inline_params, percentile, rss_mb  # benchmarks/, next to this script
+
 CODEQUORUM = str(Path(sys.executable).with_name("codequorum"))
 MAX_REQUEST_BYTES = 1 << 20
 SOURCE = '''import json
@@ -215,13 +217,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def http_get(port: int, path: str) -> str:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
@@ -278,13 +273,13 @@ async def editor(index: int, port: int, token: str, args: argparse.Namespace, ta
         if not code:
             continue
         version += 1  # the line is retyped: clear it first
-        _edit(client, uri, version, row, 0, len(lines[row]), " " * indent)
+        edit(client, uri, version, row, 0, len(lines[row]), " " * indent)
         typed_chars = min(len(code), 16)
         for typed in range(1, typed_chars + 1):
             if time.monotonic() >= deadline:
                 break
             version += 1
-            _edit(client, uri, version, row, indent + typed - 1, indent + typed - 1, code[typed - 1])
+            edit(client, uri, version, row, indent + typed - 1, indent + typed - 1, code[typed - 1])
             if pending is not None and not pending[0].done():
                 client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=pending[1]))
             msg_id = f"load-{next(_ids)}"
@@ -294,7 +289,7 @@ async def editor(index: int, port: int, token: str, args: argparse.Namespace, ta
             await asyncio.sleep(args.keystroke_ms / 1000)
         await asyncio.sleep(rng.uniform(*args.pause))  # reading the suggestion
         version += 1
-        _edit(client, uri, version, row, 0, indent + typed_chars, lines[row])
+        edit(client, uri, version, row, 0, indent + typed_chars, lines[row])
     if asked:
         await asyncio.wait(asked)
     await client.shutdown_async(None)
@@ -309,18 +304,9 @@ def _plain(params: object) -> dict[str, object]:
     return dict(params) if isinstance(params, dict) else {"value": params}
 
 
-def _edit(client: LanguageClient, uri: str, version: int, row: int, start: int, end: int, text: str) -> None:
-    change = types.TextDocumentContentChangePartial(
-        types.Range(types.Position(row, start), types.Position(row, end)), text)
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(version, uri), [change]))
-
-
 async def _ask(client: LanguageClient, uri: str, row: int, character: int, msg_id: str,
                tally: Tally) -> None:
-    params = types.InlineCompletionParams(
-        context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
-        text_document=types.TextDocumentIdentifier(uri), position=types.Position(row, character))
+    params = inline_params(uri, row, character)
     tally.sent += 1
     started = time.monotonic()
     try:
@@ -406,11 +392,6 @@ def histogram_quantiles(metrics: str, name: str) -> dict[str, float]:
     def quantile(q: float) -> float:
         return next(bound for bound, count in buckets if count >= q * total)
     return {"p50": quantile(0.5), "p99": quantile(0.99), "count": total}
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 async def run(args: argparse.Namespace) -> Report:

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_benchmark():
+    if str(ROOT / "benchmarks") not in sys.path:
+        sys.path.append(str(ROOT / "benchmarks"))  # its helpers sit next to it
     spec = importlib.util.spec_from_file_location("server_load", ROOT / "benchmarks" / "server_load.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
