@@ -151,6 +151,10 @@ def test_a_user_over_the_rate_limit_is_refused_and_the_others_are_not(tmp_path, 
                 again_reader, _ = initialize(again, ALICE)
                 assert request(again, again_reader, 10, "workspace/executeCommand",
                                {"command": "codequorum.stats"})["error"]["code"] == -32803
+            # initialize again (the session's settings applied anew each time) counts too
+            again_init = request(alice, alice_reader, 30, "initialize", {
+                "processId": None, "capabilities": {}, "initializationOptions": {"token": ALICE}})
+            assert again_init["error"]["code"] == -32803, again_init
             time.sleep(1.1)
             assert "result" in request(alice, alice_reader, 20, "workspace/executeCommand",
                                        {"command": "codequorum.stats"})

@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 INVALID_PARAMS = -32602
 SERVER_NOT_INITIALIZED = -32002
 _ALLOWED_BEFORE_INITIALIZE = frozenset({types.INITIALIZE, types.EXIT})
-_NOT_LIMITED = frozenset({types.INITIALIZE, types.SHUTDOWN})
 _OUTCOMES = {-32800: "cancelled", RATE_LIMITED: "rate_limited", -32001: "unauthorized",
              SERVER_NOT_INITIALIZED: "refused", INVALID_PARAMS: "invalid"}
 
@@ -112,8 +111,10 @@ class CodequorumProtocol(LanguageServerProtocol):
 
     def _within_limits(self, msg_id: Any, method: str) -> bool:
         """Admit a request against its principal's limits (network connections only)."""
-        if self._server.connection is None or method in _NOT_LIMITED:
+        if self._server.connection is None or method == types.SHUTDOWN:
             return True
+        if method == types.INITIALIZE and not self._server.session.initialized:
+            return True  # the first one: who the user is is not known yet
         principal = self._server.session.user or f"anonymous connection {id(self):x}"
         refusal = self._server.session.context.user_limits.admit(principal)
         if refusal is not None:
