@@ -60,8 +60,10 @@ def stats(
     store_at: str | None = typer.Option(
         None, "--db", help="The store (default: the configuration's server feedback_db)."),
     config: Path | None = typer.Option(None, "--config", help="Configuration file."),
+    by_user: bool = typer.Option(False, "--by-user", help="One row per user (the token's name; "
+                                 "\"-\" for events from clients without a token) instead of per member."),
 ) -> None:
-    """Events per member and kind, and whether a router memory is kept there."""
+    """Events per member (or user) and kind, and whether a router memory is kept there."""
     from codequorum.config import load_settings
     from codequorum.server.feedback_store import default_feedback_path
     from codequorum.stores.open import open_store
@@ -70,14 +72,15 @@ def stats(
         where = store_at or load_settings(config).server.feedback_db or default_feedback_path()
         store = open_store(where)
         try:
-            counts = Counter((r.member, r.event) for r in store.records())
+            counts = Counter(((r.user_name or "-") if by_user else r.member, r.event) for r in store.records())
             version = store.memory_version()
         finally:
             store.close()
     events = ("shown", "accepted", "accepted_partial", "dismissed")
-    table = Table("member", "shown", "accepted", "partial accepts", "dismissed", title=f"feedback in {store.location}")
-    for member in sorted({m for m, _ in counts}):
-        table.add_row(member, *(str(counts[member, e]) for e in events))
+    table = Table("user" if by_user else "member", "shown", "accepted", "partial accepts", "dismissed",
+                  title=f"feedback in {store.location}")
+    for key in sorted({k for k, _ in counts}):
+        table.add_row(key, *(str(counts[key, e]) for e in events))
     console.print(table)
     console.print(f"router memory: version {version}" if version else "router memory: none",
                   highlight=False, soft_wrap=True)

@@ -54,3 +54,15 @@ def test_stats_counts_events_per_member(tmp_path):
             for line in done.output.splitlines() if line.count("│") == 6 and "member" not in line}
     assert rows == {"a": ["1", "1", "0", "0"], "b": ["0", "0", "1", "1"]}
     assert "router memory: none" in done.output
+
+
+def test_stats_by_user(tmp_path):
+    store = open_store(tmp_path / "f.sqlite3")
+    store.add([record("shown", user_name="alice"), record("accepted", user_name="alice"),
+               record("accepted", user_name="bob"), record("dismissed")])
+    store.close()
+    done = run("stats", "--db", str(tmp_path / "f.sqlite3"), "--by-user")
+    assert done.exit_code == 0, done.output
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:6]]
+            for line in done.output.splitlines() if line.count("│") == 6 and "user" not in line}
+    assert rows == {"alice": ["1", "1", "0", "0"], "bob": ["0", "1", "0", "0"], "-": ["0", "0", "0", "1"]}
