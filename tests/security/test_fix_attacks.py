@@ -179,8 +179,9 @@ def test_the_work_area_is_private_and_removed_on_sigterm(tmp_path: Path, tempora
                               "--test", "sleep 60", "--timeout", "90"], env=env, cwd=project,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        work = _wait_for(lambda: [p for p in temporary.iterdir() if p.name.startswith("codequorum-fix-")])
-        assert (work[0] / "project" / "calc.py").exists()
+        # the copy is made after its folder: wait for the file, not the folder (a busy machine)
+        work = _wait_for(lambda: [p for p in temporary.iterdir()
+                                  if p.name.startswith("codequorum-fix-") and (p / "project" / "calc.py").exists()])
         assert work[0].stat().st_mode & 0o777 == 0o700  # no other local user reads the copy
         child.send_signal(signal.SIGTERM)
         assert child.wait(timeout=30) == 128 + signal.SIGTERM
