@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 EXTENSION = ROOT / "editors" / "vscode"
 # The extension's own settings; the server never sees them.
 CLIENT_SETTINGS = {"codequorum.path", "codequorum.enable", "codequorum.remote.address",
-                   "codequorum.remote.tokenEnv", "codequorum.remote.tokenFile"}
+                   "codequorum.remote.tokenEnv", "codequorum.remote.tokenFile", "codequorum.remote.caFile"}
 PACKAGED = {"extension.vsixmanifest", "[Content_Types].xml", "extension/package.json",
             "extension/readme.md", "extension/dist/extension.js"}
 
@@ -74,7 +74,7 @@ def test_settings_that_reach_other_machines_or_run_programs_cannot_come_from_a_w
     manifest = json.loads((EXTENSION / "package.json").read_text())
     properties = manifest["contributes"]["configuration"]["properties"]
     for key in ("codequorum.path", "codequorum.remote.address", "codequorum.remote.tokenEnv",
-                "codequorum.remote.tokenFile"):
+                "codequorum.remote.tokenFile", "codequorum.remote.caFile"):
         assert properties[key]["scope"] == "machine", key  # user settings only, never synced
     # The token itself is never a setting: only where to read it from.
     token_keys = {key for key in properties if re.search(r"token(?!s)", key, re.IGNORECASE)}

@@ -2,14 +2,14 @@
 
 export type ServerAddress =
   | { kind: "stdio" }
-  | { kind: "tcp"; host: string; port: number }
+  | { kind: "tcp"; host: string; port: number; tls: boolean }
   | { kind: "ws"; url: string };
 
 export class AddressError extends Error {}
 
-const EXAMPLES = "tcp://HOST:PORT, ws://HOST:PORT/ or wss://HOST/PATH (empty: start a local server)";
+const EXAMPLES = "tcp://HOST:PORT, tls://HOST:PORT, ws://HOST:PORT/ or wss://HOST/PATH (empty: start a local server)";
 
-/** `codequorum.remote.address`: "" (start `codequorum serve --stdio`), tcp://, ws:// or wss://. */
+/** `codequorum.remote.address`: "" (start `codequorum serve --stdio`), tcp://, tls://, ws:// or wss://. */
 export function parseAddress(text: string): ServerAddress {
   const trimmed = text.trim();
   if (trimmed === "") {
@@ -24,14 +24,15 @@ export function parseAddress(text: string): ServerAddress {
   if (url.protocol === "ws:" || url.protocol === "wss:") {
     return { kind: "ws", url: url.toString() };
   }
-  if (url.protocol !== "tcp:") {
+  if (url.protocol !== "tcp:" && url.protocol !== "tls:") {
     throw new AddressError(`"${trimmed}": ${url.protocol.slice(0, -1)} is not supported; use ${EXAMPLES}.`);
   }
   const port = Number(url.port);
+  const scheme = url.protocol.slice(0, -1);
   if (url.hostname === "" || !Number.isInteger(port) || port <= 0) {
-    throw new AddressError(`"${trimmed}" needs a host and a port: tcp://HOST:PORT.`);
+    throw new AddressError(`"${trimmed}" needs a host and a port: ${scheme}://HOST:PORT.`);
   }
-  return { kind: "tcp", host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port };
+  return { kind: "tcp", host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port, tls: scheme === "tls" };
 }
 
 export function describeAddress(address: ServerAddress): string {
@@ -39,7 +40,7 @@ export function describeAddress(address: ServerAddress): string {
     case "stdio":
       return "a local server (stdio)";
     case "tcp":
-      return `tcp://${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}`;
+      return `${address.tls ? "tls" : "tcp"}://${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}`;
     case "ws":
       return address.url;
   }

@@ -9,7 +9,7 @@ export const SECTION = "codequorum";
 
 /** Settings of the extension itself, which the server does not know. */
 export const CLIENT_SETTINGS: ReadonlySet<string> = new Set([
-  "path", "enable", "remote.address", "remote.tokenEnv", "remote.tokenFile",
+  "path", "enable", "remote.address", "remote.tokenEnv", "remote.tokenFile", "remote.caFile",
 ]);
 
 export interface ServerOptions {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import * as vscode from "vscode";
 import {
   CloseAction,
@@ -14,7 +15,7 @@ import { findExecutable } from "./executable";
 import { StatusNotification } from "./protocol";
 import { ServerState, StatusBar } from "./statusBar";
 import { TokenError, findToken } from "./token";
-import { Transport, connectTcp, connectWebSocket } from "./transport";
+import { TlsOptions, Transport, connectTcp, connectWebSocket } from "./transport";
 
 export const SECRET_KEY = "codequorum.serverToken";
 const UNAUTHORIZED = -32001; // the server's answer to a missing or wrong token
@@ -120,9 +121,15 @@ export class Supervisor implements vscode.Disposable {
       } catch (error) {
         return this.fail(error instanceof TokenError ? error.message : String(error));
       }
+      let tls: TlsOptions | undefined;
+      try {
+        tls = address.kind === "tcp" && address.tls ? tlsOptions(config.get("remote.caFile", "")) : undefined;
+      } catch (error) {
+        return this.fail((error as Error).message);
+      }
       let transport: Transport;
       try {
-        transport = await (address.kind === "tcp" ? connectTcp(address.host, address.port) : connectWebSocket(address.url));
+        transport = await (address.kind === "tcp" ? connectTcp(address.host, address.port, tls) : connectWebSocket(address.url));
       } catch (error) {
         return this.later(generation, where, (error as Error).message);
       }
@@ -252,5 +259,17 @@ function serverState(status: { state: string; message?: string }, where: string)
       return { kind: "error", where, message: status.message ?? "the server could not load its models" };
     default:
       return { kind: "ready", where };
+  }
+}
+
+/** `codequorum.remote.caFile`: the CA that signed a private server's certificate, if any. */
+function tlsOptions(caFile: string): TlsOptions {
+  if (caFile.trim() === "") {
+    return {};
+  }
+  try {
+    return { ca: readFileSync(caFile.trim()) };
+  } catch (error) {
+    throw new Error(`cannot read the CA file ${caFile} (codequorum.remote.caFile): ${(error as Error).message}`);
   }
 }

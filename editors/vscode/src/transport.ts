@@ -1,10 +1,12 @@
 /**
  * Connections to a running `codequorum serve --tcp` (LSP with Content-Length headers over the
- * socket) or `--ws` (one JSON-RPC message per WebSocket frame, no headers; pygls sends them
+ * socket; in TLS when it runs with --tls-cert: the certificate is checked against the system's
+ * CAs, NODE_EXTRA_CA_CERTS, or the CA file the settings name) or `--ws` (one JSON-RPC message per WebSocket frame, no headers; pygls sends them
  * as binary frames of UTF-8 JSON, a proxy may turn them into text frames: both are read).
  * Nothing here needs VS Code, so the Node test connects the same way.
  */
 import { Socket, connect } from "node:net";
+import { connect as connectTls } from "node:tls";
 import {
   AbstractMessageReader,
   AbstractMessageWriter,
@@ -26,22 +28,32 @@ export interface Transport {
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
-export function connectTcp(host: string, port: number): Promise<Transport> {
+export interface TlsOptions {
+  ca?: Buffer; // a private CA's certificate (PEM); else the system's and NODE_EXTRA_CA_CERTS
+}
+
+export function connectTcp(host: string, port: number, tls?: TlsOptions): Promise<Transport> {
   return new Promise((resolve, reject) => {
-    const socket: Socket = connect({ host, port, timeout: CONNECT_TIMEOUT_MS });
+    const socket: Socket = tls
+      ? connectTls({ host, port, timeout: CONNECT_TIMEOUT_MS, ca: tls.ca, servername: isIp(host) ? undefined : host })
+      : connect({ host, port, timeout: CONNECT_TIMEOUT_MS });
     const fail = (error: Error) => {
       socket.destroy();
       reject(error);
     };
     socket.once("error", fail);
     socket.once("timeout", () => fail(new Error(`no answer from ${host}:${port} in ${CONNECT_TIMEOUT_MS / 1000} s`)));
-    socket.once("connect", () => {
+    socket.once(tls ? "secureConnect" : "connect", () => {
       socket.off("error", fail);
       socket.setTimeout(0);
       socket.setKeepAlive(true, 30_000);
       resolve({ reader: new SocketMessageReader(socket), writer: new SocketMessageWriter(socket), close: () => socket.destroy() });
     });
   });
+}
+
+function isIp(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(":");
 }
 
 export function connectWebSocket(url: string): Promise<Transport> {

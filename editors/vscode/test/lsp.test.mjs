@@ -7,7 +7,7 @@
 // CODEQUORUM_BIN names the server (default: .venv/bin/codequorum); CODEQUORUM_FEEDBACK_DIR,
 // when set, keeps the TCP test's feedback database there for the Python test to read.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -291,5 +291,40 @@ test("over WebSocket: the extension's transport speaks to `serve --ws`, ready at
   assert.deepEqual(choices.members, ["qwen-small"], log()); // the server's file switched the others off
   assert.equal(choices.inline_strategy, "confidence"); // [server] inline_strategy's default
   assert.equal(choices.default_strategy, "confidence"); // what "Server default" brings back
+  await stopServer(connection, server);
+});
+
+test("over TLS: `serve --tcp --tls-cert` with a private CA; its certificate is checked", { timeout: 120_000 }, async (t) => {
+  const scratch = mkdtempSync(join(tmpdir(), "codequorum-vscode-tls-"));
+  const cert = join(scratch, "server.crt");
+  const key = join(scratch, "server.key");
+  const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+    "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+    "-addext", "subjectAltName=IP:127.0.0.1"]);
+  assert.equal(made.status, 0, `openssl could not make a certificate: ${made.stderr}`);
+  const tokenFile = join(scratch, "token");
+  writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+  const { server, log, url } = await startNetworkServer(scratch, "tcp",
+    ["--token-file", tokenFile, "--tls-cert", cert, "--tls-key", key]);
+  t.after(() => {
+    if (server.exitCode === null) server.kill();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+  assert.equal(url.protocol, "tls:", log());
+  // a self-signed certificate is no CA the system trusts: refused unless the settings name it
+  await assert.rejects(connectTcp(url.hostname, Number(url.port), {}), /self-signed|certificate/);
+  const transport = await connectTcp(url.hostname, Number(url.port), { ca: readFileSync(cert) });
+  const connection = createProtocolConnection(transport.reader, transport.writer);
+  const { statuses } = listen(connection);
+  t.after(() => connection.dispose());
+  await connection.sendRequest(InitializeRequest.type, {
+    processId: process.pid,
+    rootUri: pathToFileURL(scratch).href,
+    capabilities: {},
+    initializationOptions: { token: TOKEN, server: { warm_up: false, feedback: false } },
+  });
+  await connection.sendNotification(InitializedNotification.type, {});
+  await until("the status", () => statuses.length > 0, 30_000);
+  assert.deepEqual(statuses, [{ state: "ready" }]);
   await stopServer(connection, server);
 });

@@ -12,16 +12,18 @@ import { FeedbackTracker } from "../out/feedback.js";
 import { ShownSuggestions, acceptedLength } from "../out/shown.js";
 import { TokenError, findToken } from "../out/token.js";
 
-test("addresses: empty starts a local server; tcp, ws and wss connect; the rest is refused with examples", () => {
+test("addresses: empty starts a local server; tcp, tls, ws and wss connect; the rest is refused with examples", () => {
   assert.deepEqual(parseAddress("  "), { kind: "stdio" });
-  assert.deepEqual(parseAddress("tcp://127.0.0.1:2087"), { kind: "tcp", host: "127.0.0.1", port: 2087 });
-  assert.deepEqual(parseAddress("tcp://[::1]:2087"), { kind: "tcp", host: "::1", port: 2087 });
+  assert.deepEqual(parseAddress("tcp://127.0.0.1:2087"), { kind: "tcp", host: "127.0.0.1", port: 2087, tls: false });
+  assert.deepEqual(parseAddress("tcp://[::1]:2087"), { kind: "tcp", host: "::1", port: 2087, tls: false });
+  assert.deepEqual(parseAddress("tls://team.example:2087"), { kind: "tcp", host: "team.example", port: 2087, tls: true });
+  assert.equal(describeAddress(parseAddress("tls://[::1]:9")), "tls://[::1]:9");
   assert.deepEqual(parseAddress("wss://team.example/lsp"), { kind: "ws", url: "wss://team.example/lsp" });
   assert.equal(describeAddress(parseAddress("tcp://[::1]:9")), "tcp://[::1]:9");
-  for (const bad of ["http://host:1", "tcp://host", "127.0.0.1:2087", "tcp://:5"]) {
+  for (const bad of ["http://host:1", "tcp://host", "127.0.0.1:2087", "tcp://:5", "tls://host"]) {
     assert.throws(() => parseAddress(bad), AddressError, bad);
   }
-  assert.throws(() => parseAddress("http://host:1"), /tcp:\/\/HOST:PORT, ws:\/\//);
+  assert.throws(() => parseAddress("http://host:1"), /tcp:\/\/HOST:PORT, tls:\/\/HOST:PORT, ws:\/\//);
 });
 
 test("the token: the stored secret first, then the environment variable, then the file", () => {
