@@ -30,6 +30,19 @@ async def test_gaps_of_whole_lines_are_filled_exactly_through_the_server_s_defau
     # program that does not pass; the 1.5B fills most of these gaps (34 of 52 in docs/results.md).
     assert summary.passed >= 3, outcomes
     assert any(o.kind == "block" and o.passed for o in outcomes), outcomes
+    # the server's stats give the first member's time to first token, its prompt's evaluation included
+    assert all(0 < o.first_token_seconds <= o.seconds for o in outcomes if o.answered), outcomes
+
+
+async def test_a_second_place_in_an_open_file_reuses_the_prompt_prefix_in_the_kv_cache(installed_models):
+    tasks = fim_tasks(humaneval_programs(), lines=2, blocks=0, seed=2)
+    # no deadline cuts a request short on a busy machine: this is about the cache, not the clock
+    small_alone = LARGE_ALONE.replace("qwen-large", "qwen-small") + "inline_deadline_s = 120\ninline_hard_cap_s = 180\n"
+    outcomes = await run_configuration(small_alone, tasks, LIMITS, second_place=True)
+    shares = [o.second_cached_share for o in outcomes]
+    # the second request's prompt shares the document's start with the first (its prefix window
+    # starts at the same line): the KV cache held that part
+    assert all(share is not None and share > 0.3 for share in shares), outcomes
 
 
 async def test_an_item_applied_as_an_editor_applies_it_keeps_the_program_whole(installed_models, tmp_path):
