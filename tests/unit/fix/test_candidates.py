@@ -7,9 +7,10 @@ from codequorum.fix.candidates import (
     failure_tail,
     fix_request,
     function_in_answer,
-    splice,
 )
+from codequorum.fix.edit import splice
 from codequorum.fix.locate import Location
+from codequorum.fix.related import FixSite
 from codequorum.plugins.languages.failures import Definition
 from codequorum.plugins.languages.python import PythonLanguage
 from codequorum.vocabulary.request import TaskKind
@@ -22,7 +23,7 @@ def _location() -> Location:
 
 
 def test_the_fix_request_carries_the_function_and_the_failure():
-    request = fix_request(_location(), "E   assert 0 == 1\n", "python", 64, 30.0)
+    request = fix_request(FixSite((_location(),)), "E   assert 0 == 1\n", "python", 64, 30.0)
     assert request.kind is TaskKind.FIX
     assert request.prefix == "    def size(self):\n        return 0\n"
     prompt = build_prompt(request, fim="qwen")  # FIX is always a chat prompt
