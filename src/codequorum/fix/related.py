@@ -8,7 +8,9 @@ helper rounds wrongly, or two functions each have a bug. Besides the function `l
 2. the project functions the failing test lines call (the most called first);
 3. the callees of those functions: defined in the same file, or, when the search is not
    confined to one file, defined once in the project's sources (a name defined in several
-   files is ambiguous and left out), breadth first, `MAX_DEPTH` calls deep.
+   files is ambiguous and left out), breadth first, `MAX_DEPTH` calls deep;
+4. the project functions the failing tests call elsewhere in their bodies (the set-up of
+   what the failing line checks: `stock.add(...)` before `assert stock.count(...) == 5`).
 
 Nested and overlapping definitions, and a second function of an already-taken name, are left
 out, so each function's name identifies it in a model's answer. At most `MAX_FUNCTIONS`
@@ -77,14 +79,25 @@ def locate_site(output: str, project: Path, work_path: str, language: FailureLoc
     for rel, frame in reversed(frames):  # the traceback's path through the code, innermost first
         if not language.is_test_file(str(rel)) and (target is None or rel == target):
             site.add(index.around(rel, frame.line))
-    called: Counter[str] = Counter()
+    on_lines: Counter[str] = Counter()  # called on the failing lines of the tests
+    in_tests: Counter[str] = Counter()  # called anywhere in the failing tests (their set-up too)
     for rel, frame in frames:
         if language.is_test_file(str(rel)) or frame.function == "<module>":
-            called.update(dict.fromkeys(language.called_names(index.text(rel), frame.line), 1))
-    for name in sorted(called, key=lambda name: -called[name]):  # stable: first seen wins ties
+            text = index.text(rel)
+            on_lines.update(dict.fromkeys(language.called_names(text, frame.line), 1))
+            test = index.enclosing(rel, frame.line)
+            if test is not None:
+                in_tests.update(dict.fromkeys(language.called_names(text, test.start, test.end), 1))
+    for name in _most_first(on_lines):
         site.add(index.named(name, near=None))
     site.add_callees(MAX_DEPTH)
+    for name in _most_first(in_tests):
+        site.add(index.named(name, near=None))
     return FixSite(tuple(site.taken))
+
+
+def _most_first(counts: Counter[str]) -> list[str]:
+    return sorted(counts, key=lambda name: -counts[name])  # stable: the first seen wins ties
 
 
 @dataclass
@@ -149,10 +162,13 @@ class _Index:
             self._definitions[rel] = self.language.definitions(self.text(rel))
         return self._definitions[rel]
 
-    def around(self, rel: PurePosixPath, line: int) -> Location | None:
+    def enclosing(self, rel: PurePosixPath, line: int) -> Definition | None:
+        """The innermost definition around `line` of `rel`."""
         containing = [d for d in self.definitions(rel) if d.contains(line)]
-        inner = min(containing, key=lambda d: d.end - d.start, default=None)
-        return self._location(rel, inner)
+        return min(containing, key=lambda d: d.end - d.start, default=None)
+
+    def around(self, rel: PurePosixPath, line: int) -> Location | None:
+        return self._location(rel, self.enclosing(rel, line))
 
     def named(self, name: str, near: PurePosixPath | None) -> Location | None:
         """The definition of `name`: in `near` first, else in the one file (the target, or
