@@ -45,7 +45,7 @@ class AnsweredFunctions:
 
 
 def fix_request(site: FixSite, failure_output: str, language: str, max_tokens: int,
-                deadline_s: float | None) -> Request:
+                deadline_s: float | None, hard_cap_s: float | None = None) -> Request:
     several = len(site.functions) > 1
     return Request(
         TaskKind.FIX,
@@ -55,7 +55,7 @@ def fix_request(site: FixSite, failure_output: str, language: str, max_tokens: i
         path=None,
         functions=site.names if several else (),
         max_tokens=max_tokens * min(len(site.functions), MAX_TOKEN_SHARES),
-        budget=Budget(deadline_s=deadline_s),
+        budget=Budget(deadline_s=deadline_s, hard_cap_s=hard_cap_s),
     )
 
 

@@ -158,29 +158,36 @@ async def _repair(job: FixJob, engine: Engine, runner: SandboxedProject, languag
 async def _repair_rounds(job: FixJob, engine: Engine, runner: SandboxedProject, report: FixReport,
                          site: FixSite, language: FailureLocator, language_name: str) -> None:
     """The repair rung (`core/repair.py`): while no attempt passes, the strongest member sees the
-    best tried attempt (all the site's functions, as that attempt has them) and what the test
-    command printed with it, and proposes a repair."""
+    best tried attempt (all the site's functions, as that attempt has them; the code as it is
+    when no answer could be tried) and what the test command printed with it, and proposes a
+    repair. Like a first answer, a repair may come late: up to `[engine] hard_cap_s`."""
     rounds = job.repair if job.repair is not None else repair_rounds_of(engine.settings, job.strategy)
     member = engine.members(list(job.members) or engine.settings.generation_members())[0]
     for number in range(1, rounds + 1):
         best = next((a for a in report.attempts if a.tried), None)
-        if best is None or best.passed or best.run is None or report.trace is None:
+        if (best is not None and best.passed) or report.trace is None or report.baseline is None:
             return
-        report.trace.note(f"repair round {number}: {member.name} repairs {best.member}'s fix, "
+        # with no answer that could be tried (none changed the code, or none held the functions),
+        # the code as it is is the attempt, and the first run's output what it prints
+        output = best.run.output if best is not None and best.run is not None else report.baseline.output
+        whose = f"{best.member}'s fix" if best is not None else "the code as it is (no answer could be tried)"
+        report.trace.note(f"repair round {number}: {member.name} repairs {whose}, "
                           f"shown what `{job.command}` printed with it")
-        request = fix_request(site, best.run.output, language_name, job.max_tokens,
-                              engine.settings.engine.deadline_s)
-        prompt = repair_prompt(_repair_task(site, job.command), _attempt_code(site, best),
-                               Failure(job.command, best.run.output), language_name)
+        engine_settings = engine.settings.engine  # the repair may finish late, as a first answer may
+        request = fix_request(site, output, language_name, job.max_tokens, engine_settings.deadline_s,
+                              engine_settings.hard_cap_s)
+        code = _attempt_code(site, best) if best is not None else shown_code(site)
+        prompt = repair_prompt(_repair_task(site, job.command), code, Failure(job.command, output), language_name)
         answers = await ask_repair(member, request, prompt, report.trace)
         repaired = await asyncio.to_thread(_attempts, answers, site, language, f" (repair {number})",
-                                           best.answered)
+                                           best.answered if best is not None else None)
         await _test_attempts(repaired, runner, site)
         report.attempts = ranked(report.attempts + repaired)
         passed = any(a.passed for a in repaired)
         report.trace.note(f"repair round {number}: " + ("the repair makes the tests pass" if passed
-                          else "the tests still fail" if repaired else f"{member.name} gave no answer"))
-        if passed or not repaired:
+                          else "the tests still fail" if any(a.tried for a in repaired)
+                          else "the repair could not be tried" if repaired else f"{member.name} gave no answer"))
+        if passed or not any(a.tried for a in repaired):  # the next round would ask the same
             return
 
 

@@ -200,3 +200,29 @@ async def test_a_fix_spanning_two_files_applies_both():
         assert "return 'hi ' + norm(name)\n" in (project / "app" / "main.py").read_text()
         assert len(report.backups) == 2 and report.best.fixed_source is None  # two files: no one document
         assert "--- a/app/main.py" in report.best.diff and "--- a/app/util.py" in report.best.diff
+
+
+@needs_bwrap
+async def test_when_no_answer_changes_the_code_the_repair_starts_from_the_code_as_it_is(project: Path):
+    unchanged = "```python\ndef add(a, b):\n    \"\"\"Return the sum of a and b.\"\"\"\n    return a - b\n```"
+    members = {"dear": {"quality": 0.8, "options": {"replies": [unchanged, GOOD]}}}
+    ScriptedBackend.prompts.clear()
+    report = await _fix(Engine(scripted_settings(members), scripted_registry()), target=project,
+                        command=COMMAND, strategy="best-of", repair=2)
+    assert report.outcome is FixOutcome.FIXED, report.message
+    assert [a.member for a in report.attempts] == ["dear (repair 1)", "dear"]
+    assert report.attempts[1].problem == "the answer does not change the code"
+    assert any("repairs the code as it is (no answer could be tried)" in e for e in report.trace.events)
+    repair_prompt = ScriptedBackend.prompts[-1].messages[-1].content
+    assert "return a - b" in repair_prompt and "assert -1 == 5" in repair_prompt  # the first run's output
+
+
+@needs_bwrap
+async def test_a_repair_that_cannot_be_tried_ends_the_rounds(project: Path):
+    unchanged = "```python\ndef add(a, b):\n    \"\"\"Return the sum of a and b.\"\"\"\n    return a - b\n```"
+    members = {"dear": {"quality": 0.8, "options": {"replies": [unchanged, unchanged, GOOD]}}}
+    report = await _fix(Engine(scripted_settings(members), scripted_registry()), target=project,
+                        command=COMMAND, strategy="best-of", repair=3)
+    assert report.outcome is FixOutcome.NOT_FIXED
+    assert [c.prompt_kind for c in report.trace.calls] == ["chat", "repair"]  # not a third, identical call
+    assert "repair round 1: the repair could not be tried" in report.trace.events
