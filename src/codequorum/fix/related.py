@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from codequorum.fix.locate import (
+    Frames,
     Location,
     existing_frames,
     locate_in_frames,
@@ -79,21 +80,29 @@ def locate_site(output: str, project: Path, work_path: str, language: FailureLoc
     for rel, frame in reversed(frames):  # the traceback's path through the code, innermost first
         if not language.is_test_file(str(rel)) and (target is None or rel == target):
             site.add(index.around(rel, frame.line))
-    on_lines: Counter[str] = Counter()  # called on the failing lines of the tests
-    in_tests: Counter[str] = Counter()  # called anywhere in the failing tests (their set-up too)
-    for rel, frame in frames:
-        if language.is_test_file(str(rel)) or frame.function == "<module>":
-            text = index.text(rel)
-            on_lines.update(dict.fromkeys(language.called_names(text, frame.line), 1))
-            test = index.enclosing(rel, frame.line)
-            if test is not None:
-                in_tests.update(dict.fromkeys(language.called_names(text, test.start, test.end), 1))
+    on_lines, in_tests = _called_by_failing_tests(frames, index, language)
     for name in _most_first(on_lines):
         site.add(index.named(name, near=None))
     site.add_callees(MAX_DEPTH)
     for name in _most_first(in_tests):
         site.add(index.named(name, near=None))
     return FixSite(tuple(site.taken))
+
+
+def _called_by_failing_tests(frames: Frames, index: _Index,
+                             language: FailureLocator) -> tuple[Counter[str], Counter[str]]:
+    """What the failing test lines call, and what the failing tests call anywhere (their set-up
+    too), each name counted once per frame."""
+    on_lines: Counter[str] = Counter()
+    in_tests: Counter[str] = Counter()
+    for rel, frame in frames:
+        if language.is_test_file(str(rel)) or frame.function == "<module>":  # a test, or a script
+            text = index.text(rel)
+            on_lines.update(dict.fromkeys(language.called_names(text, frame.line), 1))
+            test = index.enclosing(rel, frame.line)
+            if test is not None:
+                in_tests.update(dict.fromkeys(language.called_names(text, test.start, test.end), 1))
+    return on_lines, in_tests
 
 
 def _most_first(counts: Counter[str]) -> list[str]:
