@@ -5,12 +5,14 @@ helper rounds wrongly, or two functions each have a bug. Besides the function `l
 (always first), the site holds, in this order of priority:
 
 1. the other project functions the traceback passes through (innermost first);
-2. the project functions the failing test lines call (the most called first);
+2. the project functions the failing test lines call (the most called first), except one that
+   calls a function already taken (its test fails through that one: a knock-on effect);
 3. the callees of those functions: defined in the same file, or, when the search is not
    confined to one file, defined once in the project's sources (a name defined in several
    files is ambiguous and left out), breadth first, `MAX_DEPTH` calls deep;
 4. the project functions the failing tests call elsewhere in their bodies (the set-up of
-   what the failing line checks: `stock.add(...)` before `assert stock.count(...) == 5`).
+   what the failing line checks: `stock.add(...)` before `assert stock.count(...) == 5`),
+   with the same exception.
 
 Nested and overlapping definitions, and a second function of an already-taken name, are left
 out, so each function's name identifies it in a model's answer. At most `MAX_FUNCTIONS`
@@ -82,10 +84,10 @@ def locate_site(output: str, project: Path, work_path: str, language: FailureLoc
             site.add(index.around(rel, frame.line))
     on_lines, in_tests = _called_by_failing_tests(frames, index, language)
     for name in _most_first(on_lines):
-        site.add(index.named(name, near=None))
+        site.add_unless_knock_on(index.named(name, near=None))
     site.add_callees(MAX_DEPTH)
     for name in _most_first(in_tests):
-        site.add(index.named(name, near=None))
+        site.add_unless_knock_on(index.named(name, near=None))
     return FixSite(tuple(site.taken))
 
 
@@ -127,6 +129,13 @@ class _Gathering:
         self.taken.append(location)
         self.chars += len(location.code)
         return True
+
+    def add_unless_knock_on(self, location: Location | None) -> bool:
+        """Add a function a failing test calls, unless it calls one already taken: its test
+        then fails through that one (`double` calling a broken `add`), a knock-on effect."""
+        if location is None or set(self.index.callees(location)) & {loc.definition.name for loc in self.taken}:
+            return False
+        return self.add(location)
 
     def add_callees(self, depth: int) -> None:
         frontier = list(self.taken)

@@ -154,3 +154,16 @@ def test_what_a_failing_test_sets_up_is_taken_after_what_its_failing_line_calls(
     output = "test_stock.py:8: in test_add_twice\n    assert stock.count('a') == 3\nE   assert 2 == 3\n"
     site = locate_site(output, project, "/sandbox", python)
     assert site is not None and site.names == ("count", "add")  # not `clear`, never called
+
+
+def test_a_tested_function_failing_through_one_already_taken_is_a_knock_on_effect(tmp_path, python):
+    project = _project(tmp_path, {
+        "calc/ops.py": "def add(a, b):\n    return a - b\n\n\ndef double(x):\n    return add(x, x)\n\n\n"
+                       "def half(x):\n    return x * 2\n",
+        "tests/test_ops.py": "from calc.ops import add, double, half\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+                             "def test_double():\n    assert double(4) == 8\n\n\ndef test_half():\n    assert half(4) == 2\n"})
+    output = ("tests/test_ops.py:5: in test_add\n    assert add(2, 3) == 5\nE   assert -1 == 5\n"
+              "tests/test_ops.py:9: in test_double\n    assert double(4) == 8\nE   assert 0 == 8\n"
+              "tests/test_ops.py:13: in test_half\n    assert half(4) == 2\nE   assert 8 == 2\n")
+    site = locate_site(output, project, "/sandbox", python)
+    assert site is not None and site.names == ("add", "half")  # double fails through add; half on its own
