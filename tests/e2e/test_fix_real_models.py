@@ -1,5 +1,6 @@
 """`codequorum fix` through the real CLI, the real bubblewrap sandbox and a real model
-(Qwen2.5-Coder-0.5B: the cheapest member that repairs the fixture's one-character bug)."""
+(the cheapest member that repairs each fixture: Qwen2.5-Coder-0.5B a one-character bug, 1.5B a
+bug in a helper that the failing test reaches only through the function it calls)."""
 
 from __future__ import annotations
 
@@ -89,3 +90,24 @@ def test_unknown_member_is_a_user_error_before_anything_runs(workspace):
 def test_missing_file_is_a_user_error(workspace):
     done = run_cli("fix", str(workspace / "missing.py"), "--test", "true")
     assert done.returncode == 2 and "does not exist" in done.stderr
+
+
+def test_a_bug_in_a_helper_the_failure_never_names_is_fixed_there(installed_models, workspace):
+    """The failing test calls `total`; the bug is in its helper `with_tax`, which no failure
+    output names: both are shown to the model, and its fix is applied and passes. Qwen2.5-Coder
+    1.5B: the 0.5B answered with both functions unchanged (measured once, at load 6)."""
+    project = _project(workspace, "helper_bug")
+    prices = project / "shop" / "prices.py"
+    original = prices.read_text()
+
+    code, report = _fix(workspace, str(project), "--test", PYTEST, "--member", "qwen-large",
+                        "--max-tokens", "160", "--apply")
+    assert code == 0 and report["outcome"] == "fixed" and report["applied"], report
+    assert report["function"] == "total"
+    assert report["functions"] == [{"file": "shop/prices.py", "function": "total"},
+                                   {"file": "shop/prices.py", "function": "with_tax"}]
+    assert [Path(b) for b in report["backups"]] == [Path(report["backup"])]
+    assert Path(report["backup"]).read_text() == original
+    assert prices.read_text() != original
+    code, report = _fix(workspace, str(project), "--test", PYTEST)
+    assert code == 0 and report["outcome"] == "already-passing", report

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
+from codequorum.fix.candidates import AnsweredFunctions
 from codequorum.fix.project import CommandRun
 
 
@@ -15,11 +17,18 @@ class Attempt:
     member: str
     answer: str  # the candidate's code as the member gave it (after clean-up)
     score: float  # the ensemble ranker's score for the candidate (higher is better)
-    fixed_source: str | None = None  # the file with the candidate spliced in
+    fixed_files: dict[PurePosixPath, str] = field(default_factory=dict)  # each changed file's new text
+    answered: AnsweredFunctions | None = None  # the answer's code, function by function
     problem: str | None = None  # why it could not be tried (no such function in the answer)
     run: CommandRun | None = None
     diff: str = ""
     lines_changed: int = 0
+
+    @property
+    def fixed_source(self) -> str | None:
+        """The new text of the one file the fix changes (an editor's document); None when it
+        changes none, or several."""
+        return next(iter(self.fixed_files.values())) if len(self.fixed_files) == 1 else None
 
     @property
     def passed(self) -> bool:

@@ -53,11 +53,23 @@ def project_relative(printed: str, project: Path, work_path: str) -> PurePosixPa
     return path
 
 
+Frames = list[tuple[PurePosixPath, FailureFrame]]  # each with the project file it names
+
+
 def locate(output: str, project: Path, work_path: str, language: FailureLocator,
            target: PurePosixPath | None = None) -> Location | None:
     """The function the failure points at; restricted to `target` (relative) when given."""
-    frames = [(rel, frame) for frame in language.failure_frames(output)
-              if (rel := _existing(frame, project, work_path)) is not None]
+    return locate_in_frames(existing_frames(output, project, work_path, language), project, language, target)
+
+
+def existing_frames(output: str, project: Path, work_path: str, language: FailureLocator) -> Frames:
+    """The output's frames that name a regular file of the project, outermost first."""
+    return [(rel, frame) for frame in language.failure_frames(output)
+            if (rel := _existing(frame, project, work_path)) is not None]
+
+
+def locate_in_frames(frames: Frames, project: Path, language: FailureLocator,
+                     target: PurePosixPath | None = None) -> Location | None:
     return (_in_code_frames(frames, project, language, target)
             or _called_from_tests(frames, project, language, target))
 
@@ -74,26 +86,26 @@ def _existing(frame: FailureFrame, project: Path, work_path: str) -> PurePosixPa
     return real
 
 
-def _in_code_frames(frames: list[tuple[PurePosixPath, FailureFrame]], project: Path,
+def _in_code_frames(frames: Frames, project: Path,
                     language: FailureLocator, target: PurePosixPath | None) -> Location | None:
     for rel, frame in reversed(frames):  # innermost first
         if language.is_test_file(str(rel)) or (target is not None and rel != target):
             continue
-        source = _read(project, rel)
+        source = read_for_search(project, rel)
         inner = _innermost(language.definitions(source), frame.line)
         if inner is not None:
-            return _location(project, rel, inner)
+            return to_location(project, rel, inner)
     return None
 
 
-def _called_from_tests(frames: list[tuple[PurePosixPath, FailureFrame]], project: Path,
+def _called_from_tests(frames: Frames, project: Path,
                        language: FailureLocator, target: PurePosixPath | None) -> Location | None:
     """The project function that the failing test lines (or script lines) call most often; on a tie, the one
     the first failure calls (later failures are often knock-on effects of the same bug)."""
     called: Counter[str] = Counter()
     for rel, frame in frames:
         if language.is_test_file(str(rel)) or frame.function == "<module>":  # a test script
-            called.update(dict.fromkeys(language.called_names(_read(project, rel), frame.line), 1))
+            called.update(dict.fromkeys(language.called_names(read_for_search(project, rel), frame.line), 1))
     order = sorted(called, key=lambda name: -called[name])  # stable: first seen wins ties
     for name in order:
         found = _definition_named(name, project, language, target)
@@ -104,16 +116,16 @@ def _called_from_tests(frames: list[tuple[PurePosixPath, FailureFrame]], project
 
 def _definition_named(name: str, project: Path, language: FailureLocator,
                       target: PurePosixPath | None) -> Location | None:
-    files = [target] if target is not None else _sources(project, language)
+    files = [target] if target is not None else source_files(project, language)
     for rel in files:
-        source = _read(project, rel)
+        source = read_for_search(project, rel)
         for definition in language.definitions(source):
             if definition.name == name:
-                return _location(project, rel, definition)
+                return to_location(project, rel, definition)
     return None
 
 
-def _sources(project: Path, language: FailureLocator) -> Iterator[PurePosixPath]:
+def source_files(project: Path, language: FailureLocator) -> Iterator[PurePosixPath]:
     extensions = tuple(getattr(language, "extensions", ()))
     for rel in project_files(project):
         if rel.suffix in extensions and not language.is_test_file(str(rel)):
@@ -125,13 +137,13 @@ def _innermost(definitions: Iterable[Definition], line: int) -> Definition | Non
     return min(containing, key=lambda d: d.end - d.start, default=None)
 
 
-def _location(project: Path, rel: PurePosixPath, definition: Definition) -> Location:
+def to_location(project: Path, rel: PurePosixPath, definition: Definition) -> Location:
     """The file to change, read strictly: its encoding and line endings are kept on writing."""
     source, form = decode_source(read_confined(project, rel), str(rel))
     return Location(rel, definition, source, form)
 
 
-def _read(project: Path, rel: PurePosixPath) -> str:
+def read_for_search(project: Path, rel: PurePosixPath) -> str:
     """A file to look into (not to change): never through a link out of the project."""
     try:
         data = read_confined(project, rel)

@@ -41,11 +41,13 @@ class FixReport:
     project: Path
     command: str
     baseline: CommandRun | None = None
-    file: PurePosixPath | None = None
+    file: PurePosixPath | None = None  # where the failure points
     function: str | None = None
+    functions: list[tuple[PurePosixPath, str]] = field(default_factory=list)  # all shown to the members
     attempts: list[Attempt] = field(default_factory=list)  # best first
     applied: bool = False
-    backup: Path | None = None
+    backup: Path | None = None  # the first file's backup
+    backups: list[Path] = field(default_factory=list)  # one per file written
     trace: Trace | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # what the project's copies left out, and why
@@ -94,6 +96,11 @@ class AttemptJson(BaseModel):
                    seconds=round(attempt.run.seconds, 3) if attempt.run else None)
 
 
+class FunctionJson(BaseModel):
+    file: str
+    function: str
+
+
 class FixReportJson(BaseModel):
     outcome: str
     exit_code: int
@@ -102,11 +109,13 @@ class FixReportJson(BaseModel):
     command: str
     file: str | None
     function: str | None
+    functions: list[FunctionJson]  # every function shown to the members, the located one first
     baseline: CommandRunJson | None
     diff: str
     attempts: list[AttemptJson]
     applied: bool
     backup: str | None
+    backups: list[str]
     seconds: float
     notes: list[str]
 
@@ -121,11 +130,13 @@ class FixReportJson(BaseModel):
             command=report.command,
             file=str(report.file) if report.file else None,
             function=report.function,
+            functions=[FunctionJson(file=str(path), function=name) for path, name in report.functions],
             baseline=CommandRunJson.of(report.baseline) if report.baseline else None,
             diff=best.diff if best else "",
             attempts=[AttemptJson.of(a) for a in report.attempts],
             applied=report.applied,
             backup=str(report.backup) if report.backup else None,
+            backups=[str(path) for path in report.backups],
             seconds=round(report.seconds, 3),
             notes=list(report.notes),
         )

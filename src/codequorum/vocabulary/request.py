@@ -52,6 +52,7 @@ class Request:
     tests: str | None = None  # visible tests, if any
     path: Path | None = None
     context: tuple[ContextSnippet, ...] = ()
+    functions: tuple[str, ...] = ()  # FIX: the names of the functions in `prefix`, when several
     max_tokens: int = 128
     scope: Scope | None = None  # COMPLETE: decided once, before any model runs
     budget: Budget = field(default_factory=Budget)

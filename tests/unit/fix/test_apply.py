@@ -6,7 +6,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from codequorum.fix import confined as confined_module
-from codequorum.fix.apply import apply_fix, backup_path, write_atomically
+from codequorum.fix.apply import FileFix, apply_fix, apply_fixes, backup_path, write_atomically
 from codequorum.vocabulary.errors import CodequorumError
 
 
@@ -126,3 +126,46 @@ def test_a_full_disk_while_writing_the_backup_leaves_no_truncated_backup(tmp_pat
     with pytest.raises(CodequorumError, match="full"):
         apply_fix(tmp_path, PurePosixPath("m.py"), "original\n" * 1000, "new\n")
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == [tmp_path / "m.py"]
+
+
+def _two_files(root: Path) -> list[FileFix]:
+    (root / "a.py").write_text("a = 1\n")
+    (root / "pkg").mkdir()
+    (root / "pkg" / "b.py").write_text("b = 1\n")
+    return [FileFix(PurePosixPath("a.py"), "a = 1\n", "a = 2\n"),
+            FileFix(PurePosixPath("pkg/b.py"), "b = 1\n", "b = 2\n")]
+
+
+def test_a_fix_of_two_files_writes_both_with_a_backup_each(tmp_path: Path):
+    backups = apply_fixes(tmp_path, _two_files(tmp_path))
+    assert (tmp_path / "a.py").read_text() == "a = 2\n" and (tmp_path / "pkg" / "b.py").read_text() == "b = 2\n"
+    assert [b.read_text() for b in backups] == ["a = 1\n", "b = 1\n"]
+    assert backups[1].parent == tmp_path / ".codequorum" / "backup" / "pkg"
+
+
+def test_a_fix_of_two_files_writes_nothing_when_either_changed_meanwhile(tmp_path: Path):
+    fixes = _two_files(tmp_path)
+    (tmp_path / "pkg" / "b.py").write_text("b = 5\n")  # the user edited it while the models worked
+    with pytest.raises(CodequorumError, match="b.py changed while the fix was being made"):
+        apply_fixes(tmp_path, fixes)
+    assert (tmp_path / "a.py").read_text() == "a = 1\n" and not (tmp_path / ".codequorum").exists()
+
+
+def test_when_the_second_file_cannot_be_written_the_first_is_put_back(tmp_path: Path, monkeypatch):
+    fixes = _two_files(tmp_path)
+    real_replace = os.replace
+    calls = []
+
+    def failing_replace(source, destination, **kwargs):
+        calls.append(destination)
+        if destination == "b.py":  # the backups and a.py went in; b.py fails (a full disk)
+            raise OSError(28, os.strerror(28), "pkg/b.py")
+        return real_replace(source, destination, **kwargs)
+
+    monkeypatch.setattr(confined_module.os, "replace", failing_replace)
+    with pytest.raises(CodequorumError, match="disk .* is full") as raised:
+        apply_fixes(tmp_path, fixes)
+    assert "nothing was applied" in str(raised.value) and "put back" not in str(raised.value)
+    assert calls.count("a.py") == 2  # written, then put back
+    assert (tmp_path / "a.py").read_text() == "a = 1\n" and (tmp_path / "pkg" / "b.py").read_text() == "b = 1\n"
+    assert [p for p in tmp_path.rglob("*") if p.is_file() and p.name not in ("a.py", "b.py")] == []

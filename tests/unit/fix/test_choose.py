@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from codequorum.fix.choose import Attempt, ranked
 from codequorum.fix.project import CommandRun, Verdict
 
@@ -10,7 +12,7 @@ def _run(verdict: Verdict) -> CommandRun:
 
 def _attempt(member: str, passed: bool | None, score: float, lines: int) -> Attempt:
     run = None if passed is None else _run(Verdict.PASSED if passed else Verdict.FAILED)
-    return Attempt(member, "", score, fixed_source=None if run is None else "x", run=run,
+    return Attempt(member, "", score, fixed_files={} if run is None else {PurePosixPath("m.py"): "x"}, run=run,
                    lines_changed=lines)
 
 

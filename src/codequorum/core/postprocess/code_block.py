@@ -21,6 +21,11 @@ def extract_code_block(text: str, language: str | None = None) -> str:
     return max(pool, key=len).rstrip("\n")
 
 
+def code_blocks(text: str) -> list[str]:
+    """Every fenced block's code, in order (none when the text has no fence)."""
+    return [m.group(3).rstrip("\n") for m in _FENCE.finditer(text)]
+
+
 def _tags(language: str) -> set[str]:
     aliases = {"python": {"py", "python3"}, "javascript": {"js"}, "typescript": {"ts"},
                "cpp": {"c++", "cc", "c"}, "rust": {"rs"}, "go": {"golang"}}

@@ -45,6 +45,7 @@ class FailureLocator(Protocol):
         """Every function definition, nested ones included, in source order."""
         ...
 
-    def called_names(self, source: str, line: int) -> list[str]:
-        """Names of the functions called on that line (`f` for `f(x)` and for `obj.f(x)`)."""
+    def called_names(self, source: str, line: int, last: int | None = None) -> list[str]:
+        """Names of the functions called on that line, or on lines `line`..`last` (a function's
+        body: its callees), in source order (`f` for `f(x)` and for `obj.f(x)`)."""
         ...

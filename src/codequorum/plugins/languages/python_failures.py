@@ -56,11 +56,12 @@ class PythonFailures:
             ))
         return found
 
-    def called_names(self, source: str, line: int) -> list[str]:
+    def called_names(self, source: str, line: int, last: int | None = None) -> list[str]:
         tree = self.parse(source.encode())
+        last = line if last is None else last
         names = []
         for node in _walk(tree.root_node):
-            if node.type != "call" or not node.start_point[0] + 1 <= line <= node.end_point[0] + 1:
+            if node.type != "call" or node.end_point[0] + 1 < line or node.start_point[0] + 1 > last:
                 continue
             function = node.child_by_field_name("function")
             if function is not None and function.type == "attribute":
