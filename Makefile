@@ -23,7 +23,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q --upgrade pip
-	$(BIN)/python -m pip install --disable-pip-version-check -e '.[local,bench,ranker,similarity,transformers,test]'
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[local,bench,ranker,similarity,transformers,distill,test]'
 	touch $@
 
 models: setup

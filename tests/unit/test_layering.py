@@ -9,7 +9,7 @@ Layers, lowest first (docs/architecture.md draws them):
   3 engine       core/: context, member, memo, resilience, scheduler, runtime, registry, engine,
                  and the protocols the engine calls plugins through
   4 plugins      built-in backends, strategies, checks, languages, and their public protocols
-  5 front ends   server, cli, bench, fix
+  5 front ends   server, cli, bench, fix, distill
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ LAYERS = {
     "codequorum.cli": FRONT_ENDS,
     "codequorum.bench": FRONT_ENDS,
     "codequorum.fix": FRONT_ENDS,
+    "codequorum.distill": FRONT_ENDS,
     "codequorum.__main__": FRONT_ENDS,
 }
 

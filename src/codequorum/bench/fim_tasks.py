@@ -117,9 +117,14 @@ def _line_at(program: str, offset: int) -> str:
 
 def split_halves(tasks: list[FimTask]) -> tuple[list[FimTask], list[FimTask]]:
     """Two halves by problem number (even / odd): choose options on one, report the other."""
-    even = [t for t in tasks if _number(t.problem.id) % 2 == 0]
-    odd = [t for t in tasks if _number(t.problem.id) % 2 == 1]
+    even = [t for t in tasks if half_of(t.problem.id) == 0]
+    odd = [t for t in tasks if half_of(t.problem.id) == 1]
     return even, odd
+
+
+def half_of(problem_id: str) -> int:
+    """0 for the even half of the problems, 1 for the odd half (by problem number)."""
+    return _number(problem_id) % 2
 
 
 def _number(problem_id: str) -> int:
