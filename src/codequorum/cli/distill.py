@@ -94,10 +94,10 @@ def distill(
             member_name=member_name, register_in=(config or user_config_path()) if register else None,
             device=device, n_threads=threads)
         report = run_distill(settings, plan, ConsoleListener())
-    console.print(f"seconds by stage: {report.seconds}", highlight=False)
+    console.print(f"seconds by stage: {report.seconds}; CPU seconds: {report.cpu_seconds}", highlight=False)
     if not register:
         console.print("Add the new member to your configuration (or rerun with --register):", highlight=False)
-    console.print(report.member, markup=False, highlight=False)
+    console.print(report.member, markup=False, highlight=False, soft_wrap=True)  # TOML to copy: never wrapped
 
 
 def _one_of(option: str, value: str, allowed: tuple[str, ...]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import resource
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -78,6 +79,8 @@ class DistillReport:
     sha256: str = ""
     member: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    peak_memory_mb: float = 0.0  # this process's peak resident set, all stages
 
 
 def distill(settings: Settings, plan: DistillPlan, listener: Listener) -> DistillReport:
@@ -119,6 +122,7 @@ def distill(settings: Settings, plan: DistillPlan, listener: Listener) -> Distil
     del student
     with _timed(report, "merge"):
         _merge(plan, student_member, student_path, report, listener)
+    report.peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: KiB
     (plan.out / "report.json").write_text(json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
     return report
 
@@ -249,9 +253,11 @@ def _described(counts: dict[str, int]) -> str:
 
 @contextmanager
 def _timed(report: DistillReport, stage: str) -> Iterator[None]:
-    """The stage's wall-clock seconds into the report."""
-    started = time.monotonic()
+    """The stage's wall-clock seconds, and the CPU seconds this process spent (all its threads:
+    on a shared machine the honest measure of what the stage costs), into the report."""
+    started, cpu = time.monotonic(), time.process_time()
     try:
         yield
     finally:
         report.seconds[stage] = round(time.monotonic() - started, 1)
+        report.cpu_seconds[stage] = round(time.process_time() - cpu, 1)

@@ -104,7 +104,7 @@ def _checkpoint(student: Student, optimizer: torch.optim.Optimizer, state: Train
     final = directory / f"step-{state.step:06d}"
     partial = directory / f".partial-step-{state.step:06d}"
     shutil.rmtree(partial, ignore_errors=True)
-    student.model.save_pretrained(partial)
+    student.model.save_pretrained(partial, save_embedding_layers=False)  # only the LoRA matrices
     torch.save(optimizer.state_dict(), partial / "optimizer.pt")
     (partial / "state.json").write_text(json.dumps({"step": state.step, "log": [asdict(s) for s in state.log]}))
     shutil.rmtree(final, ignore_errors=True)
