@@ -7,6 +7,7 @@ Only one model is in memory at a time (each teacher in llama.cpp, then the stude
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import resource
@@ -112,7 +113,8 @@ def distill(settings: Settings, plan: DistillPlan, listener: Listener) -> Distil
         with listener.task("training (LoRA)", plan.training.steps) as advance:
             state = train(student, encoded, targets, plan.training, checkpoints,
                           lambda log: advance(f"training: step {log.step}, loss {log.loss:.3f} "
-                                              f"(CE {log.cross_entropy:.3f}, KL {log.kl:.3f})"))
+                                              f"(CE {log.cross_entropy:.3f}, KL {log.kl:.3f})"),
+                          run_key=run_key(plan, encoded))
         report.steps = state.step
         if state.log:
             report.final_loss = {"loss": state.log[-1].loss, "cross_entropy": state.log[-1].cross_entropy,
@@ -125,6 +127,14 @@ def distill(settings: Settings, plan: DistillPlan, listener: Listener) -> Distil
     report.peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: KiB
     (plan.out / "report.json").write_text(json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def run_key(plan: DistillPlan, encoded: Sequence[EncodedExample]) -> str:
+    """What the checkpoints depend on: the examples, teachers and training settings (not the
+    number of steps, so a finished run can be trained further)."""
+    training = {**asdict(plan.training), "steps": None, "checkpoint_every": None}
+    parts = [sorted(e.digest for e in encoded), plan.teachers, plan.fusion, plan.top_k, asdict(plan.lora), training]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 
 def _examples(plan: DistillPlan, student: MemberConfig, report: DistillReport,

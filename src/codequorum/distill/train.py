@@ -16,6 +16,7 @@ from codequorum.distill.encode import EncodedExample
 from codequorum.distill.fusion import FusedTarget
 from codequorum.distill.loss import fusion_loss
 from codequorum.distill.student import Student, answer_logits
+from codequorum.vocabulary.errors import CodequorumError
 
 KEEP_CHECKPOINTS = 2
 
@@ -48,10 +49,14 @@ StepDone = Callable[[StepLog], None]
 
 
 def train(student: Student, examples: Sequence[EncodedExample], targets: Sequence[FusedTarget | None],
-          settings: TrainSettings, directory: Path, on_step: StepDone = lambda _log: None) -> TrainState:
-    """Train to `settings.steps` steps, from the last checkpoint in `directory` if there is one."""
+          settings: TrainSettings, directory: Path, on_step: StepDone = lambda _log: None,
+          run_key: str = "") -> TrainState:
+    """Train to `settings.steps` steps, from the last checkpoint in `directory` if there is one.
+    `run_key` names what the checkpoints were trained on: a directory of another run is refused
+    rather than resumed (more steps of the same run are fine)."""
     if not examples:
         raise ValueError("no training examples")
+    _claim(directory, run_key)
     model = student.model
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=settings.learning_rate)
     state = _resume(student, optimizer, directory)
@@ -94,6 +99,18 @@ def _batch(order: list[int], step: int, settings: TrainSettings) -> list[int]:
     """The examples of step `step`: the seeded order, cycled (the same on resume)."""
     start = step * settings.accumulate
     return [order[(start + j) % len(order)] for j in range(settings.accumulate)]
+
+
+def _claim(directory: Path, run_key: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    marker = directory / "run.json"
+    if marker.is_file():
+        found = json.loads(marker.read_text(encoding="utf-8")).get("run_key")
+        if found != run_key and checkpoints(directory):
+            raise CodequorumError(
+                f"{directory} holds checkpoints of another run (other examples, teachers or training "
+                "settings): give another --out, or delete that folder to start again")
+    marker.write_text(json.dumps({"run_key": run_key}), encoding="utf-8")
 
 
 def checkpoints(directory: Path) -> list[Path]:

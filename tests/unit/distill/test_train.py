@@ -106,3 +106,15 @@ def test_lambda_zero_is_the_base_model_and_the_curve_picks_its_lowest_point(tmp_
     assert best_lambda(curve) == min(curve, key=lambda p: p.cross_entropy).merge_lambda
     assert best_lambda([LambdaPoint(0.5, 1.0), LambdaPoint(1.0, 1.0)]) == 0.5
     json.dumps([p.__dict__ for p in curve])
+
+
+def test_checkpoints_of_another_run_are_refused_not_resumed(tmp_path):
+    from codequorum.vocabulary.errors import CodequorumError
+
+    short = TrainSettings(steps=1, accumulate=1, checkpoint_every=1)
+    train(_student(), EXAMPLES, TARGETS, short, tmp_path, run_key="first")
+    with pytest.raises(CodequorumError, match="another run"):
+        train(_student(), EXAMPLES, TARGETS, short, tmp_path, run_key="second")
+    more = train(_student(), EXAMPLES, TARGETS, TrainSettings(steps=2, accumulate=1, checkpoint_every=1), tmp_path,
+                 run_key="first")
+    assert more.step == 2
