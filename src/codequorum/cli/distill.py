@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
 from codequorum.cli.errors import user_errors
-from codequorum.config import load_settings, user_config_path
+from codequorum.config import find_config_file, load_settings, user_config_path
 
 console = Console()
 
@@ -52,7 +52,7 @@ def distill(
     merge_lambda: float | None = typer.Option(None, "--merge-lambda", help="Merge at this λ (no curve)."),
     merged_type: str = typer.Option("f16", "--merged-type", help="f16 or q8_0: how changed tensors are written."),
     member_name: str = typer.Option("qwen-small-distilled", "--member-name"),
-    register: bool = typer.Option(False, "--register", help="Append the new member to the configuration file."),
+    register: bool = typer.Option(False, "--register", help="Append the new member to the configuration file (--config, else the one in use, else the user's)."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda, … (default: cuda when present)."),
     threads: int | None = typer.Option(None, "--threads", min=1, help="CPU threads for the teachers."),
     seed: int = typer.Option(0, "--seed"),
@@ -91,7 +91,7 @@ def distill(
             max_examples=max_examples, max_length=max_length, top_k=top_k, lora=LoraShape(rank, alpha),
             training=TrainSettings(steps, accumulate, learning_rate, ce_weight, checkpoint_every, seed),
             lambdas=grid, merge_lambda=merge_lambda, merged_type=merged_type,  # type: ignore[arg-type]
-            member_name=member_name, register_in=(config or user_config_path()) if register else None,
+            member_name=member_name, register_in=(find_config_file(config) or user_config_path()) if register else None,
             device=device, n_threads=threads)
         report = run_distill(settings, plan, ConsoleListener())
     console.print(f"seconds by stage: {report.seconds}; CPU seconds: {report.cpu_seconds}", highlight=False)

@@ -27,10 +27,6 @@ class Student:
     tokenizer: Any
     device: str
 
-    @property
-    def vocab_size(self) -> int:
-        return int(self.model.get_output_embeddings().weight.shape[0])
-
 
 def load_tokenizer(gguf: Path) -> Any:
     transformers = _import("transformers")
