@@ -32,8 +32,9 @@ class MergeSummary:
 
 def merge_gguf(base: Path, out: Path, deltas: Mapping[str, np.ndarray], merge_lambda: float,
                merged_type: MergedType = "f16", name_suffix: str = " (distilled)",
-               advance: Callable[[int], None] = lambda _n: None) -> MergeSummary:
-    """Write `base` with `W + merge_lambda · deltas[name]` for each named tensor to `out`."""
+               advance: Callable[[], None] = lambda: None) -> MergeSummary:
+    """Write `base` with `W + merge_lambda · deltas[name]` for each named tensor to `out`;
+    `advance` is called after each tensor written."""
     import gguf
 
     if out.resolve() == base.resolve():
@@ -65,7 +66,7 @@ def merge_gguf(base: Path, out: Path, deltas: Mapping[str, np.ndarray], merge_la
             else:
                 data = tensor.data
             writer.write_tensor_data(data, tensor_endianess=reader.endianess)
-            advance(int(tensor.n_bytes))
+            advance()
         writer.close()
         os.replace(partial, out)
     except BaseException:
@@ -73,6 +74,12 @@ def merge_gguf(base: Path, out: Path, deltas: Mapping[str, np.ndarray], merge_la
         partial.unlink(missing_ok=True)
         raise
     return MergeSummary(out, len(deltas), len(tensors) - len(deltas), out.stat().st_size)
+
+
+def tensor_count(path: Path) -> int:
+    import gguf
+
+    return len(gguf.GGUFReader(path).tensors)
 
 
 def merged_tensor(tensor: Any, delta: np.ndarray, merge_lambda: float, qtype: Any) -> np.ndarray:

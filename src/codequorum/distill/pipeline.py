@@ -23,7 +23,7 @@ from codequorum.config import MemberConfig, Settings
 from codequorum.distill import examples as select
 from codequorum.distill.encode import EncodedExample, encode_all
 from codequorum.distill.fusion import Fusion, FusedTarget, fuse
-from codequorum.distill.gguf_merge import MergedType, merge_gguf
+from codequorum.distill.gguf_merge import MergedType, merge_gguf, tensor_count
 from codequorum.distill.halves import Half, in_half, is_validation, other_half
 from codequorum.distill.member import member_table, register, write_checksum
 from codequorum.distill.sources import accepted_feedback, collection_records
@@ -210,9 +210,9 @@ def _merge(plan: DistillPlan, student: MemberConfig, base: Path, report: Distill
     assert adapter is not None  # training wrote at least its last step
     deltas = read_adapter(adapter)
     out = plan.out / f"{plan.member_name}.gguf"
-    with listener.task(f"writing {out.name}", base.stat().st_size) as advance:
+    with listener.task(f"writing {out.name}", tensor_count(base)) as advance:
         summary = merge_gguf(base, out, deltas, report.merge_lambda, plan.merged_type,
-                             advance=lambda n: advance(f"writing {out.name}"))
+                             advance=lambda: advance(f"writing {out.name}"))
     report.merged, report.sha256 = str(summary.path), write_checksum(summary.path)
     report.member = member_table(plan.member_name, summary.path, student, report.sha256)
     (plan.out / "member.toml").write_text(report.member, encoding="utf-8")
