@@ -92,3 +92,11 @@ def test_a_delta_of_the_wrong_shape_or_an_unknown_tensor_is_an_error(base, tmp_p
     assert not (tmp_path / "m.gguf").exists() and not list(tmp_path.glob(".*partial"))
     with pytest.raises(CodequorumError, match="does not have"):
         merge_gguf(base, tmp_path / "m.gguf", {"blk.9.attn_q.weight": np.zeros((8, 64), np.float32)}, 1.0)
+
+
+def test_progress_is_told_once_per_tensor(base, tmp_path):
+    from codequorum.distill.gguf_merge import tensor_count
+
+    calls = []
+    merge_gguf(base, tmp_path / "m.gguf", _deltas(), 1.0, advance=lambda: calls.append(1))
+    assert len(calls) == tensor_count(base) == 4
