@@ -130,7 +130,8 @@ async def test_prompt_lookup_decoding_gives_the_same_greedy_answer_in_fewer_step
     [looked_up] = await drafted(runtime, "qwen-small", "prompt-lookup").generate(prompt, params, CancelToken())
     assert looked_up.text == plain.text and looked_up.tokens == plain.tokens
     assert looked_up.accepted_draft_tokens > 0 and plain.drafted_tokens == 0
-    assert looked_up.first_token_seconds is not None and 0 < looked_up.first_token_seconds <= looked_up.seconds
+    # the time to first token counts the prompt's evaluation; `seconds` only the decoding
+    assert looked_up.first_token_seconds is not None and looked_up.first_token_seconds > 0
 
 
 async def test_the_small_qwen_drafts_for_the_large_one_and_the_answer_is_the_large_ones(runtime, installed_models):

@@ -45,7 +45,7 @@ class Generation:
     text: str
     tokens: int
     prompt_tokens: int
-    seconds: float
+    seconds: float  # what compute-seconds add up (llama.cpp: decoding, after the prompt is evaluated)
     mean_logprob: float | None = None
     finish_reason: str = "stop"  # "stop", "length" or "cancelled"
     first_token_seconds: float | None = None  # from the call's start, the prompt's evaluation included

@@ -141,7 +141,7 @@ class LlamaCppBackend:
                     llama.set_seed(params.seed + index)
                     _sample(llama, answer, params, cancel)
                 samples.append(answer.generation())
-                started, cached = time.monotonic(), len(tokens) - 1
+                started, cached = time.monotonic(), len(tokens) - 1  # the next sample's prompt is cached
             return samples
 
     def _speculate(self, llama: Llama, answer: _Answer, cancel: CancelToken) -> None:
@@ -267,7 +267,8 @@ class _Answer:
         self._params = params
         self.prompt_tokens = prompt_tokens
         self.max_tokens = max_tokens
-        self.started = started
+        self.started = started  # the call's start: the time to first token counts from here
+        self.decoding_since = time.monotonic()  # `seconds` counts decoding only, as it always has
         self.cached = cached
         self.tokens: list[int] = []
         self.logprobs: list[float] = []
@@ -301,7 +302,7 @@ class _Answer:
             text=self.text,
             tokens=len(self.tokens),
             prompt_tokens=len(self.prompt_tokens),
-            seconds=time.monotonic() - self.started,
+            seconds=time.monotonic() - self.decoding_since,
             mean_logprob=float(np.mean(self.logprobs)) if self.logprobs else None,
             finish_reason=self.finish,
             first_token_seconds=self.first_token_seconds,
