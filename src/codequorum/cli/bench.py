@@ -6,19 +6,11 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Column, Table
 
 from codequorum.bench.pipeline import BenchPlan, calibrate, collect_plan, member_names, replay_plan
@@ -27,6 +19,7 @@ from codequorum.bench.replay import StrategyRun
 from codequorum.bench.report import member_figures, oracle
 from codequorum.bench.results import StrategyFigures
 from codequorum.cli.errors import user_errors
+from codequorum.cli.progress import ConsoleListener
 from codequorum.config import load_settings
 from codequorum.vocabulary.records import Record, Setting
 
@@ -99,7 +92,7 @@ def bench_calibrate(
         references = [StrategyRun.parse(name) for name in reference.split(",")]
         calibration = calibrate(settings, problems, member_names(settings, members), out,
                                 Setting(samples, temperature), thresholds.split(","), references, share,
-                                trained_on_suite=suite is None, listener=ConsoleListener())
+                                trained_on_suite=suite is None, listener=ConsoleListener(console))
         _print_strategies(calibration.figures)
         best = calibration.chosen
         if best is None:
@@ -121,7 +114,7 @@ def _run(problems: list[Problem], members: str | None, setting: Setting, out: Pa
     machine = f"{platform.machine()}, {os.cpu_count()} cores"
     console.print(f"# {command}")
     console.print(f"# machine: {machine}; cache: {plan.store.path}")
-    listener = ConsoleListener()
+    listener = ConsoleListener(console)
     collected = collect_plan(settings, plan, listener)
     _print_report(collected.records)
     if runs:
@@ -129,20 +122,6 @@ def _run(problems: list[Problem], members: str | None, setting: Setting, out: Pa
         _print_strategies(replayed.figures)
         for path in replayed.written:
             console.print(f"wrote {path}")
-
-
-class ConsoleListener:
-    """A bench run's notes as `# ...` lines, its tasks as progress bars."""
-
-    def note(self, line: str) -> None:
-        console.print(f"# {line}", markup=False)
-
-    @contextmanager
-    def task(self, description: str, total: int) -> Iterator[Callable[[str], None]]:
-        with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TimeRemainingColumn(), console=console) as progress:
-            task = progress.add_task(description, total=total)
-            yield lambda now: progress.update(task, advance=1, description=now)
 
 
 def _print_strategies(figures: Sequence[StrategyFigures]) -> None:

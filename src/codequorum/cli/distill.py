@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
 from codequorum.cli.errors import user_errors
+from codequorum.cli.progress import ConsoleListener
 from codequorum.config import find_config_file, load_settings, user_config_path
 
 console = Console()
@@ -93,7 +91,7 @@ def distill(
             lambdas=grid, merge_lambda=merge_lambda, merged_type=merged_type,  # type: ignore[arg-type]
             member_name=member_name, register_in=(find_config_file(config) or user_config_path()) if register else None,
             device=device, n_threads=threads)
-        report = run_distill(settings, plan, ConsoleListener())
+        report = run_distill(settings, plan, ConsoleListener(console))
     console.print(f"seconds by stage: {report.seconds}; CPU seconds: {report.cpu_seconds}", highlight=False)
     if not register:
         console.print("Add the new member to your configuration (or rerun with --register):", highlight=False)
@@ -107,15 +105,3 @@ def _one_of(option: str, value: str, allowed: tuple[str, ...]) -> None:
         raise CodequorumError(f"{option} {value!r}: choose one of {', '.join(allowed)}")
 
 
-class ConsoleListener:
-    """Notes as `# ...` lines, stages as progress bars."""
-
-    def note(self, line: str) -> None:
-        console.print(f"# {line}", markup=False, highlight=False)
-
-    @contextmanager
-    def task(self, description: str, total: int) -> Iterator[Callable[[str], None]]:
-        with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TimeRemainingColumn(), console=console) as progress:
-            task = progress.add_task(description, total=total)
-            yield lambda now: progress.update(task, advance=1, description=now)

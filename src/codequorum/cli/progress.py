@@ -3,13 +3,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from codequorum.config import Settings
 
@@ -44,3 +52,20 @@ def time_limit_setting(settings: Settings) -> tuple[str, str]:
 
 def _seconds(value: float | None) -> str:
     return "none" if value is None else f"{value:g} s"
+
+
+class ConsoleListener:
+    """A long command's notes as `# ...` lines and its stages as progress bars (bench, distill)."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+
+    def note(self, line: str) -> None:
+        self._console.print(f"# {line}", markup=False, highlight=False)
+
+    @contextmanager
+    def task(self, description: str, total: int) -> Iterator[Callable[[str], None]]:
+        with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TimeRemainingColumn(), console=self._console) as progress:
+            task = progress.add_task(description, total=total)
+            yield lambda now: progress.update(task, advance=1, description=now)
