@@ -255,6 +255,11 @@ class ServerConfig(_Strict):
         True, description="members cut short by the settle ratio finish in the background and "
         "improve the cached answer that repeated and typed-through requests get"
     )
+    warm_fallbacks: bool = Field(
+        True, description="after a completion, the members its strategy did not ask read the "
+        "prompt into their KV cache in the background (stopped when the models are needed), so "
+        "a fallback to them at the next place in the file starts warm"
+    )
     inline_max_tokens: int = Field(
         256, ge=1, le=1024, description="safety bound on generated tokens for a multi-line "
         "completion (it stops where the gap ends)"

@@ -4,7 +4,11 @@ One call of `complete` goes: cache (exact or typed-through) → debounce → eng
 deadline → ranked suggestions, which are cached. The run answers soon after its fastest member
 (the budget's settle ratio); members cut short then finish in a background *refinement*
 whose ranking replaces the cached answer, so repeated and typed-through requests get the whole
-ensemble's answer. A request that needs the models stops every refinement. A newer query for the same document
+ensemble's answer. When the strategy answered without asking some members (the `confidence`
+ladder stops at the strongest member's usable snippet), those members *warm* instead: they read
+the same prompt into their KV cache in the background, so that where the ladder falls back to
+them at the next place in the file, their prompt is mostly cached. A request that needs the
+models stops every refinement and warming. A newer query for the same document
 supersedes an older one: the older one's CancelToken is set, so its backends stop at their
 next token and its caller gets no suggestions. A caller that is cancelled (the client's
 `$/cancelRequest` cancels the asyncio task) sets the token too and waits until the backends
@@ -17,7 +21,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -75,6 +79,7 @@ class CompletionPolicy:
     hard_cap_s: float = 30.0  # with none yet, wait for the first one up to this
     settle_ratio: float | None = 0.1
     refine: bool = True
+    warm_members: frozenset[str] = frozenset()  # members whose backend keeps the prompt cached in process
     strategy: str | None = "confidence"  # as [server] inline_strategy; None = [engine] strategy
     members: tuple[str, ...] | None = None
     block_max_tokens: int = 256
@@ -92,6 +97,7 @@ class CompletionPolicy:
             hard_cap_s=config.inline_hard_cap_s,
             settle_ratio=None if config.inline_wait_for_all else config.inline_settle_ratio,
             refine=config.background_refine,
+            warm_members=_prompt_caching_members(settings) if config.warm_fallbacks else frozenset(),
             strategy=config.inline_strategy,
             members=completion_members(settings),
             block_max_tokens=config.inline_max_tokens,
@@ -114,9 +120,18 @@ def completion_members(settings: Settings) -> tuple[str, ...] | None:
     return tuple(m.name for m in settings.enabled_members() if m.fim) or None
 
 
+# Backends whose model keeps the last prompt's KV cache between calls in this process. A remote
+# member is not warmed: a token there may be billed, and its server's cache is not ours to fill.
+PROMPT_CACHING_BACKENDS = frozenset({"llama-cpp"})
+
+
+def _prompt_caching_members(settings: Settings) -> frozenset[str]:
+    return frozenset(m.name for m in settings.enabled_members() if m.backend in PROMPT_CACHING_BACKENDS)
+
+
 @dataclass(frozen=True)
 class Refinement:
-    """A background run finishing a cached answer's members."""
+    """A background run for a cached answer: finishing its members, or warming the others."""
 
     key: CacheKey  # the cache entry it will replace
     token: CancelToken
@@ -184,6 +199,8 @@ class CompletionService:
         self.cache.store(query.cache_key(), suggestions)
         if self.policy.refine and _cut_short(result):
             self._start_refinement(query, suggestions)
+        elif waiting := self._not_asked(query, result):
+            self._start_warming(query, waiting)
         return suggestions
 
     def _suggestions(self, query: CompletionQuery, result: Result) -> tuple[Suggestion, ...]:
@@ -218,6 +235,36 @@ class CompletionService:
         self.cache.store(refinement.key, refined)
         self.stats.refinements_done += 1
         self.stats.refinements_changed += not answered or refined[0].text != answered[0].text
+
+    def _not_asked(self, query: CompletionQuery, result: Result) -> list[str]:
+        """The members to warm: completion members this run did not ask, that cache prompts."""
+        asked = {call.member for call in result.trace.calls}
+        members = query.members or self.policy.members or ()
+        return [name for name in members if name not in asked and name in self.policy.warm_members]
+
+    def _start_warming(self, query: CompletionQuery, members: list[str]) -> None:
+        warming = Refinement(query.cache_key(), CancelToken())
+        self._refinements[query.document] = warming
+        task = asyncio.create_task(self._warm(query, warming, members))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        self.stats.warmings += 1
+
+    async def _warm(self, query: CompletionQuery, warming: Refinement, members: list[str]) -> None:
+        """Each member reads the prompt and makes one token: its KV cache then holds the
+        document up to the cursor (prefill stops between chunks once the token is set)."""
+        request = replace(self._request(query, background=True), max_tokens=1)
+        try:
+            for member in members:
+                if warming.token.cancelled:
+                    return
+                await self.engine.run(request, "single", [member], cancel=warming.token)
+            self.stats.warmings_done += not warming.token.cancelled
+        except Exception:  # warming is a bonus: its failure must not reach anyone
+            log.exception("background warming failed")
+        finally:
+            if self._refinements.get(query.document) is warming:
+                del self._refinements[query.document]
 
     def _stop_refinements(self, keep: CacheKey | None = None) -> None:
         """Stop the background refinements, but the one improving the entry `keep`."""

@@ -282,3 +282,58 @@ def test_completions_use_the_fill_in_the_middle_members_unless_configured():
     assert completion_members(scripted_settings({"chat": {}})) is None
     chosen = scripted_settings({"fim": {"fim": "qwen"}, "chat": {}}, server={"inline_members": ["chat"]})
     assert completion_members(chosen) == ("chat",)
+
+
+async def wait_for_background(svc: CompletionService) -> None:
+    while svc._background:  # noqa: SLF001 - the service's own background tasks
+        await asyncio.sleep(0.01)
+
+
+def ladder_service(engine, **policy) -> CompletionService:
+    """A strategy that stops at the strongest member's snippet, the weak one left unasked."""
+    return service(engine, strategy="confidence", members=("strong", "weak"),
+                   warm_members=frozenset({"strong", "weak"}), **policy)
+
+
+async def test_the_members_a_completion_did_not_ask_read_its_prompt_in_the_background():
+    engine = FakeEngine({"strong": "return sum(values)", "weak": "pass"}, answering=["strong"])
+    svc = ladder_service(engine)
+    [suggestion] = await svc.complete(query())
+    assert suggestion.member == "strong"
+    await wait_for_background(svc)
+    assert engine.asked[-1] == ("single", ["weak"])
+    warm = engine.requests[-1]
+    assert warm.max_tokens == 1 and warm.prefix == engine.requests[0].prefix
+    assert svc.stats.warmings == 1 and svc.stats.warmings_done == 1
+    assert await svc.complete(query()) == (suggestion,)  # the warming stored nothing
+
+
+async def test_a_request_that_needs_the_models_stops_the_warming():
+    engine = FakeEngine({"strong": "x = 1", "weak": "pass"}, steps=50, step_s=0.01, answering=["strong"])
+    svc = ladder_service(engine)
+    await svc.complete(query())
+    await asyncio.sleep(0.05)
+    moved = TEXT[:CURSOR] + "y" + TEXT[CURSOR:]  # not typing through "x = 1": the models are needed
+    await svc.complete(query(moved, CURSOR + 1))
+    assert engine.asked[1] == ("single", ["weak"]) and engine.tokens[1].cancelled  # the first warming, stopped for the second request
+    assert svc.stats.refinements_stopped >= 1
+    svc.stop_all()
+    await wait_for_background(svc)
+    assert svc.stats.warmings == 2 and svc.stats.warmings_done == 0
+
+
+async def test_members_whose_backend_keeps_no_prompt_cache_are_not_warmed():
+    engine = FakeEngine({"strong": "x = 1", "weak": "pass"}, answering=["strong"])
+    svc = service(engine, strategy="confidence", members=("strong", "weak"), warm_members=frozenset({"strong"}))
+    await svc.complete(query())
+    await wait_for_background(svc)
+    assert len(engine.requests) == 1 and svc.stats.warmings == 0
+
+
+def test_the_policy_warms_the_local_llama_cpp_members_unless_switched_off():
+    settings = scripted_settings({"remote": {"quality": 0.9}})
+    local = settings.model_copy(update={"members": settings.members | {
+        "local": settings.members["remote"].model_copy(update={"name": "local", "backend": "llama-cpp"})}})
+    assert CompletionPolicy.from_settings(local).warm_members == frozenset({"local"})
+    off = local.model_copy(update={"server": local.server.model_copy(update={"warm_fallbacks": False})})
+    assert CompletionPolicy.from_settings(off).warm_members == frozenset()
