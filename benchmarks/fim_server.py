@@ -14,7 +14,7 @@ qwen-large with speculative decoding (prompt lookup; qwen-small drafting).
 
     .venv/bin/python benchmarks/fim_server.py [--lines 32] [--blocks 20] [--seed 0]
         [--configs qwen-small,qwen-large,defaults,defaults-no-deadline,qwen-large-lookup,qwen-large-drafted]
-        [--second-place qwen-small,defaults] [--out fim.jsonl]
+        [--second-place qwen-small,defaults] [--dwell 0] [--out fim.jsonl]
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ def main() -> None:
                         help=f"of {', '.join(CONFIGS)}")
     parser.add_argument("--second-place", default="qwen-small,defaults",
                         help="configurations that also ask at a second place of each open document")
+    parser.add_argument("--dwell", type=float, default=0.0,
+                        help="seconds between the first answer and the second request (a user reading "
+                        "the suggestion; 0: at once)")
     parser.add_argument("--out", type=Path, help="write every outcome here (JSONL)")
     args = parser.parse_args()
     print_provenance()
@@ -71,7 +74,8 @@ def main() -> None:
     for name in args.configs.split(","):
         print(f"# running {name} ...", flush=True)
         second = name in args.second_place.split(",")
-        results[name] = asyncio.run(run_configuration(CONFIGS[name], tasks, limits, second, progress=_dot))
+        results[name] = asyncio.run(run_configuration(CONFIGS[name], tasks, limits, second, progress=_dot,
+                                                      dwell_s=args.dwell))
         print(flush=True)
         if args.out:
             with args.out.open("a", encoding="utf-8") as out:

@@ -9,6 +9,8 @@ measures what moving in a file costs once its prompt prefix is cached.
 
 from __future__ import annotations
 
+import asyncio
+
 import statistics
 import sys
 import tempfile
@@ -74,7 +76,10 @@ def server_argv(config: Path) -> list[str]:
 async def run_configuration(config_toml: str, tasks: Sequence[FimTask], limits: SandboxLimits,
                             second_place: bool = True,
                             progress: Callable[[FimOutcome], None] = lambda outcome: None,
+                            dwell_s: float = 0.0,
                             ) -> list[FimOutcome]:
+    """Each task in its own open document; with `second_place`, another request in it `dwell_s`
+    after the first answer (a user reading the suggestion and moving on; 0: at once)."""
     with tempfile.TemporaryDirectory(prefix="codequorum-fim-") as folder:
         config = Path(folder, "codequorum.toml")
         config.write_text(config_toml, encoding="utf-8")
@@ -84,7 +89,7 @@ async def run_configuration(config_toml: str, tasks: Sequence[FimTask], limits: 
             outcomes = []
             for number, task in enumerate(tasks):
                 outcome = await _one(client, task, f"{Path(folder).as_uri()}/task_{number}.py",
-                                     limits, second_place)
+                                     limits, second_place, dwell_s)
                 progress(outcome)
                 outcomes.append(outcome)
             return outcomes
@@ -93,7 +98,7 @@ async def run_configuration(config_toml: str, tasks: Sequence[FimTask], limits: 
 
 
 async def _one(client: StdioLspClient, task: FimTask, uri: str, limits: SandboxLimits,
-               second_place: bool) -> FimOutcome:
+               second_place: bool, dwell_s: float) -> FimOutcome:
     document = task.document
     await client.open(uri, document)
     started = time.monotonic()
@@ -103,8 +108,8 @@ async def _one(client: StdioLspClient, task: FimTask, uri: str, limits: SandboxL
         items = []
     seconds = time.monotonic() - started
     first_token, _ = await _first_call(client)
-    second, second_first_token, second_cached = (await _second_request(client, task, uri) if second_place
-                                                 else (None, None, None))
+    second, second_first_token, second_cached = (await _second_request(client, task, uri, dwell_s)
+                                                 if second_place else (None, None, None))
     await client.close(uri)
     timing = {"first_token_seconds": first_token, "second_first_token_seconds": second_first_token,
               "second_cached_share": second_cached}
@@ -118,10 +123,11 @@ async def _one(client: StdioLspClient, task: FimTask, uri: str, limits: SandboxL
                       inserted, task.middle, **timing)
 
 
-async def _second_request(client: StdioLspClient, task: FimTask, uri: str,
+async def _second_request(client: StdioLspClient, task: FimTask, uri: str, dwell_s: float,
                           ) -> tuple[float | None, float | None, float | None]:
     """Seconds of a request at another place of the open document, its first member's time to
     first token, and the share of that member's prompt its KV cache already held."""
+    await asyncio.sleep(dwell_s)
     started = time.monotonic()
     try:
         await client.inline_completion(uri, task.document, task.second_place(), REQUEST_TIMEOUT_S)

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from codequorum.config import Settings
 from codequorum.server.cache import CacheKey, PrefixCache
 from codequorum.server.prompt_window import prompt_window
-from codequorum.server.stats import ServerStats
+from codequorum.server.stats import RunSummary, ServerStats
 from codequorum.server.stopping import run_stoppable
 from codequorum.server.suggestions import Suggestion, suggestions_from
 from codequorum.vocabulary.cancel import CancelToken
@@ -258,7 +258,8 @@ class CompletionService:
             for member in members:
                 if warming.token.cancelled:
                     return
-                await self.engine.run(request, "single", [member], cancel=warming.token)
+                result = await self.engine.run(request, "single", [member], cancel=warming.token)
+                self.stats.last_warming = RunSummary.of(result)
             self.stats.warmings_done += not warming.token.cancelled
         except Exception:  # warming is a bonus: its failure must not reach anyone
             log.exception("background warming failed")

@@ -305,6 +305,7 @@ async def test_the_members_a_completion_did_not_ask_read_its_prompt_in_the_backg
     warm = engine.requests[-1]
     assert warm.max_tokens == 1 and warm.prefix == engine.requests[0].prefix
     assert svc.stats.warmings == 1 and svc.stats.warmings_done == 1
+    assert [call["member"] for call in svc.stats.last_warming.calls] == ["weak"]
     assert await svc.complete(query()) == (suggestion,)  # the warming stored nothing
 
 
