@@ -7,7 +7,7 @@ import logging
 import typer
 
 from codequorum import __version__
-from codequorum.cli import bench, config_cmd, distill, feedback, fix, models, router, run, sandbox, serve
+from codequorum.cli import bench, config_cmd, connect, distill, feedback, fix, models, router, run, sandbox, serve
 
 app = typer.Typer(
     name="codequorum",
@@ -19,6 +19,7 @@ app.command("complete")(run.complete)
 app.command("generate")(run.generate)
 app.command("fix")(fix.fix)
 app.command("serve")(serve.serve)
+app.command("connect")(connect.connect)
 app.command("distill")(distill.distill)
 app.add_typer(models.app, name="models")
 app.add_typer(sandbox.app, name="sandbox")

@@ -39,13 +39,22 @@ async def read_stream(reader: asyncio.StreamReader, protocol: JsonRPCProtocol,
     """Handle messages until the end of the stream or `stop`; ProtocolViolation when the peer
     breaks the framing or announces a message larger than `limit()` (its body is not read)."""
     while not stop.is_set():
-        length = await _content_length(reader)
-        if length is None:
+        body = await read_message(reader, limit())
+        if body is None:
             return
-        maximum = limit()
-        if length > maximum:
-            raise ProtocolViolation(f"a message of {length} bytes, over the limit of {maximum}")
-        dispatch(protocol, await reader.readexactly(length), error_handler)
+        dispatch(protocol, body, error_handler)
+
+
+async def read_message(reader: asyncio.StreamReader, limit: int) -> bytes | None:
+    """The body of the next Content-Length framed message; None at a clean end of stream.
+    ProtocolViolation when the framing is broken or the message is over `limit` bytes (then its
+    body is not read)."""
+    length = await _content_length(reader)
+    if length is None:
+        return None
+    if length > limit:
+        raise ProtocolViolation(f"a message of {length} bytes, over the limit of {limit}")
+    return await reader.readexactly(length)
 
 
 async def read_websocket(websocket: Any, protocol: JsonRPCProtocol, stop: threading.Event,
