@@ -77,15 +77,18 @@ def fault_server(mode: str, port: int = 0, sleep_s: float = 60.0) -> Iterator[Ru
 
 
 @contextmanager
-def tcp_server(config: Path, token_file: Path | None, log: Path, port: int = 0) -> Iterator[str]:
-    """`codequorum serve --tcp` on a loopback port (0: a free one); yields its address."""
+def tcp_server(config: Path, token_file: Path | None, log: Path, port: int = 0,
+               extra: tuple[str, ...] = (), transport: str = "tcp") -> Iterator[str]:
+    """`codequorum serve --tcp` (or `--ws`) on a loopback port (0: a free one), with `extra`
+    arguments (--tls-cert ...); yields its address as announced (tcp://, tls://, ws://, wss://)."""
     token = ["--token-file", str(token_file)] if token_file else []
     with log.open("w") as sink:
-        server = subprocess.Popen([str(CODEQUORUM), "serve", "--config", str(config), "--tcp", f"127.0.0.1:{port}",
-                                   *token], stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        server = subprocess.Popen([str(CODEQUORUM), "serve", "--config", str(config), f"--{transport}",
+                                   f"127.0.0.1:{port}", *token, *extra],
+                                  stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 60
-            while not (found := re.search(r"serving LSP on (tcp://\S+)", log.read_text())):
+            while not (found := re.search(r"serving LSP on ((?:tcp|tls|wss?)://\S+)", log.read_text())):
                 assert server.poll() is None and time.monotonic() < deadline, log.read_text()
                 time.sleep(0.1)
             yield found[1]

@@ -3,8 +3,10 @@
 then ready; :Codequorum status and :checkhealth codequorum; <Tab> falling through to the
 previous mapping while no suggestion is shown; a suggestion requested on entering insert
 mode, drawn as virtual text, accepted with <Tab> and reported to the server; :Codequorum
-disable stopping the server. Also: the help file's tags, and a remote address on a Neovim
-that cannot connect (0.7) refused with a message that says what to do."""
+disable stopping the server. The same over tcp:// and, through `codequorum connect`, over
+wss:// with a private CA; reconnection over tcp:// and tls://. Also: the help file's tags,
+and a tcp:// address on a Neovim that cannot connect (0.7) refused with a message that says
+what to do."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import pytest
 
 from tests.e2e.conftest import ROOT
 from tests.e2e.servers import tcp_server
+from tests.security.tls_certs import self_signed
 
 pytestmark = pytest.mark.e2e
 
@@ -173,14 +176,69 @@ def test_over_tcp_with_a_token_on_neovim_0_11(installed_models, tmp_path):
     assert results["messages"] == [], results["messages"]
 
 
+def test_over_wss_through_codequorum_connect_on_neovim_0_11(installed_models, tmp_path):
+    """wss:// (WebSocket in TLS, a private CA, a token) through `codequorum connect`: the same
+    suggestion, accept and feedback as over stdio and tcp://."""
+    nvim = neovim_0_11()
+    certificate = self_signed(tmp_path, "server")
+    token_file = tmp_path / "token"
+    token_file.write_text(f"token-{uuid.uuid4().hex}\n")
+    token_file.chmod(0o600)
+    log = tmp_path / "server.log"
+    tls = ("--tls-cert", str(certificate.cert), "--tls-key", str(certificate.key))
+    with tcp_server(write_config(tmp_path), token_file, log, extra=tls, transport="ws") as address:
+        results = run_spec(nvim, tmp_path, {"address": address, "remote_ca_file": str(certificate.cert),
+                                            "connect_cmd": [str(CODEQUORUM), "connect"],
+                                            "token_env": "CODEQUORUM_TEST_UNSET", "token_file": str(token_file)}, log)
+
+    assert address.startswith("wss://127.0.0.1:")
+    assert results["states"] == ["starting", "loading", "ready", "disabled"], results["messages"]
+    assert results["status"].startswith(f"codequorum: ready ({address})"), results["status"]
+    health = "\n".join(results["health"])
+    assert re.search(r"OK:? wss:// through `.*codequorum connect`", health), health
+    assert re.search(r"OK:? the server's certificate is checked against", health), health
+    assert re.search(rf"OK:? remote server {re.escape(address)}, with a token", health), health
+    assert "ERROR" not in health, health
+    assert results["fell_through"] == 1 and results["hint"] == "qwen-small"
+    assert results["buffer"][MEAN_BODY_LINE - 1] == "    " + results["shown"].split("\n")[0]
+    rows = sqlite3.connect(tmp_path / "feedback.sqlite3").execute(
+        "SELECT event, member FROM feedback ORDER BY id").fetchall()
+    assert rows == [("shown", "qwen-small"), ("accepted", "qwen-small")]
+    assert results["messages"] == [], results["messages"]
+
+
 def test_the_plugin_connects_again_when_the_server_comes_back(tmp_path):
+    results = run_reconnect_spec(tmp_path, {})
+    assert results["messages"] == [], results
+
+
+def test_over_tls_through_codequorum_connect_it_connects_again_too(tmp_path):
+    """tls:// goes through `codequorum connect` (Neovim's own client has no TLS): past
+    initialize with the token from token_file and the private CA of remote_ca_file, then,
+    when the server goes, the bridge exits and the plugin starts it again with its backoff."""
+    certificate = self_signed(tmp_path, "server")
+    token_file = tmp_path / "token"
+    token_file.write_text(f"token-{uuid.uuid4().hex}\n")
+    token_file.chmod(0o600)
+    options = {"remote_ca_file": str(certificate.cert), "connect_cmd": [str(CODEQUORUM), "connect"],
+               "token_env": "CODEQUORUM_TEST_UNSET", "token_file": str(token_file)}
+    tls = ("--tls-cert", str(certificate.cert), "--tls-key", str(certificate.key))
+    results = run_reconnect_spec(tmp_path, options, token_file, tls)
+    assert results["address"].startswith("tls://127.0.0.1:"), results
+    assert results["messages"] == [], results
+
+
+def run_reconnect_spec(tmp_path: Path, options: dict, token_file: Path | None = None,
+                       extra: tuple[str, ...] = ()) -> dict:
+    """reconnect_spec.lua against a server stopped once it is connected, then started again on
+    the same port; checks the states it went through and returns its results."""
     nvim = neovim_0_11()
     config, log, connected = write_config(tmp_path), tmp_path / "server.log", tmp_path / "connected"
     source, output, spec = tmp_path / "a.py", tmp_path / "out.json", tmp_path / "spec.json"
     source.write_text("x = 1\n")
-    with tcp_server(config, None, log) as address:
+    with tcp_server(config, token_file, log, extra=extra) as address:
         spec.write_text(json.dumps({"file": str(source), "address": address, "dir": str(tmp_path),
-                                    "output": str(output)}))
+                                    "output": str(output), **({"options": options} if options else {})}))
         neovim_process = subprocess.Popen(
             [nvim, "--headless", "-u", "NONE", "-i", "NONE", "--cmd", f"set runtimepath^={PLUGIN}",
              "-c", f"luafile {RECONNECT_SPEC}"], cwd=tmp_path, env={**os.environ, "CODEQUORUM_SPEC": str(spec)},
@@ -195,7 +253,8 @@ def test_the_plugin_connects_again_when_the_server_comes_back(tmp_path):
             raise
     time.sleep(2)  # the plugin sees the connection gone and waits out its backoff
     try:
-        with tcp_server(config, None, tmp_path / "server2.log", port=int(address.rsplit(":", 1)[1])):
+        with tcp_server(config, token_file, tmp_path / "server2.log", port=int(address.rsplit(":", 1)[1]),
+                        extra=extra):
             neovim_process.wait(timeout=90)
     finally:
         if neovim_process.poll() is None:
@@ -207,7 +266,7 @@ def test_the_plugin_connects_again_when_the_server_comes_back(tmp_path):
     assert set(states[3:-1]) <= {"starting", "disconnected"}, results  # retries while it was away
     assert results["retry_in_s"] == 1 and "retrying in" in results["status_while_away"], results
     assert results["attached"] == 1  # the buffer is attached to the new connection
-    assert results["messages"] == [], results
+    return {**results, "address": address}
 
 
 REMOTE_ON_07 = """

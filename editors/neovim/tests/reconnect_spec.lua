@@ -1,5 +1,6 @@
 -- The plugin's reconnection, run headless by tests/e2e/test_neovim_plugin_real_server.py with
--- $CODEQUORUM_SPEC naming a JSON file: { "file", "address", "dir", "output" }. It connects to
+-- $CODEQUORUM_SPEC naming a JSON file: { "file", "address", "dir", "output", "options" (more
+-- plugin options: remote_ca_file, connect_cmd, ...) }. It connects to
 -- the server at "address", writes "dir"/connected once ready, waits for the test to stop the
 -- server (the state turns "disconnected") and start it again on the same port (the plugin
 -- connects again by itself, "ready"), and writes the states it went through to "output".
@@ -49,7 +50,8 @@ vim.api.nvim_create_autocmd("User", {
   end,
 })
 vim.cmd("filetype on")
-codequorum.setup({ address = spec.address, settings = { server = { warm_up = false, feedback = false } } })
+codequorum.setup(vim.tbl_extend("force", { address = spec.address,
+  settings = { server = { warm_up = false, feedback = false } } }, spec.options or {}))
 vim.cmd("edit " .. vim.fn.fnameescape(spec.file))
 
 local function ready()

@@ -1,7 +1,9 @@
 -- The codequorum language server: one client for the whole Neovim session, so that the
 -- models load once, attached to every buffer that asks for suggestions. It is started here
--- (`cmd`, over stdio) or, with `address`, connected to a running server over TCP; when the
--- server goes away the client comes back by itself, after 1 s, then 2, 4, ... up to 30 s.
+-- (`cmd`, over stdio) or, with `address`, connected to a running server: over TCP by Neovim
+-- itself, over TLS or WebSocket through `codequorum connect` (a bridge started like a local
+-- server, over stdio). When the server or the bridge goes away the client comes back by
+-- itself, after 1 s, then 2, 4, ... up to 30 s.
 local remote = require("codequorum.remote")
 local state = require("codequorum.state")
 
@@ -17,6 +19,11 @@ local EXECUTE = "workspace/executeCommand"
 local FIRST_RETRY_MS, MAX_RETRY_MS = 1000, 30000
 local CONNECT_TIMEOUT_MS = 15000 -- a remote server that has not answered `initialize` by then is retried
 local MAX_LOCAL_RESTARTS = 4
+-- `codequorum connect` exit statuses that retrying cannot fix (server/bridge.py).
+local BRIDGE_GAVE_UP = {
+  [2] = "`codequorum connect` refused its settings (the address, token_file or remote_ca_file): see :LspLog",
+  [3] = "the server refused the token: set $%s or `token_file` (see :LspLog)",
+}
 
 -- Neovim 0.11 turned the client's functions into methods (`client:request`), and starts
 -- a client that attaches to no buffer yet with vim.lsp.start(config, { attach = false }).
@@ -59,14 +66,21 @@ local function schedule_retry(config, reason)
   end))
 end
 
-local function on_exit(config, id)
+local function on_exit(config, id, bridge_exit)
   return function(code, signal)
+    code = bridge_exit() or code -- the bridge's own status, which Neovim was told was 0
     vim.schedule(function()
       if id() ~= client_id then
         return -- a client replaced or stopped on purpose
       end
       client_id = nil
       if stopping then
+        return
+      end
+      local bridged = config.address and remote.parse(config.address).bridged
+      if bridged and BRIDGE_GAVE_UP[code] then
+        state.set({ kind = "error", where = where(config),
+          message = BRIDGE_GAVE_UP[code]:format(config.token_env or "CODEQUORUM_TOKEN") })
         return
       end
       if not config.address then
@@ -78,7 +92,9 @@ local function on_exit(config, id)
           return
         end
       end
-      schedule_retry(config, ("the server %s (code %s)"):format(config.address and "closed the connection" or "exited", code))
+      schedule_retry(config, bridged and ("the connection ended (`codequorum connect` exited with code %s: "
+        .. "why is in :LspLog)"):format(code)
+        or ("the server %s (code %s)"):format(config.address and "closed the connection" or "exited", code))
     end)
   end
 end
@@ -87,12 +103,20 @@ end
 local function lsp_config(config)
   local init_options = next(config.settings) ~= nil and vim.deepcopy(config.settings) or nil
   local cmd = config.cmd
+  local bridge_code -- `codequorum connect`'s exit status, once it has exited
   if config.address then
     local address, problem = remote.parse(config.address)
     if not address then
       return nil, problem
     end
-    if not remote.supported() then
+    if address.bridged then
+      local bridge = remote.bridge_cmd(config)
+      if vim.fn.executable(bridge[1]) ~= 1 then
+        return nil, ("cannot find `%s` to reach %s: install codequorum (pip install 'codequorum[ws]') or set "
+          .. "`connect_cmd`, e.g. { \"/path/to/.venv/bin/codequorum\", \"connect\" }"):format(bridge[1], config.address)
+      end
+      cmd = remote.bridge_rpc(bridge, vim.fn.getcwd(), function(code) bridge_code = code end)
+    elseif not remote.supported() then
       return nil, ("connecting to %s needs Neovim 0.8 or newer (vim.lsp.rpc.connect); this is %s. "
         .. "Upgrade Neovim, or leave `address` unset to start a local server."):format(
         config.address, require("codequorum.remote").neovim_version())
@@ -101,10 +125,14 @@ local function lsp_config(config)
     if token_problem then
       return nil, token_problem
     end
-    if token then
-      init_options = vim.tbl_extend("force", init_options or {}, { token = token })
+    -- Bridged, `codequorum connect` reads the token itself and adds it to initialize (it is
+    -- never on a command line): the check above only tells a bad token file early.
+    if not address.bridged then
+      if token then
+        init_options = vim.tbl_extend("force", init_options or {}, { token = token })
+      end
+      cmd = vim.lsp.rpc.connect(address.host, address.port)
     end
-    cmd = vim.lsp.rpc.connect(address.host, address.port)
   elseif vim.fn.executable(cmd[1]) ~= 1 then
     return nil, ("cannot find the server executable `%s`: install codequorum (pip install codequorum) "
       .. "or set `cmd` to it, e.g. { \"/path/to/.venv/bin/codequorum\", \"serve\" }"):format(cmd[1])
@@ -140,7 +168,7 @@ local function lsp_config(config)
     on_attach = function(lsp_client, bufnr)
       M.on_buffer(bufnr, lsp_client)
     end,
-    on_exit = on_exit(config, function() return id end),
+    on_exit = on_exit(config, function() return id end, function() return bridge_code end),
   }, nil, function(new_id) id = new_id end
 end
 

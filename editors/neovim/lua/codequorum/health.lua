@@ -23,7 +23,8 @@ local function check_neovim(report, config)
   local version = require("codequorum.remote").neovim_version()
   if vim.fn.has("nvim-0.7") ~= 1 then
     report.error("Neovim " .. version .. ": codequorum needs 0.7 or newer")
-  elseif config.address and not require("codequorum.remote").supported() then
+  elseif config.address and not require("codequorum.remote").supported()
+    and not (require("codequorum.remote").parse(config.address) or {}).bridged then
     report.error(("Neovim %s cannot connect to %s: that needs 0.8 or newer (vim.lsp.rpc.connect)"):format(version, config.address))
   else
     local inline = vim.lsp.inline_completion and config.native and "Neovim's inline completion" or "virtual text"
@@ -74,12 +75,41 @@ local function check_local_server(report, config)
   end
 end
 
+-- A bridged address: `codequorum connect` must be there, and the CA file readable.
+local function check_bridge(report, config, address)
+  local cmd = require("codequorum.remote").bridge_cmd(config)
+  local executable = vim.fn.exepath(cmd[1])
+  if executable == "" then
+    report.error(("`%s` (for `codequorum connect`) is not found"):format(cmd[1]), {
+      "install codequorum (pip install 'codequorum[ws]') and put it on the PATH",
+      "or set `connect_cmd`, e.g. { \"/path/to/.venv/bin/codequorum\", \"connect\" }",
+    })
+    return
+  end
+  report.ok(("%s:// through `%s connect` (%s)"):format(address.scheme, server_executable(cmd), executable))
+  if config.remote_ca_file then
+    local ca = vim.fn.expand(config.remote_ca_file)
+    if vim.fn.filereadable(ca) == 1 then
+      report.ok(("the server's certificate is checked against %s (remote_ca_file)"):format(ca))
+    else
+      report.error(("the CA file %s (remote_ca_file) cannot be read"):format(ca))
+    end
+  elseif address.scheme == "tls" or address.scheme == "wss" then
+    report.info("the server's certificate is checked against the system's CAs (set `remote_ca_file` for a private CA)")
+  end
+end
+
 local function check_remote(report, config)
   local remote = require("codequorum.remote")
   local address, problem = remote.parse(config.address)
   if not address then
     report.error(problem)
     return
+  end
+  if address.bridged then
+    check_bridge(report, config, address)
+  else
+    report.ok("tcp:// with Neovim's own client (vim.lsp.rpc.connect)")
   end
   local token, token_problem = remote.token(config)
   if token_problem then

@@ -11,10 +11,14 @@ local defaults = {
   enabled = true, -- false: set up, but start nothing until :Codequorum enable
   cmd = { "codequorum", "serve" },
   -- A running server instead of `cmd`: "tcp://HOST:PORT" (`codequorum serve --tcp`, Neovim
-  -- 0.8+). Its token comes from $token_env, or else from the file token_file.
+  -- 0.8+), or "tls://HOST:PORT", "ws://HOST:PORT/", "wss://HOST/PATH" (`--tls-cert`, `--ws`),
+  -- reached through `codequorum connect` (connect_cmd). Its token comes from $token_env, or
+  -- else from the file token_file.
   address = nil,
   token_env = "CODEQUORUM_TOKEN",
   token_file = nil,
+  remote_ca_file = nil, -- tls://, wss://: the CA that signed the server's certificate (else the system's)
+  connect_cmd = nil, -- nil: `cmd` up to "serve", then "connect" ({ "codequorum", "connect" })
   -- The server's settings, the TOML schema as a table (docs/configuration.md); sent as
   -- initializationOptions and laid over the server's configuration file.
   settings = {},

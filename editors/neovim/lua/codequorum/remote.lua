@@ -1,20 +1,98 @@
--- A running server to connect to (`codequorum serve --tcp HOST:PORT`) instead of starting one,
--- and the token it asks for, from an environment variable or a file (never from the config).
+-- A running server to connect to instead of starting one: tcp://HOST:PORT (Neovim's own
+-- vim.lsp.rpc.connect), or tls://HOST:PORT, ws://... and wss://... through `codequorum connect`,
+-- started as the LSP command (TLS and WebSocket are its job); and the token the server asks
+-- for, from an environment variable or a file (never from the config).
 local M = {}
 
---- The host and port of a "tcp://HOST:PORT" address; nil and a message when it is not one.
-function M.parse(address)
-  local host, port = address:match("^tcp://%[([^%]]+)%]:(%d+)/?$")
+local WEBSOCKET_PORTS = { ws = 80, wss = 443 }
+local EXAMPLES = "tcp://HOST:PORT, tls://HOST:PORT, ws://HOST:PORT/ or wss://HOST/PATH"
+
+local function host_and_port(rest)
+  local host, port = rest:match("^%[([^%]]+)%]:(%d+)")
   if not host then
-    host, port = address:match("^tcp://([^:/]+):(%d+)/?$")
+    host, port = rest:match("^([^:/%[%]]+):(%d+)")
   end
-  if host and tonumber(port) > 0 and tonumber(port) < 65536 then
-    return { host = host, port = tonumber(port) }
+  return host, tonumber(port)
+end
+
+--- { scheme, host, port, bridged } for an address; nil and a message when it is not one.
+--- `bridged`: reached through `codequorum connect` (tls, ws, wss), not vim.lsp.rpc.connect.
+function M.parse(address)
+  local scheme, rest = address:match("^(%a+)://(.*)$")
+  scheme = scheme and scheme:lower()
+  if scheme == "tcp" or scheme == "tls" then
+    local host, port = host_and_port(rest)
+    local tail = host and rest:gsub("^%[?[^%]/]*%]?:%d+", "", 1)
+    if host and port > 0 and port < 65536 and (tail == "" or tail == "/") then
+      return { scheme = scheme, host = host, port = port, bridged = scheme == "tls" }
+    end
+    return nil, ("%s needs a host and a port: %s://HOST:PORT"):format(address, scheme)
   end
-  if address:match("^wss?://") then
-    return nil, ("%s: Neovim connects over TCP; start the server with `codequorum serve --tcp HOST:PORT`"):format(address)
+  if WEBSOCKET_PORTS[scheme] then
+    local authority = rest:match("^([^/?#]*)")
+    local host, port = host_and_port(authority)
+    if not host then -- no port: the scheme's
+      host = authority:match("^%[([^%]]+)%]$") or (not authority:find("[:%[%]]") and authority) or nil
+      port = WEBSOCKET_PORTS[scheme]
+    end
+    if host and host ~= "" and not authority:find("@") and port > 0 and port < 65536 then
+      return { scheme = scheme, host = host, port = port, bridged = true }
+    end
+    return nil, ("%s is not a WebSocket address: %s://HOST[:PORT][/PATH]"):format(address, scheme)
   end
-  return nil, ("%s is not an address: use tcp://HOST:PORT"):format(address)
+  return nil, ("%s is not an address: use %s"):format(address, EXAMPLES)
+end
+
+--- The `codequorum connect` command for a bridged address: `connect_cmd`, or the words of
+--- `cmd` before "serve" (the same codequorum, e.g. a virtualenv's) followed by "connect". The
+--- token is never an argument (`ps` shows those): the bridge reads $token_env or token_file.
+function M.bridge_cmd(config)
+  local cmd = config.connect_cmd and vim.deepcopy(config.connect_cmd)
+  if not cmd then
+    cmd = {}
+    for _, word in ipairs(config.cmd) do
+      if word == "serve" then
+        break
+      end
+      table.insert(cmd, word)
+    end
+    if #cmd == #config.cmd then
+      cmd = { "codequorum" }
+    end
+    table.insert(cmd, "connect")
+  end
+  table.insert(cmd, config.address)
+  if config.token_env and config.token_env ~= "" then
+    vim.list_extend(cmd, { "--token-env", config.token_env })
+  end
+  if config.token_file then
+    vim.list_extend(cmd, { "--token-file", vim.fn.expand(config.token_file) })
+  end
+  if config.remote_ca_file then
+    vim.list_extend(cmd, { "--ca-file", vim.fn.expand(config.remote_ca_file) })
+  end
+  return cmd
+end
+
+--- `cmd` for the client: the bridge, started by a function (Neovim 0.8+) so that its exit
+--- status goes to `on_bridge_exit`, not to Neovim's "Client quit with exit code" warning (the
+--- plugin says what a status means, and retries); the command itself on 0.7.
+function M.bridge_rpc(cmd, cwd, on_bridge_exit)
+  if not M.supported() then
+    return cmd
+  end
+  return function(dispatchers)
+    local wrapped = vim.tbl_extend("force", {}, dispatchers, {
+      on_exit = function(code, signal)
+        on_bridge_exit(code, signal)
+        dispatchers.on_exit(0, signal)
+      end,
+    })
+    if vim.fn.has("nvim-0.10") == 1 then
+      return vim.lsp.rpc.start(cmd, wrapped, { cwd = cwd })
+    end
+    return vim.lsp.rpc.start(cmd[1], vim.list_slice(cmd, 2), wrapped, { cwd = cwd })
+  end
 end
 
 function M.neovim_version()
