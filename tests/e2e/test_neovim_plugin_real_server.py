@@ -5,8 +5,8 @@ previous mapping while no suggestion is shown; a suggestion requested on enterin
 mode, drawn as virtual text, accepted with <Tab> and reported to the server; :Codequorum
 disable stopping the server. The same over tcp:// and, through `codequorum connect`, over
 wss:// with a private CA; reconnection over tcp:// and tls://. Also: the help file's tags,
-and a tcp:// address on a Neovim that cannot connect (0.7) refused with a message that says
-what to do."""
+a tcp:// address on a Neovim that cannot connect itself (0.7) refused with a message that says
+what to do, and ws:// through the bridge working there."""
 
 from __future__ import annotations
 
@@ -295,6 +295,42 @@ def test_a_remote_address_on_neovim_0_7_says_it_needs_0_8(tmp_path):
     assert results["clients"] == 0 and results["status"]["kind"] == "error"
     [message] = results["messages"]
     assert "tcp://127.0.0.1:9 needs Neovim 0.8 or newer" in message and "this is 0.7" in message
+
+
+BRIDGED_ON_07 = """
+local messages = {}
+vim.notify = function(message) table.insert(messages, message) end
+vim.cmd("filetype on")
+require("codequorum").setup({ address = vim.env.CODEQUORUM_ADDRESS, connect_cmd = { vim.env.CODEQUORUM_BIN, "connect" },
+  settings = { server = { warm_up = false, feedback = false } } })
+vim.cmd("edit " .. vim.fn.fnameescape(vim.env.CODEQUORUM_FILE))
+local deadline = vim.loop.now() + 60000
+local timer = vim.loop.new_timer()
+timer:start(100, 100, vim.schedule_wrap(function()
+  local status = require("codequorum").status()
+  if status.kind == "ready" or status.kind == "error" or vim.loop.now() > deadline then
+    timer:stop()
+    vim.fn.writefile({ vim.fn.json_encode({ messages = messages, status = status,
+      clients = #vim.lsp.get_active_clients() }) }, vim.env.CODEQUORUM_OUT)
+    vim.cmd("qall!")
+  end
+end))
+"""
+
+
+def test_ws_through_codequorum_connect_works_on_neovim_0_7(tmp_path):
+    """What 0.7 cannot do itself (no vim.lsp.rpc.connect), the bridge does: it is a command."""
+    nvim = neovim()
+    script, output, source = tmp_path / "bridged.lua", tmp_path / "out.json", tmp_path / "a.py"
+    script.write_text(BRIDGED_ON_07)
+    source.write_text("x = 1\n")
+    with tcp_server(write_config(tmp_path), None, tmp_path / "server.log", transport="ws") as address:
+        env = {**os.environ, "CODEQUORUM_ADDRESS": address + "/", "CODEQUORUM_BIN": str(CODEQUORUM),
+               "CODEQUORUM_FILE": str(source), "CODEQUORUM_OUT": str(output)}
+        run_headless(nvim, script, tmp_path, env, timeout=90)
+    results = json.loads(output.read_text())
+    assert results["status"] == {"kind": "ready", "where": address + "/"}, results
+    assert results["clients"] == 1 and results["messages"] == [], results
 
 
 def test_the_help_file_has_its_tags(tmp_path):

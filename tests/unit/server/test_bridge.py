@@ -100,6 +100,11 @@ def editor(data: bytes, eof: bool = True, limit: int = 1 << 20) -> tuple[StreamP
     return StreamPeer(stream(data, eof), writer, limit, "the editor", _EditorGone), writer  # type: ignore[arg-type]
 
 
+def server(data: bytes, name: str = "the server") -> StreamPeer:
+    """The server's end of a tcp:// or tls:// connection that has sent `data`, and no more yet."""
+    return StreamPeer(stream(data, eof=False), MemoryWriter(), 1 << 20, name, _ServerGone)  # type: ignore[arg-type]
+
+
 def messages(framed: bytes) -> list[dict[str, Any]]:
     """The messages in a Content-Length framed byte stream (each frame checked)."""
     found = []
@@ -226,11 +231,9 @@ def test_a_websocket_message_over_the_limit_closes_with_a_message():
 
 def test_a_content_length_over_the_limit_is_refused_before_its_body_is_read():
     async def scenario() -> None:
-        server = StreamPeer(stream(b"Content-Length: 1000000000000\r\n\r\n", eof=False), MemoryWriter(),  # type: ignore[arg-type]
-                            1 << 20, "the server at tls://h:1", _ServerGone)
-        await server.receive()
+        await server(b"Content-Length: 1000000000000\r\n\r\n", "the server at tls://h:1").receive()
 
-    with pytest.raises(BridgeError, match=r"the server at tls://h:1 sent a message of 1000000000000 bytes, over the limit"):
+    with pytest.raises(BridgeError, match=r"at tls://h:1 sent a message of 1000000000000 bytes, over the limit"):
         asyncio.run(scenario())
 
 
@@ -240,8 +243,7 @@ def test_a_content_length_over_the_limit_is_refused_before_its_body_is_read():
 ])
 def test_broken_framing_from_the_server_is_refused(data, says):
     async def scenario() -> None:
-        server = StreamPeer(stream(data, eof=False), MemoryWriter(), 1 << 20, "the server", _ServerGone)  # type: ignore[arg-type]
-        await server.receive()
+        await server(data).receive()
 
     with pytest.raises(BridgeError, match=says):
         asyncio.run(scenario())
