@@ -226,6 +226,25 @@ def test_over_tls_through_codequorum_connect_it_connects_again_too(tmp_path):
     results = run_reconnect_spec(tmp_path, options, token_file, tls)
     assert results["address"].startswith("tls://127.0.0.1:"), results
     assert results["messages"] == [], results
+    assert bridges_to(results["address"], timeout=10) == [], "a `codequorum connect` outlived Neovim"
+
+
+def bridges_to(address: str, timeout: float) -> list[int]:
+    """The pids of `codequorum connect ADDRESS` processes still running after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                words = cmdline.read_bytes().split(b"\0")
+                alive = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+            except OSError:
+                continue
+            if b"connect" in words and address.encode() in words and alive:
+                found.append(int(cmdline.parent.name))
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def run_reconnect_spec(tmp_path: Path, options: dict, token_file: Path | None = None,

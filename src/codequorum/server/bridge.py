@@ -295,6 +295,7 @@ def closed_by_server(handshake: Handshake, address: str) -> None:
     if handshake.exit_sent:
         return
     if not handshake.answered:
-        raise BridgeError(f"the server at {address} closed the connection before answering: a server "
-                          "started with --tls-cert is tls:// or wss://, and it may have refused the connection")
+        hint = ("its log says why" if address.startswith(("tls:", "wss:"))
+                else "a server started with --tls-cert is tls:// or wss://; or its log says why")
+        raise BridgeError(f"the server at {address} closed the connection before answering ({hint})")
     raise BridgeError(f"the server at {address} closed the connection")
