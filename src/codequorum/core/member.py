@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from codequorum.config import MemberConfig
 from codequorum.core.memo import GenerationMemo
 from codequorum.core.prompts import FimTemplate, build_prompt, fim_template
-from codequorum.core.protocols import Backend
+from codequorum.core.protocols import Backend, Scorer
 from codequorum.core.resilience import MemberGuard
 from codequorum.vocabulary.cancel import CancelToken
-from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
+from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt, SnippetScore
 from codequorum.vocabulary.request import Request
 
 
@@ -41,6 +41,19 @@ class Member:
             return None
         config = self.config.fim_template
         return FimTemplate.from_config(config) if config is not None else fim_template(self.fim)
+
+    @property
+    def can_score(self) -> bool:
+        """Whether its backend can score given snippets (`Scorer`)."""
+        return isinstance(self.backend, Scorer)
+
+    async def score(self, prompt: Prompt, snippets: Sequence[str],
+                    cancel: CancelToken) -> list[SnippetScore] | None:
+        """Its model's score of each snippet after the prompt; None when cancelled or when
+        its backend cannot score (`can_score`)."""
+        if not isinstance(self.backend, Scorer):
+            return None
+        return await self.backend.score(prompt, snippets, cancel)
 
     def prompt_for(self, request: Request, use_fim: bool | None = None) -> Prompt:
         return build_prompt(request, self.fim_template, use_fim)

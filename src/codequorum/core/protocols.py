@@ -10,7 +10,7 @@ from codequorum.config import MemberConfig
 from codequorum.core.runtime import Runtime
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.candidate import Candidate
-from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
+from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt, SnippetScore
 from codequorum.vocabulary.request import Request
 
 
@@ -28,6 +28,17 @@ class Backend(Protocol):
     ) -> list[Generation]: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """A backend that can also tell how likely its model finds given continuations of a prompt
+    (teacher-forced log-probabilities; local models). Backends that cannot (a remote API that
+    gives no prompt log-probabilities) simply do not have `score`: no score is ever made up."""
+
+    async def score(
+        self, prompt: Prompt, continuations: Sequence[str], cancel: CancelToken
+    ) -> list[SnippetScore] | None: ...
 
 
 class Check(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Protocol
 
 from codequorum.core.context import StrategyContext
-from codequorum.core.protocols import Backend, Check
+from codequorum.core.protocols import Backend, Check, Scorer
 from codequorum.core.registry import GROUPS, PluginKind
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.candidate import Candidate
@@ -20,13 +20,14 @@ from codequorum.vocabulary.generation import (
     Generation,
     GenerationParams,
     Prompt,
+    SnippetScore,
 )
 from codequorum.vocabulary.request import Request
 from codequorum.vocabulary.result import Result
 
 __all__ = [
     "GROUPS", "Backend", "CancelToken", "Candidate", "ChatMessage", "Check", "Generation",
-    "GenerationParams", "PluginKind", "Prompt", "Request", "Result", "Strategy",
+    "GenerationParams", "PluginKind", "Prompt", "Request", "Result", "Scorer", "SnippetScore", "Strategy",
 ]
 
 

@@ -52,3 +52,25 @@ class Generation:
     cached_prompt_tokens: int = 0  # prompt tokens the KV cache already held (local backends)
     drafted_tokens: int = 0  # speculative decoding: tokens guessed by the drafter
     accepted_draft_tokens: int = 0  # of which the model kept
+
+
+@dataclass(frozen=True)
+class SnippetScore:
+    """How likely one model finds a given continuation of a prompt: the log-probability of each
+    of its tokens given the prompt and the tokens before it (teacher-forced, no sampling)."""
+
+    logprob_sum: float  # over the continuation's tokens
+    tokens: int
+    end_logprob: float | None = None  # of ending right after it (any end-of-generation token)
+
+    @property
+    def mean_logprob(self) -> float | None:
+        """Per token; None for an empty continuation (nothing to judge)."""
+        return self.logprob_sum / self.tokens if self.tokens else None
+
+    @property
+    def mean_logprob_with_end(self) -> float | None:
+        """Per token, counting "the model would stop here" as one more token."""
+        if not self.tokens or self.end_logprob is None:
+            return self.mean_logprob
+        return (self.logprob_sum + self.end_logprob) / (self.tokens + 1)

@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ import numpy as np
 
 from codequorum.config import MemberConfig
 from codequorum.plugins.backends._threads import queue_priority, run_local
-from codequorum.plugins.backends.llama_kv import KvDecoder, last_logprobs, prefill
+from codequorum.plugins.backends.llama_kv import KvDecoder, last_logprobs, prefill, score_continuations
 from codequorum.plugins.backends.speculative import (
     PROMPT_LOOKUP,
     DraftCounts,
@@ -32,7 +32,7 @@ from codequorum.plugins.backends.speculative import (
 )
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.errors import MemberError
-from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt
+from codequorum.vocabulary.generation import Generation, GenerationParams, Prompt, SnippetScore
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -52,6 +52,7 @@ class LlamaCppBackend:
         self._chat_formatter: Any = None
         self._lock = threading.Lock()  # one generation per model at a time
         self._drafter_llama: Llama | None = None  # the `draft` member's model, when it drafts
+        self._end_tokens: list[int] | None = None  # the vocabulary's end-of-generation tokens
         self.load_seconds: float | None = None
 
     @property
@@ -71,6 +72,37 @@ class LlamaCppBackend:
     ) -> list[Generation]:
         return await run_local(self.runtime.scheduler, queue_priority(params, self.member),
                                lambda: self._generate(prompt, params, cancel), cancel)
+
+    async def score(self, prompt: Prompt, continuations: Sequence[str],
+                    cancel: CancelToken) -> list[SnippetScore] | None:
+        """How likely this model finds each continuation right after the prompt (`Scorer`):
+        one pass over the prompt (the KV cache's common prefix reused), then one batched decode
+        of each continuation's tokens. None when cancelled."""
+        return await run_local(self.runtime.scheduler, self.member.price_per_1k_tokens,
+                               lambda: self._score(prompt, list(continuations), cancel), cancel)
+
+    def _score(self, prompt: Prompt, continuations: list[str], cancel: CancelToken) -> list[SnippetScore] | None:
+        with self._lock:
+            llama = self.load()
+            head = self._tokenize(llama, prompt)
+            # tokenised apart and joined: a FIM prompt ends in a special token, so no token of
+            # the text would have merged across the boundary
+            tails = [llama.tokenize(text.encode("utf-8"), add_bos=False, special=False) for text in continuations]
+            longest = max(map(len, tails), default=0)
+            if len(head) + longest + 1 > self.member.n_ctx:
+                raise MemberError(
+                    f"member {self.member.name}: a prompt of {len(head)} tokens and a snippet of {longest} "
+                    f"do not fit its context of {self.member.n_ctx} tokens"
+                )
+            return score_continuations(llama, KvDecoder(llama), head, tails, self._ends(llama), cancel)
+
+    def _ends(self, llama: Llama) -> list[int]:
+        if self._end_tokens is None:
+            import llama_cpp
+
+            vocab = llama._model.vocab  # noqa: SLF001 - the vocabulary is only exposed here
+            self._end_tokens = [t for t in range(llama.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, t)]
+        return self._end_tokens
 
     @contextmanager
     def stepper(self) -> Iterator[TokenStepper]:
