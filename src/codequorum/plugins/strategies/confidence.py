@@ -15,8 +15,16 @@ often than the cheap member's, and the cheap member's own log-probability does n
 snippets from its wrong ones well enough to skip the strong one; what the cheap member adds is a
 second snippet where the strong one is empty or breaks the syntax. Hence the defaults.
 
+With `judge` ("strongest" or "all"), every member is asked (the deadline rule above still
+holds) and a judge then scores the snippets taken (else the usable ones): the strongest member
+asked whose local model can score them, or all such members with their scores summed (a
+product of experts), `snippet_judge.py`. The likeliest snippet by `judge_by` wins; where no
+member can judge, or judging fails, the ladder's choice stands. The trace says which signal
+decided.
+
 Options: `order` ("strongest" or "cheapest", default "strongest"), `min_logprob` (default: none,
-any snippet that passes the checks).
+any snippet that passes the checks), `judge` ("none", "strongest" or "all", default "none"),
+`judge_by` ("mean", "sum" or "mean-with-end", default "mean").
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
 from codequorum.core.strategy_options import StrategyOptions, parse_options
 from codequorum.core.toolkit import by_price
+from codequorum.plugins.strategies.snippet_judge import Judges, Signal, judge, pick_judges
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.result import Result
 
@@ -37,6 +46,8 @@ from codequorum.vocabulary.result import Result
 class ConfidenceOptions(StrategyOptions):
     order: Literal["strongest", "cheapest"] = "strongest"
     min_logprob: float | None = None
+    judge: Judges = "none"
+    judge_by: Signal = "mean"
 
     @model_validator(mode="after")
     def _in_range(self) -> ConfidenceOptions:
@@ -57,27 +68,66 @@ class ConfidenceStrategy:
     async def run(self, ctx: StrategyContext) -> Result:
         ladder = self._ladder(ctx.members)
         bar = "" if self.min_logprob is None else f" at mean log-probability >= {self.min_logprob:g}"
+        judged = "" if self.options.judge == "none" else \
+            f"; then judge ({self.options.judge}) by {self.options.judge_by}"
         ctx.trace.note(f"{self.order} first: {', '.join(m.name for m in ladder)}; accept a snippet "
-                       f"that passes the checks{bar}")
+                       f"that passes the checks{bar}{judged}")
         produced: list[Candidate] = []
+        asked: list[Member] = []
+        judging = self.options.judge != "none"
         for member in ladder:
             if any(_usable(c) for c in produced) and _overdue(ctx):
                 ctx.trace.note(f"not asking {member.name}: the deadline has passed")
                 break
             candidates = await ctx.sample(member)
+            asked.append(member)
             if candidates:
                 await ctx.check(candidates)
             produced += candidates
             taken = [c for c in candidates if self._accepted(c)]
+            if taken and judging:
+                ctx.trace.note(f"{member.name}: {self._why(taken[0])}, kept for the judge")
+                continue
             if taken:
                 best = max(taken, key=lambda c: c.mean_logprob or 0.0)
                 ctx.trace.note(f"{member.name}: {self._why(best)}, taken")
                 return ctx.result([best, *self._fallbacks([c for c in produced if c is not best], ladder)],
                                   f"taken from {member.name}: passes the checks{bar}")
             ctx.trace.note(f"{member.name}: {self._doubt(candidates)}, next member")
+        if judging:
+            judged = await self._judged(ctx, produced, ladder, asked)
+            if judged is not None:
+                return judged
         if not any(c.text.strip() for c in produced):
             return ctx.result([], "no member produced a snippet")
         return ctx.result(self._fallbacks(produced, ladder), "no snippet taken: usable ones first, strongest first")
+
+    async def _judged(self, ctx: StrategyContext, produced: list[Candidate], ladder: list[Member],
+                      asked: list[Member]) -> Result | None:
+        """The judge's choice among the snippets taken (else the usable ones); the ladder's own
+        choice where there is nothing to judge or no judge; None when nothing was taken."""
+        contenders = [c for c in produced if self._accepted(c)] or [c for c in produced if _usable(c)]
+        if not contenders:
+            return None
+        rest = [c for c in produced if c not in contenders]
+        if len({c.text for c in contenders}) == 1:
+            ctx.trace.note(f"one usable snippet ({', '.join(c.member for c in contenders)}): nothing to judge")
+            return ctx.result([*self._fallbacks(contenders, ladder), *self._fallbacks(rest, ladder)],
+                              f"the only usable snippet, from {contenders[0].member}")
+        judges = pick_judges(ctx, self.options.judge, asked)
+        verdict = await judge(ctx, judges, contenders, self.options.judge_by) if judges else None
+        if verdict is None:
+            why = "" if judges else "no member asked can score snippets (a local llama.cpp member asked in FIM form); "
+            ctx.trace.note(f"{why}the ladder's choice stands")
+            first = next((c for c in produced if self._accepted(c)), None)
+            if first is None:
+                return None
+            return ctx.result([first, *self._fallbacks([c for c in produced if c is not first], ladder)],
+                              f"taken from {first.member}: the ladder's choice, unjudged")
+        explained = verdict.explain(self.options.judge_by)
+        ctx.trace.note(f"{verdict.best.member}'s snippet {explained}")
+        ranked = sorted(contenders, key=lambda c: -verdict.values[c.text])
+        return ctx.result([*ranked, *self._fallbacks(rest, ladder)], f"{verdict.best.member}'s snippet {explained}")
 
     def _ladder(self, members: list[Member]) -> list[Member]:
         if self.order == "cheapest":
