@@ -18,13 +18,13 @@ second snippet where the strong one is empty or breaks the syntax. Hence the def
 With `judge` ("strongest" or "all"), every member is asked (the deadline rule above still
 holds) and a judge then scores the snippets taken (else the usable ones): the strongest member
 asked whose local model can score them, or all such members with their scores summed (a
-product of experts), `snippet_judge.py`. The likeliest snippet by `judge_by` wins; where no
-member can judge, or judging fails, the ladder's choice stands. The trace says which signal
-decided.
+product of experts), `core/snippet_judge.py`. The likeliest snippet by `judge_by` wins, unless the
+ladder's choice (its first snippet taken) is within `judge_margin` of it; where no member can
+judge, or judging fails, the ladder's choice stands. The trace says which signal decided.
 
 Options: `order` ("strongest" or "cheapest", default "strongest"), `min_logprob` (default: none,
 any snippet that passes the checks), `judge` ("none", "strongest" or "all", default "none"),
-`judge_by` ("mean", "sum" or "mean-with-end", default "mean").
+`judge_by` ("mean", "sum" or "mean-with-end", default "mean"), `judge_margin` (default 0).
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from pydantic import model_validator
 
 from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
+from codequorum.core.snippet_judge import Judges, Signal, judge, pick_judges
 from codequorum.core.strategy_options import StrategyOptions, parse_options
 from codequorum.core.toolkit import by_price
-from codequorum.plugins.strategies.snippet_judge import Judges, Signal, judge, pick_judges
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.result import Result
 
@@ -48,11 +48,14 @@ class ConfidenceOptions(StrategyOptions):
     min_logprob: float | None = None
     judge: Judges = "none"
     judge_by: Signal = "mean"
+    judge_margin: float = 0.0
 
     @model_validator(mode="after")
     def _in_range(self) -> ConfidenceOptions:
         if self.min_logprob is not None and self.min_logprob > 0:
             raise ValueError(f"min_logprob is a log-probability (<= 0), not {self.min_logprob}")
+        if self.judge_margin < 0:
+            raise ValueError(f"judge_margin is how much better another snippet must be (>= 0), not {self.judge_margin}")
         return self
 
 
@@ -115,7 +118,8 @@ class ConfidenceStrategy:
             return ctx.result([*self._fallbacks(contenders, ladder), *self._fallbacks(rest, ladder)],
                               f"the only usable snippet, from {contenders[0].member}")
         judges = pick_judges(ctx, self.options.judge, asked)
-        verdict = await judge(ctx, judges, contenders, self.options.judge_by) if judges else None
+        verdict = await judge(ctx, judges, contenders, self.options.judge_by,
+                              self.options.judge_margin) if judges else None
         if verdict is None:
             why = "" if judges else "no member asked can score snippets (a local llama.cpp member asked in FIM form); "
             ctx.trace.note(f"{why}the ladder's choice stands")
@@ -126,7 +130,8 @@ class ConfidenceStrategy:
                               f"taken from {first.member}: the ladder's choice, unjudged")
         explained = verdict.explain(self.options.judge_by)
         ctx.trace.note(f"{verdict.best.member}'s snippet {explained}")
-        ranked = sorted(contenders, key=lambda c: -verdict.values[c.text])
+        ranked = [verdict.best, *sorted((c for c in contenders if c is not verdict.best),
+                                        key=lambda c: -verdict.values[c.text])]
         return ctx.result([*ranked, *self._fallbacks(rest, ladder)], f"{verdict.best.member}'s snippet {explained}")
 
     def _ladder(self, members: list[Member]) -> list[Member]:

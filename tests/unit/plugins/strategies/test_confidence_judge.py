@@ -91,6 +91,17 @@ async def test_the_end_signal_counts_how_likely_the_model_stops_after_the_snippe
     assert result.text == "return x + 1"
 
 
+async def test_within_the_margin_the_ladders_choice_stays():
+    scores = {"return x": (-0.3, 3, 0.0), "return x + 1": (-0.8, 4, 0.0)}  # -0.1 vs -0.2
+    options = {"judge": "strongest", "judge_margin": 0.15}
+    result = await engine(members(scores)).run(REQUEST, strategy="confidence", options=options)
+    assert result.text == "return x + 1"
+    assert "chosen by strong's score -0.200 vs -0.100, the other not better by more than the margin 0.15" \
+        in result.trace.stop_reason
+    options["judge_margin"] = 0.05
+    assert (await engine(members(scores)).run(REQUEST, strategy="confidence", options=options)).text == "return x"
+
+
 async def test_all_judges_sum_their_scores_a_product_of_experts():
     strong = {"return x": (-1.0, 2, 0.0), "return x + 1": (-0.8, 2, 0.0)}  # strong alone: "+ 1"
     cheap = {"return x": (-0.2, 2, 0.0), "return x + 1": (-1.6, 2, 0.0)}
@@ -166,3 +177,5 @@ def test_judge_options_are_checked():
         ConfidenceStrategy({"judge": "loudest"})
     with pytest.raises(ConfigError, match="judge_by"):
         ConfidenceStrategy({"judge": "all", "judge_by": "median"})
+    with pytest.raises(ConfigError, match="judge_margin"):
+        ConfidenceStrategy({"judge": "all", "judge_margin": -1})

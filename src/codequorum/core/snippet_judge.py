@@ -36,13 +36,17 @@ class Verdict:
     best: Candidate
     values: dict[str, float]  # snippet text -> its judged value
     judges: tuple[str, ...]
+    margin: float = 0.0
+    kept_by_margin: bool = False  # a likelier snippet did not beat the first one by the margin
 
     def explain(self, signal: Signal) -> str:
         """E.g. "chosen by qwen-large's score -0.12 vs -0.45 (mean log-probability per token)"."""
-        ranked = sorted(self.values.values(), reverse=True)
+        mine = self.values[self.best.text]
+        others = sorted((v for t, v in self.values.items() if t != self.best.text), reverse=True)
         whose = f"{self.judges[0]}'s score" if len(self.judges) == 1 else \
             f"the summed scores of {', '.join(self.judges)}"
-        return f"chosen by {whose} {ranked[0]:.3f} vs {ranked[1]:.3f} ({SIGNAL_WORDS[signal]})"
+        kept = f", the other not better by more than the margin {self.margin:g}" if self.kept_by_margin else ""
+        return f"chosen by {whose} {mine:.3f} vs {others[0]:.3f}{kept} ({SIGNAL_WORDS[signal]})"
 
 
 def pick_judges(ctx: StrategyContext, who: Judges, asked: Sequence[Member]) -> list[Member]:
@@ -54,9 +58,10 @@ def pick_judges(ctx: StrategyContext, who: Judges, asked: Sequence[Member]) -> l
 
 
 async def judge(ctx: StrategyContext, judges: Sequence[Member], candidates: Sequence[Candidate],
-                signal: Signal) -> Verdict | None:
-    """The candidate the judges find likeliest (the first of equals), or None when a judge could
-    not score (a failure, a cancel: the trace says which)."""
+                signal: Signal, margin: float = 0.0) -> Verdict | None:
+    """The candidate the judges find likeliest, or None when a judge could not score (a failure,
+    a cancel: the trace says which). The first candidate (the ladder's choice) stays unless
+    another beats it by more than `margin`."""
     texts = list(dict.fromkeys(c.text for c in candidates))
     values = dict.fromkeys(texts, 0.0)
     for member in judges:
@@ -69,9 +74,11 @@ async def judge(ctx: StrategyContext, judges: Sequence[Member], candidates: Sequ
                 ctx.trace.note(f"{member.name} could not score an empty snippet")
                 return None
             values[text] += value
-    best_text = max(texts, key=lambda t: values[t])
-    best = next(c for c in candidates if c.text == best_text)
-    return Verdict(best, values, tuple(m.name for m in judges))
+    likeliest = max(texts, key=lambda t: values[t])
+    kept = likeliest != texts[0] and values[likeliest] <= values[texts[0]] + margin
+    chosen = texts[0] if kept else likeliest
+    best = next(c for c in candidates if c.text == chosen)
+    return Verdict(best, values, tuple(m.name for m in judges), margin, kept)
 
 
 def signal_value(score: SnippetScore, signal: Signal) -> float | None:
