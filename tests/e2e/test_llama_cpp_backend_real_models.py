@@ -158,3 +158,18 @@ async def test_the_kv_cache_holds_the_shared_prompt_prefix_of_the_next_request(q
     await qwen_small.generate(first, GenerationParams(max_tokens=4), CancelToken())
     [again] = await qwen_small.generate(later, GenerationParams(max_tokens=4), CancelToken())
     assert 0 < again.cached_prompt_tokens < again.prompt_tokens
+
+
+async def test_the_model_scores_its_own_greedy_snippet_as_it_generated_it_and_nonsense_far_lower(qwen_small):
+    prompt = fim_prompt()
+    params = GenerationParams(max_tokens=24, stop=prompt.stop)
+    [sample] = await qwen_small.generate(prompt, params, CancelToken())
+    assert sample.finish_reason == "stop" and sample.text.strip()
+    own, nonsense = await qwen_small.score(prompt, [sample.text, "import banana )( while elif"], CancelToken())
+    assert own.tokens == sample.tokens
+    assert own.mean_logprob == pytest.approx(sample.mean_logprob, abs=1e-3)
+    assert own.end_logprob is not None and own.end_logprob > -3  # the model did stop there
+    assert nonsense.mean_logprob < own.mean_logprob - 3
+    # the KV cache is left holding the prompt: the same request again reuses it, same answer
+    [again] = await qwen_small.generate(prompt, params, CancelToken())
+    assert again.text == sample.text and again.cached_prompt_tokens == again.prompt_tokens - 1
