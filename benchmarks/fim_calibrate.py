@@ -17,7 +17,8 @@ follows from these answers:
 - agreement: both snippets equal (whitespace ignored).
 
 A rule's parameter (threshold, margin) is the one that passes most tasks of the even half
-(fewest escalations or cheap picks on a tie), reported on the odd half.
+(fewest escalations or cheap picks, then the smallest margin, on a tie), reported on the odd
+half.
 
     .venv/bin/python benchmarks/fim_calibrate.py [--lines 32] [--blocks 20] [--seed 0] [--out calib.jsonl]
 """
@@ -48,7 +49,7 @@ from codequorum.vocabulary.cancel import CancelToken  # noqa: E402
 from codequorum.vocabulary.request import Request, completion_request  # noqa: E402
 
 THRESHOLDS = [-0.05, -0.1, -0.15, -0.2, -0.25, -0.3, -0.4, -0.5, -0.75, -1.0, -99.0]
-MARGINS = [-0.5, -0.2, -0.1, 0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 99.0]
+MARGINS = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 99.0]  # `judge_margin`; 99: never the cheap snippet
 SIGNALS = ("mean", "sum", "mean-with-end")
 
 Row = dict  # one member's answer to one task, as written to --out
@@ -214,7 +215,7 @@ def print_rules(tune: list[FimTask], report: list[FimTask], cheap: dict, strong:
     print("| rule | margin | tune pass | tune cheap taken | report pass | report cheap taken |")
     print("|---|---|---|---|---|---|")
     for name, rule, margins in rules:
-        chosen = max(margins, key=lambda m: (outcome(rule, tune, m)[0], -outcome(rule, tune, m)[1]))
+        chosen = max(margins, key=lambda m: (outcome(rule, tune, m)[0], -outcome(rule, tune, m)[1], -m))
         for margin in dict.fromkeys([0.0, chosen]):
             mark = " (chosen)" if margin == chosen and len(margins) > 1 else ""
             (tp, tc), (rp, rc) = outcome(rule, tune, margin), outcome(rule, report, margin)

@@ -61,7 +61,7 @@ class SnippetScore:
 
     logprob_sum: float  # over the continuation's tokens
     tokens: int
-    end_logprob: float | None = None  # of ending right after it (any end-of-generation token)
+    end_logprob: float | None = None  # of ending right after it (an end-of-text or stop token)
 
     @property
     def mean_logprob(self) -> float | None:

@@ -52,7 +52,7 @@ class LlamaCppBackend:
         self._chat_formatter: Any = None
         self._lock = threading.Lock()  # one generation per model at a time
         self._drafter_llama: Llama | None = None  # the `draft` member's model, when it drafts
-        self._end_tokens: list[int] | None = None  # the vocabulary's end-of-generation tokens
+        self._end_tokens: dict[tuple[str, ...], list[int]] = {}  # per prompt stops: where an answer ends
         self.load_seconds: float | None = None
 
     @property
@@ -94,15 +94,23 @@ class LlamaCppBackend:
                     f"member {self.member.name}: a prompt of {len(head)} tokens and a snippet of {longest} "
                     f"do not fit its context of {self.member.n_ctx} tokens"
                 )
-            return score_continuations(llama, KvDecoder(llama), head, tails, self._ends(llama), cancel)
+            return score_continuations(llama, KvDecoder(llama), head, tails, self._ends(llama, prompt.stop), cancel)
 
-    def _ends(self, llama: Llama) -> list[int]:
-        if self._end_tokens is None:
+    def _ends(self, llama: Llama, stops: tuple[str, ...]) -> list[int]:
+        """The tokens after which an answer to a prompt with these stops ends: the model's end
+        of text and end of turn, and each stop string that is one token (a FIM format's special
+        tokens). Not a scan of the vocabulary: 150 000 calls into llama.cpp take seconds."""
+        if stops not in self._end_tokens:
             import llama_cpp
 
             vocab = llama._model.vocab  # noqa: SLF001 - the vocabulary is only exposed here
-            self._end_tokens = [t for t in range(llama.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, t)]
-        return self._end_tokens
+            ends = {llama.token_eos(), llama_cpp.llama_vocab_eot(vocab)}
+            for stop in stops:
+                tokens = llama.tokenize(stop.encode("utf-8"), add_bos=False, special=True)
+                if len(tokens) == 1:
+                    ends.add(tokens[0])
+            self._end_tokens[stops] = sorted(t for t in ends if 0 <= t < llama.n_vocab())
+        return self._end_tokens[stops]
 
     @contextmanager
     def stepper(self) -> Iterator[TokenStepper]:

@@ -107,3 +107,27 @@ def test_only_the_local_llama_cpp_backend_scores():
     assert issubclass(LlamaCppBackend, Scorer)
     for backend in (OpenAICompatBackend, VllmBackend, TransformersBackend, FusedBackend):
         assert not issubclass(backend, Scorer)
+
+
+class FakeVocabLlama:
+    """Tokenises each special-looking stop to one token and any other text to one per byte."""
+
+    SPECIAL = {b"<|endoftext|>": 90, b"<|fim_pad|>": 91, b"<|im_end|>": 92}
+    _model = type("Model", (), {"vocab": None})()
+
+    def n_vocab(self) -> int:
+        return 100
+
+    def token_eos(self) -> int:
+        return 90
+
+    def tokenize(self, text: bytes, add_bos: bool, special: bool) -> list[int]:
+        return [self.SPECIAL[text]] if special and text in self.SPECIAL else list(text)
+
+
+def test_an_answer_ends_at_the_end_of_text_and_at_each_stop_that_is_one_token(monkeypatch):
+    monkeypatch.setattr("llama_cpp.llama_vocab_eot", lambda vocab: -1)  # no end-of-turn token
+    backend = LlamaCppBackend.__new__(LlamaCppBackend)
+    backend._end_tokens = {}
+    ends = backend._ends(FakeVocabLlama(), ("<|fim_pad|>", "<|im_end|>", "\n\ndef "))
+    assert ends == [90, 91, 92]  # a multi-token stop string is no end token
