@@ -45,6 +45,7 @@ CONFIGS = {
     "qwen-large-drafted": QUIET + 'inline_strategy = "single"\ninline_members = ["qwen-large"]\n'
                           '[members.qwen-large]\ndraft = "qwen-small"\n',
     "defaults": QUIET,
+    "defaults-cold-fallback": QUIET + "warm_fallbacks = false\n",  # the fallback member not warmed
     "defaults-no-deadline": QUIET + "inline_deadline_s = 120\ninline_hard_cap_s = 180\n"
                             "inline_wait_for_all = true\n",
 }
