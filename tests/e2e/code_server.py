@@ -191,6 +191,10 @@ def prepare_code_server(executable: Path, home: Path, settings: dict[str, Any], 
     (server.user_data / "User").mkdir(parents=True)
     server.extensions.mkdir()
     (server.user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
+    # code-server's extension host runs on the "remote" side, which reads machine-scoped
+    # settings (codequorum.remote.*) from its Machine settings too
+    (server.user_data / "Machine").mkdir()
+    (server.user_data / "Machine" / "settings.json").write_text(json.dumps(settings, indent=2))
     installed = server.cli("--install-extension", str(vsix), env=env)
     if installed.returncode != 0 or "was successfully installed" not in installed.stdout:
         pytest.fail(f"code-server --install-extension {vsix} failed:\n{installed.stdout}\n{installed.stderr}")
