@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -206,12 +206,17 @@ class CompletionService:
     def _suggestions(self, query: CompletionQuery, result: Result) -> tuple[Suggestion, ...]:
         return suggestions_from(result, self.policy.limit)
 
-    def _start_refinement(self, query: CompletionQuery, answered: tuple[Suggestion, ...]) -> None:
+    def _in_background(self, query: CompletionQuery,
+                       work: Callable[[Refinement], Coroutine[Any, Any, None]]) -> None:
+        """Run `work` for the document's background slot, which a request needing the models stops."""
         refinement = Refinement(query.cache_key(), CancelToken())
         self._refinements[query.document] = refinement
-        task = asyncio.create_task(self._refine(query, refinement, answered))
+        task = asyncio.create_task(work(refinement))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    def _start_refinement(self, query: CompletionQuery, answered: tuple[Suggestion, ...]) -> None:
+        self._in_background(query, lambda refinement: self._refine(query, refinement, answered))
         self.stats.refinements += 1
         self.stats.refining += 1
 
@@ -243,11 +248,7 @@ class CompletionService:
         return [name for name in members if name not in asked and name in self.policy.warm_members]
 
     def _start_warming(self, query: CompletionQuery, members: list[str]) -> None:
-        warming = Refinement(query.cache_key(), CancelToken())
-        self._refinements[query.document] = warming
-        task = asyncio.create_task(self._warm(query, warming, members))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._in_background(query, lambda warming: self._warm(query, warming, members))
         self.stats.warmings += 1
 
     async def _warm(self, query: CompletionQuery, warming: Refinement, members: list[str]) -> None:
