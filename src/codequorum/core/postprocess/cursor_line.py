@@ -3,10 +3,18 @@ completion need to know about the gap they fill."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 CLOSERS = ")]}"
 OPENERS = "([{"
+
+_DEFINITION = re.compile(
+    r"^\s*(?:export\s+|pub(?:\([\w:]+\))?\s+|public\s+|private\s+|protected\s+|static\s+|async\s+)*"
+    r"(?:def|class|function|fn|func|interface|impl|struct|enum|trait|module|namespace)\b"
+)
+_SIGNATURE = re.compile(r"^\s*(?!(?:if|for|while|switch|catch|else|do|try|return)\b)[\w<>\[\],.*&:~ ]+\(.*\)"
+                        r"[^;{]*\{\s*$")
 
 
 @dataclass(frozen=True)
@@ -45,3 +53,8 @@ def is_closing_line(line: str) -> bool:
     """`}`, `});`, `} else {`: a line that starts by closing a bracket."""
     stripped = line.strip()
     return bool(stripped) and stripped[0] in CLOSERS
+
+
+def is_definition(line: str) -> bool:
+    """A definition's header: `def`, `class`, `function`, `fn`..., or a C-like signature with `{`."""
+    return bool(_DEFINITION.match(line) or _SIGNATURE.match(line))

@@ -9,18 +9,8 @@ gap starts indented. Closer cuts (re-typed code after the gap) are the suffix fi
 
 from __future__ import annotations
 
-import re
-
-from codequorum.core.postprocess.cursor_line import CursorLine, indent, is_closing_line
+from codequorum.core.postprocess.cursor_line import CursorLine, indent, is_closing_line, is_definition
 from codequorum.vocabulary.scope import BLOCK_OPENERS
-
-_DEFINITION = re.compile(
-    r"^\s*(?:export\s+|pub(?:\([\w:]+\))?\s+|public\s+|private\s+|protected\s+|static\s+|async\s+)*"
-    r"(?:def|class|function|fn|func|interface|impl|struct|enum|trait|module|namespace)\b"
-)
-_SIGNATURE = re.compile(r"^\s*(?!(?:if|for|while|switch|catch|else|do|try|return)\b)[\w<>\[\],.*&:~ ]+\(.*\)"
-                        r"[^;{]*\{\s*$")
-
 
 def limit_scope_by_indentation(text: str, prefix: str, suffix: str) -> str:
     """Cut at the first later line that leaves the definition the gap is in.
@@ -66,16 +56,12 @@ def _first_indent(cursor: CursorLine, text: str) -> int | None:
 def _enclosing_definition(prefix: str, first: int, cursor: CursorLine) -> str | None:
     """The nearest definition header above the gap that is indented less than the gap."""
     rows = prefix.split("\n")
-    if cursor.continues_code and _is_definition(cursor.before):
+    if cursor.continues_code and is_definition(cursor.before):
         return cursor.before
     for row in reversed(rows[:-1]):
-        if row.strip() and indent(row) < first and _is_definition(row):
+        if row.strip() and indent(row) < first and is_definition(row):
             return row
     return None
-
-
-def _is_definition(line: str) -> bool:
-    return bool(_DEFINITION.match(line) or _SIGNATURE.match(line))
 
 
 def _document_closes(following: str | None, line: str) -> bool:

@@ -27,3 +27,10 @@ def test_chat_answers_stop_after_the_first_code_block():
     assert stop_at("Here:\n```python\nx = 1\n") is None
     text = "Here:\n```python\nx = 1\n```"
     assert stop_at(text + "\nThis works because") == len(text)
+
+
+def test_at_the_end_of_a_file_generation_stops_after_one_definition():
+    doc = "import os\n\n\n"
+    stop_at = early_stop(completion_request(doc, len(doc), language="python"), from_chat=False)
+    assert stop_at("def g():\n    return os.sep\n\n") is None
+    assert stop_at("def g():\n    return os.sep\n\ndef h():\n") == len("def g():\n    return os.sep\n\n")
