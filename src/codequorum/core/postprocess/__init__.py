@@ -16,6 +16,7 @@ from codequorum.core.postprocess.line_break import fit_line_breaks
 from codequorum.core.postprocess.line_scope import keep_first_line
 from codequorum.core.postprocess.one_definition import keep_one_definition
 from codequorum.core.postprocess.prefix_overlap import remove_prefix_overlap
+from codequorum.core.postprocess.repetition import cut_repetition
 from codequorum.core.postprocess.suffix_overlap import remove_suffix_overlap
 from codequorum.vocabulary.request import Request, TaskKind
 from codequorum.vocabulary.scope import Scope, scope_at
@@ -34,9 +35,9 @@ def clean_completion(raw: str, request: Request, from_chat: bool) -> str:
 
 
 def _within_gap(text: str, prefix: str, suffix: str) -> str:
-    """A block cut where the gap ends: before re-typed code, where it leaves the block, or
-    after one whole definition."""
-    text = remove_suffix_overlap(text, suffix, prefix)
+    """A block cut where the gap ends: where it starts repeating itself, before re-typed code,
+    where it leaves the block, or after one whole definition."""
+    text = remove_suffix_overlap(cut_repetition(text, prefix), suffix, prefix)
     text = limit_scope_by_indentation(text, prefix, suffix)
     return keep_one_definition(text, prefix, suffix)
 

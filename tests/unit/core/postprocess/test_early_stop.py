@@ -34,3 +34,12 @@ def test_at_the_end_of_a_file_generation_stops_after_one_definition():
     stop_at = early_stop(completion_request(doc, len(doc), language="python"), from_chat=False)
     assert stop_at("def g():\n    return os.sep\n\n") is None
     assert stop_at("def g():\n    return os.sep\n\ndef h():\n") == len("def g():\n    return os.sep\n\n")
+
+
+def test_generation_stops_once_it_repeats_itself():
+    doc = 'def same(a, b):\n    """\n    \n    """\n'
+    cursor = doc.index('    \n') + 4
+    stop_at = early_stop(completion_request(doc, cursor, language="python"), from_chat=False)
+    example = ">>> same('ab', 'ba')\n    True\n    "
+    assert stop_at(example * 2) is None
+    assert stop_at(example * 3) == len(example) - len("    ")
