@@ -261,6 +261,11 @@ class ServerConfig(_Strict):
         "prompt into their KV cache in the background (stopped when the models are needed), so "
         "a fallback to them at the next place in the file starts warm"
     )
+    warm_on_open: bool = Field(
+        True, description="when a document is opened, the local completion members read the start "
+        "of its prompt into their KV cache in the background (stopped when the models are "
+        "needed), so the first completion in it starts mostly warm"
+    )
     inline_max_tokens: int = Field(
         256, ge=1, le=1024, description="safety bound on generated tokens for a multi-line "
         "completion (it stops where the gap ends)"

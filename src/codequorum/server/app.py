@@ -11,13 +11,14 @@ from codequorum.server.features import (
     feedback,
     inline_completion,
     lifecycle,
+    open_documents,
     status,
 )
 from codequorum.server.lsp_server import CodequorumServer
 from codequorum.server.session import Session
 
-FEATURES = (lifecycle, inline_completion, completion, code_actions, commands, configuration, feedback,
-            status)
+FEATURES = (lifecycle, open_documents, inline_completion, completion, code_actions, commands, configuration,
+            feedback, status)
 
 
 def create_server(session: Session, connection: Connection | None = None) -> CodequorumServer:

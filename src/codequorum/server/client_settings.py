@@ -25,7 +25,7 @@ TUNABLE = frozenset({
     "debounce_ms", "inline_deadline_s", "inline_settle_ratio", "inline_wait_for_all",
     "background_refine", "inline_max_tokens", "line_max_tokens", "prefix_chars", "suffix_chars",
     "context_chars", "alternatives", "cache_size", "generate_max_tokens", "warm_up", "feedback",
-    "inline_hard_cap_s", "warm_fallbacks",
+    "inline_hard_cap_s", "warm_fallbacks", "warm_on_open",
 })
 # What the editor that started the server over stdio may set beyond that: it is the user's own
 # editor, but its settings may come from a workspace (a repository's .vscode/settings.json), so

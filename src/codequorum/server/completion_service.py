@@ -2,17 +2,22 @@
 
 One call of `complete` goes: cache (exact or typed-through) → debounce → engine run under a
 deadline → ranked suggestions, which are cached. The run answers soon after its fastest member
-(the budget's settle ratio); members cut short then finish in a background *refinement*
-whose ranking replaces the cached answer, so repeated and typed-through requests get the whole
+(the budget's settle ratio); members cut short then finish in a background *refinement* whose
+ranking replaces the cached answer, so repeated and typed-through requests get the whole
 ensemble's answer. When the strategy answered without asking some members (the `confidence`
 ladder stops at the strongest member's usable snippet), those members *warm* instead: they read
 the same prompt into their KV cache in the background, so that where the ladder falls back to
-them at the next place in the file, their prompt is mostly cached. A request that needs the
-models stops every refinement and warming. A newer query for the same document
-supersedes an older one: the older one's CancelToken is set, so its backends stop at their
-next token and its caller gets no suggestions. A caller that is cancelled (the client's
-`$/cancelRequest` cancels the asyncio task) sets the token too and waits until the backends
-have stopped, so no model keeps working for a reply nobody will read.
+them at the next place in the file, their prompt is mostly cached. When a document is opened
+(`warm_open`), the same members read the start of its prompt, as if the cursor were at the end
+of its first prompt window, so that the first completion in it starts mostly warm; the service
+has one such *open-warming* at a time: a newer opened document replaces it, and closing the
+document stops it. It waits for the warm-up (loading the models), whose prompt would otherwise
+take the KV cache's place, and while a query is in progress. A request that needs the models
+stops every refinement and warming, the open-warming included. A newer query for the same
+document supersedes an older one: the older one's CancelToken is set, so its backends stop at
+their next token and its caller gets no suggestions. A caller that is cancelled (the client's
+`$/cancelRequest` cancels the asyncio task) sets the token too and waits until the backends have
+stopped, so no model keeps working for a reply nobody will read.
 """
 
 from __future__ import annotations
@@ -80,6 +85,7 @@ class CompletionPolicy:
     settle_ratio: float | None = 0.1
     refine: bool = True
     warm_members: frozenset[str] = frozenset()  # members whose backend keeps the prompt cached in process
+    open_warm_members: tuple[str, ...] = ()  # [server] warm_on_open: those members, strongest first
     strategy: str | None = "confidence"  # as [server] inline_strategy; None = [engine] strategy
     members: tuple[str, ...] | None = None
     block_max_tokens: int = 256
@@ -97,7 +103,8 @@ class CompletionPolicy:
             hard_cap_s=config.inline_hard_cap_s,
             settle_ratio=None if config.inline_wait_for_all else config.inline_settle_ratio,
             refine=config.background_refine,
-            warm_members=_prompt_caching_members(settings) if config.warm_fallbacks else frozenset(),
+            warm_members=frozenset(_prompt_caching_ladder(settings)) if config.warm_fallbacks else frozenset(),
+            open_warm_members=_prompt_caching_ladder(settings) if config.warm_on_open else (),
             strategy=config.inline_strategy,
             members=completion_members(settings),
             block_max_tokens=config.inline_max_tokens,
@@ -125,8 +132,10 @@ def completion_members(settings: Settings) -> tuple[str, ...] | None:
 PROMPT_CACHING_BACKENDS = frozenset({"llama-cpp"})
 
 
-def _prompt_caching_members(settings: Settings) -> frozenset[str]:
-    return frozenset(m.name for m in settings.enabled_members() if m.backend in PROMPT_CACHING_BACKENDS)
+def _prompt_caching_ladder(settings: Settings) -> tuple[str, ...]:
+    """The members whose backend caches prompts, strongest first (as the `confidence` ladder asks)."""
+    ladder = sorted(settings.enabled_members(), key=lambda m: m.quality, reverse=True)
+    return tuple(m.name for m in ladder if m.backend in PROMPT_CACHING_BACKENDS)
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,14 @@ class Refinement:
     """A background run for a cached answer: finishing its members, or warming the others."""
 
     key: CacheKey  # the cache entry it will replace
+    token: CancelToken
+
+
+@dataclass(frozen=True)
+class OpenWarming:
+    """The background prompt read of a newly opened document; the service has at most one."""
+
+    document: str
     token: CancelToken
 
 
@@ -150,12 +167,17 @@ class CompletionService:
         self.cache = cache
         self._jobs: dict[str, CancelToken] = {}  # the newest query's token per document
         self._refinements: dict[str, Refinement] = {}  # per document
+        self._open_warming: OpenWarming | None = None
+        self._loaded: asyncio.Event | None = None  # set once the warm-up is over; None: none began
+        self._idle = asyncio.Event()  # set while no query is in progress
+        self._idle.set()
         self._background: set[asyncio.Task[None]] = set()  # keeps refinement tasks alive
 
     async def complete(self, query: CompletionQuery) -> tuple[Suggestion, ...]:
         """Ranked suggestions for the cursor; none when superseded by a newer query."""
         self.stats.requests += 1
         token = self._supersede(query.document)
+        self._idle.clear()
         try:
             return await self._complete(query, token)
         except asyncio.CancelledError:
@@ -164,21 +186,45 @@ class CompletionService:
         finally:
             if self._jobs.get(query.document) is token:
                 del self._jobs[query.document]
+            if not self._jobs:
+                self._idle.set()
 
     def stop_all(self) -> None:
         """Stop every query in progress (the configuration changed, or the client left)."""
         for token in self._jobs.values():
             token.cancel()
         self._stop_refinements()
+        self._stop_open_warming()
 
     async def warm_up(self) -> None:
         """Load every completion member's model now rather than on the first keystroke."""
         started = time.monotonic()
-        request = Request(TaskKind.COMPLETE, prefix="def main():\n    ", max_tokens=1)
-        result = await self.engine.run(request, self.policy.strategy, self.policy.members)
+        self._loaded = asyncio.Event()
+        try:
+            request = Request(TaskKind.COMPLETE, prefix="def main():\n    ", max_tokens=1)
+            result = await self.engine.run(request, self.policy.strategy, self.policy.members)
+        finally:
+            self._loaded.set()
         for call in result.trace.errors:
             log.warning("warm-up: member %s failed: %s", call.member, call.error)
         self.stats.warm_up_seconds = round(time.monotonic() - started, 3)
+
+    def warm_open(self, query: CompletionQuery) -> bool:
+        """Have the prompt-caching members of a newly opened document read its prompt in the
+        background, replacing the open-warming of an earlier one; False when none would."""
+        members = self._open_members(query)
+        if not members:
+            return False
+        self._stop_open_warming()
+        warming = self._open_warming = OpenWarming(query.document, CancelToken())
+        self._spawn(self._warm_open(query, warming, members))
+        self.stats.open_warmings += 1
+        return True
+
+    def document_closed(self, document: str) -> None:
+        """Stop the open-warming of `document`: nobody will complete in it."""
+        if self._open_warming is not None and self._open_warming.document == document:
+            self._stop_open_warming()
 
     async def _complete(self, query: CompletionQuery, token: CancelToken) -> tuple[Suggestion, ...]:
         hit = self.cache.lookup(query.cache_key())
@@ -191,6 +237,7 @@ class CompletionService:
             self.stats.debounced += 1
             return ()
         self._stop_refinements()  # the models are needed now
+        self._stop_open_warming()
         result = await self._run(query, token)
         if token.cancelled:
             self.stats.superseded += 1
@@ -211,7 +258,10 @@ class CompletionService:
         """Run `work` for the document's background slot, which a request needing the models stops."""
         refinement = Refinement(query.cache_key(), CancelToken())
         self._refinements[query.document] = refinement
-        task = asyncio.create_task(work(refinement))
+        self._spawn(work(refinement))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -267,6 +317,43 @@ class CompletionService:
         finally:
             if self._refinements.get(query.document) is warming:
                 del self._refinements[query.document]
+
+    def _open_members(self, query: CompletionQuery) -> list[str]:
+        """The members to warm for an opened document: its completion members that cache
+        prompts (every one when no member list is set), strongest first."""
+        members = query.members or self.policy.members
+        return [name for name in self.policy.open_warm_members if members is None or name in members]
+
+    async def _warm_open(self, query: CompletionQuery, warming: OpenWarming, members: list[str]) -> None:
+        """As `_warm`, for the service's one open-warming, after the warm-up. A member is asked
+        only while no query is in progress: one that began before this warming does not stop
+        it, and would wait for the member's whole prompt if it fell back to that member."""
+        results: list[Result] = []
+        try:
+            if self._loaded is not None:
+                await self._loaded.wait()
+            request = replace(self._request(query, background=True), max_tokens=1)
+            for member in members:
+                await self._idle.wait()
+                if warming.token.cancelled:
+                    break
+                results.append(await self.engine.run(request, "single", [member], cancel=warming.token))
+            self.stats.open_warmings_done += not warming.token.cancelled
+        except Exception:  # warming is a bonus: its failure must not reach anyone
+            log.exception("warming the members on opening %s failed", query.document)
+        finally:
+            if self._open_warming is warming:
+                self._open_warming = None
+        for call in (call for result in results for call in result.trace.errors):
+            log.warning("warming on open: member %s failed: %s", call.member, call.error)
+        if results:
+            self.stats.last_open_warming = RunSummary.of_runs(results)
+
+    def _stop_open_warming(self) -> None:
+        if self._open_warming is not None:
+            self._open_warming.token.cancel()
+            self._open_warming = None
+            self.stats.open_warmings_stopped += 1
 
     def _stop_refinements(self, keep: CacheKey | None = None) -> None:
         """Stop the background refinements, but the one improving the entry `keep`."""
