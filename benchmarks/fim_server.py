@@ -8,13 +8,16 @@ its range and the hidden tests run in the sandbox. Configurations run one after 
 the same tasks. Reported per configuration and per half of the problems (even / odd number:
 options are chosen on one half, the other is the report): answered, pass, exact match, p50 /
 p95 latency, p50 of a second request at another place of the same open document, the first
-member's time to first token (its prompt's evaluation included) cold and at that second place,
-and the ratios to the cheap member alone. `qwen-large-lookup` and `qwen-large-drafted` are
-qwen-large with speculative decoding (prompt lookup; qwen-small drafting).
+member's time to first token (its prompt's evaluation included) at the first request and at
+that second place, and the ratios to the cheap member alone. `--open-dwell` waits between
+opening a document and the first request (a user placing the cursor): time the server uses
+to warm the prompt ([server] warm_on_open; `defaults-cold-open` is the defaults without it).
+`qwen-large-lookup` and `qwen-large-drafted` are qwen-large with speculative decoding (prompt
+lookup; qwen-small drafting).
 
     .venv/bin/python benchmarks/fim_server.py [--lines 32] [--blocks 20] [--seed 0]
         [--configs qwen-small,qwen-large,defaults,defaults-no-deadline,qwen-large-lookup,qwen-large-drafted]
-        [--second-place qwen-small,defaults] [--dwell 0] [--out fim.jsonl]
+        [--second-place qwen-small,defaults] [--dwell 0] [--open-dwell 0] [--out fim.jsonl]
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ CONFIGS = {
                           '[members.qwen-large]\ndraft = "qwen-small"\n',
     "defaults": QUIET,
     "defaults-cold-fallback": QUIET + "warm_fallbacks = false\n",  # the fallback member not warmed
+    "defaults-cold-open": QUIET + "warm_on_open = false\n",  # no prompt read when a document opens
     "defaults-no-deadline": QUIET + "inline_deadline_s = 120\ninline_hard_cap_s = 180\n"
                             "inline_wait_for_all = true\n",
 }
@@ -63,12 +67,16 @@ def main() -> None:
     parser.add_argument("--dwell", type=float, default=0.0,
                         help="seconds between the first answer and the second request (a user reading "
                         "the suggestion; 0: at once)")
+    parser.add_argument("--open-dwell", type=float, default=0.0,
+                        help="seconds between opening a document and the first request (a user placing "
+                        "the cursor; 0: at once)")
     parser.add_argument("--out", type=Path, help="write every outcome here (JSONL)")
     args = parser.parse_args()
     print_provenance()
     tasks = fim_tasks(humaneval_programs(), args.lines, args.blocks, args.seed)
     print(f"# tasks: {sum(t.kind == 'line' for t in tasks)} single-line, "
           f"{sum(t.kind == 'block' for t in tasks)} multi-line gaps (seed {args.seed})")
+    print(f"# dwell: {args.dwell} s before the second request, {args.open_dwell} s after opening before the first")
     sandbox = load_settings(None).sandbox
     limits = SandboxLimits(timeout_s=sandbox.timeout_s, memory_mb=sandbox.memory_mb)
     results: dict[str, list[FimOutcome]] = {}
@@ -76,12 +84,13 @@ def main() -> None:
         print(f"# running {name} ...", flush=True)
         second = name in args.second_place.split(",")
         results[name] = asyncio.run(run_configuration(CONFIGS[name], tasks, limits, second, progress=_dot,
-                                                      dwell_s=args.dwell))
+                                                      dwell_s=args.dwell, open_dwell_s=args.open_dwell))
         print(flush=True)
         if args.out:
             with args.out.open("a", encoding="utf-8") as out:
                 for outcome in results[name]:
-                    out.write(json.dumps({"config": name, **dataclasses.asdict(outcome)}) + "\n")
+                    record = {"config": name, "dwell_s": args.dwell, "open_dwell_s": args.open_dwell}
+                    out.write(json.dumps(record | dataclasses.asdict(outcome)) + "\n")
     even, odd = split_halves(tasks)
     for label, subset in (("all", tasks), ("even half", even), ("odd half", odd)):
         ids = {t.id for t in subset}

@@ -3,8 +3,10 @@
 For each configuration a fresh `codequorum serve` runs over stdio; for each task the plain
 client opens the gapped document, asks for an inline completion at the gap, applies the
 first item exactly as an editor would, and (while the server idles) the program's hidden
-tests run in the sandbox. A second request at another place of the same open document
-measures what moving in a file costs once its prompt prefix is cached.
+tests run in the sandbox. The first request may wait a while after the document is opened
+(a user placing the cursor; the server warms the prompt meanwhile, [server] warm_on_open). A
+second request at another place of the same open document measures what moving in a file
+costs once its prompt prefix is cached.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class FimOutcome:
     inserted: str = ""  # the first item's text
     expected: str = ""  # the gap's lines
     first_token_seconds: float | None = None  # of the first member asked, its prompt evaluated
+    first_cached_share: float | None = None  # of that member's prompt, the part the KV cache held
     second_first_token_seconds: float | None = None  # the same at the second place
     second_cached_share: float | None = None  # of its prompt, the part the KV cache held
 
@@ -77,9 +80,11 @@ async def run_configuration(config_toml: str, tasks: Sequence[FimTask], limits: 
                             second_place: bool = True,
                             progress: Callable[[FimOutcome], None] = lambda outcome: None,
                             dwell_s: float = 0.0,
+                            open_dwell_s: float = 0.0,
                             ) -> list[FimOutcome]:
-    """Each task in its own open document; with `second_place`, another request in it `dwell_s`
-    after the first answer (a user reading the suggestion and moving on; 0: at once)."""
+    """Each task in its own open document, the first request `open_dwell_s` after opening it
+    (0: at once); with `second_place`, another request in it `dwell_s` after the first answer
+    (a user reading the suggestion and moving on; 0: at once)."""
     with tempfile.TemporaryDirectory(prefix="codequorum-fim-") as folder:
         config = Path(folder, "codequorum.toml")
         config.write_text(config_toml, encoding="utf-8")
@@ -89,7 +94,7 @@ async def run_configuration(config_toml: str, tasks: Sequence[FimTask], limits: 
             outcomes = []
             for number, task in enumerate(tasks):
                 outcome = await _one(client, task, f"{Path(folder).as_uri()}/task_{number}.py",
-                                     limits, second_place, dwell_s)
+                                     limits, second_place, dwell_s, open_dwell_s)
                 progress(outcome)
                 outcomes.append(outcome)
             return outcomes
@@ -98,20 +103,22 @@ async def run_configuration(config_toml: str, tasks: Sequence[FimTask], limits: 
 
 
 async def _one(client: StdioLspClient, task: FimTask, uri: str, limits: SandboxLimits,
-               second_place: bool, dwell_s: float) -> FimOutcome:
+               second_place: bool, dwell_s: float, open_dwell_s: float) -> FimOutcome:
     document = task.document
     await client.open(uri, document)
+    await asyncio.sleep(open_dwell_s)
     started = time.monotonic()
     try:
         items = await client.inline_completion(uri, document, task.cursor, REQUEST_TIMEOUT_S)
     except (TimeoutError, LspError):
         items = []
     seconds = time.monotonic() - started
-    first_token, _ = await _first_call(client)
+    first_token, first_cached = await _first_call(client)
     second, second_first_token, second_cached = (await _second_request(client, task, uri, dwell_s)
                                                  if second_place else (None, None, None))
     await client.close(uri)
-    timing = {"first_token_seconds": first_token, "second_first_token_seconds": second_first_token,
+    timing = {"first_token_seconds": first_token, "first_cached_share": first_cached,
+              "second_first_token_seconds": second_first_token,
               "second_cached_share": second_cached}
     if not items:
         return FimOutcome(task.id, task.kind, False, False, False, seconds, second, "", "", task.middle, **timing)
