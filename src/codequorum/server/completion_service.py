@@ -222,9 +222,14 @@ class CompletionService:
         return True
 
     def document_closed(self, document: str) -> None:
-        """Stop the open-warming of `document`: nobody will complete in it."""
+        """Stop the background work for `document` (its open-warming, its refinement or
+        warming): nobody will complete in it."""
         if self._open_warming is not None and self._open_warming.document == document:
             self._stop_open_warming()
+        refinement = self._refinements.pop(document, None)
+        if refinement is not None:
+            refinement.token.cancel()
+            self.stats.refinements_stopped += 1
 
     async def _complete(self, query: CompletionQuery, token: CancelToken) -> tuple[Suggestion, ...]:
         hit = self.cache.lookup(query.cache_key())

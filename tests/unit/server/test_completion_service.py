@@ -323,6 +323,19 @@ async def test_a_request_that_needs_the_models_stops_the_warming():
     assert svc.stats.warmings == 2 and svc.stats.warmings_done == 0
 
 
+async def test_closing_the_document_stops_its_warming():
+    engine = FakeEngine({"strong": "x = 1", "weak": "pass"}, steps=50, step_s=0.01, answering=["strong"])
+    svc = ladder_service(engine)
+    await svc.complete(query())
+    await asyncio.sleep(0.05)
+    svc.document_closed("file:///elsewhere.py")
+    assert not engine.tokens[1].cancelled
+    svc.document_closed(query().document)
+    await wait_for_background(svc)
+    assert engine.asked[1] == ("single", ["weak"]) and engine.tokens[1].cancelled
+    assert svc.stats.refinements_stopped == 1 and svc.stats.warmings_done == 0
+
+
 async def test_members_whose_backend_keeps_no_prompt_cache_are_not_warmed():
     engine = FakeEngine({"strong": "x = 1", "weak": "pass"}, answering=["strong"])
     svc = service(engine, strategy="confidence", members=("strong", "weak"), warm_members=frozenset({"strong"}))

@@ -1,6 +1,7 @@
 """textDocument/didOpen and didClose, beyond the workspace's own bookkeeping (which pygls does
 first): an opened document's prompt is read into the local members' KV caches while the user
-finds the place to type ([server] warm_on_open); closing it stops that."""
+finds the place to type ([server] warm_on_open); closing it stops the background work for it
+(that warming, a refinement, a fallback's warming)."""
 
 from __future__ import annotations
 
