@@ -27,6 +27,8 @@ import asyncio
 import dataclasses
 import json
 import sys
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -128,6 +130,15 @@ def _members(results: dict[str, list[FimOutcome]]) -> None:
         for outcome in outcomes:
             counts[outcome.member or "(none)"] = counts.get(outcome.member or "(none)", 0) + 1
         print(f"- {name}: " + ", ".join(f"{m} {n}" for m, n in sorted(counts.items())))
+    print("\n## the members each request called (first place; second place)")
+    for name, outcomes in results.items():
+        print(f"- {name}: {_called(o.asked for o in outcomes)}; "
+              f"{_called(o.second_asked for o in outcomes if o.second_seconds is not None)}")
+
+
+def _called(runs: Iterable[tuple[str, ...]]) -> str:
+    counts = Counter(" then ".join(asked) or "(none)" for asked in runs)
+    return ", ".join(f"{order} {n}" for order, n in sorted(counts.items())) or "-"
 
 
 if __name__ == "__main__":

@@ -46,6 +46,8 @@ class FimOutcome:
     first_cached_share: float | None = None  # of that member's prompt, the part the KV cache held
     second_first_token_seconds: float | None = None  # the same at the second place
     second_cached_share: float | None = None  # of its prompt, the part the KV cache held
+    asked: tuple[str, ...] = ()  # the members the first request called, in order
+    second_asked: tuple[str, ...] = ()  # the same at the second place
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,14 @@ async def _one(client: StdioLspClient, task: FimTask, uri: str, limits: SandboxL
     except (TimeoutError, LspError):
         items = []
     seconds = time.monotonic() - started
-    first_token, first_cached = await _first_call(client)
-    second, second_first_token, second_cached = (await _second_request(client, task, uri, dwell_s)
-                                                 if second_place else (None, None, None))
+    first = await _last_run(client)
+    second, second_run = (await _second_request(client, task, uri, dwell_s)
+                          if second_place else (None, LastRun()))
     await client.close(uri)
-    timing = {"first_token_seconds": first_token, "first_cached_share": first_cached,
-              "second_first_token_seconds": second_first_token,
-              "second_cached_share": second_cached}
+    timing = {"first_token_seconds": first.first_token_seconds, "first_cached_share": first.cached_share,
+              "second_first_token_seconds": second_run.first_token_seconds,
+              "second_cached_share": second_run.cached_share, "asked": first.asked,
+              "second_asked": second_run.asked}
     if not items:
         return FimOutcome(task.id, task.kind, False, False, False, seconds, second, "", "", task.middle, **timing)
     filled = apply_item(document, items[0], task.cursor)
@@ -131,33 +134,40 @@ async def _one(client: StdioLspClient, task: FimTask, uri: str, limits: SandboxL
 
 
 async def _second_request(client: StdioLspClient, task: FimTask, uri: str, dwell_s: float,
-                          ) -> tuple[float | None, float | None, float | None]:
-    """Seconds of a request at another place of the open document, its first member's time to
-    first token, and the share of that member's prompt its KV cache already held."""
+                          ) -> tuple[float | None, LastRun]:
+    """Seconds of a request at another place of the open document, and its run."""
     await asyncio.sleep(dwell_s)
     started = time.monotonic()
     try:
         await client.inline_completion(uri, task.document, task.second_place(), REQUEST_TIMEOUT_S)
     except (TimeoutError, LspError):
-        return None, None, None
+        return None, LastRun()
     seconds = time.monotonic() - started
-    first_token, cached_share = await _first_call(client)
-    return seconds, first_token, cached_share
+    return seconds, await _last_run(client)
 
 
-async def _first_call(client: StdioLspClient) -> tuple[float | None, float | None]:
-    """The last run's first member call, as the server's stats report it: its time to first
-    token and the share of its prompt that the KV cache held (None when it produced nothing)."""
+@dataclass(frozen=True)
+class LastRun:
+    """The server's last completion run, as its stats report it."""
+
+    first_token_seconds: float | None = None  # of its first member call (None: it produced nothing)
+    cached_share: float | None = None  # of that call's prompt, the part the KV cache held
+    asked: tuple[str, ...] = ()  # the members it called, in order
+
+
+async def _last_run(client: StdioLspClient) -> LastRun:
     try:
         stats = await client.request("workspace/executeCommand", {"command": STATS_COMMAND, "arguments": []}, 30)
     except (TimeoutError, LspError):
-        return None, None
+        return LastRun()
     calls = ((stats or {}).get("last_run") or {}).get("calls") or []
+    asked = tuple(str(call.get("member", "")) for call in calls)
     if not calls or calls[0].get("first_token_seconds") is None:
-        return None, None
+        return LastRun(asked=asked)
     call = calls[0]
     prompt = call.get("prompt_tokens") or 0
-    return call["first_token_seconds"], (call.get("cached_prompt_tokens", 0) / prompt if prompt else None)
+    return LastRun(call["first_token_seconds"], call.get("cached_prompt_tokens", 0) / prompt if prompt else None,
+                   asked)
 
 
 def _median(values: Sequence[float | None]) -> float | None:
