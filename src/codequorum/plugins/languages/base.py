@@ -16,6 +16,7 @@ from typing import ClassVar, Literal, Protocol, runtime_checkable
 
 import tree_sitter
 
+from codequorum.plugins.languages.indentation import misindented
 from codequorum.vocabulary.scope import Scope, scope_at
 
 # "${" opens a substitution inside a JavaScript/TypeScript template string.
@@ -143,11 +144,15 @@ class TreeSitterLanguage(ABC):
     # Body nodes the grammar accepts empty although the language does not (Python's block).
     required_bodies: ClassVar[tuple[str, ...]] = ()
     block_comment_opener: ClassVar[str | None] = "/*"
+    # Blocks are made by indentation (Python): misaligned statements are issues the grammar
+    # does not report (`indentation.py`).
+    indentation_blocks: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._language: tree_sitter.Language | None = None
         self._body_query: tree_sitter.Query | None = None
+        self._bodies_query: tree_sitter.Query | None = None
         self._local = threading.local()  # tree-sitter parsers must not be shared by threads
 
     @abstractmethod
@@ -169,7 +174,8 @@ class TreeSitterLanguage(ABC):
 
     def syntax_issues(self, source: str) -> int:
         """Number of ERROR and MISSING nodes (and empty required bodies) in `source`."""
-        return len(self._issues(self.parse(source.encode()).root_node))
+        encoded = source.encode()
+        return len(self._issues(self.parse(encoded).root_node, encoded))
 
     def insertion_verdict(self, prefix: str, snippet: str, suffix: str) -> SyntaxVerdict:
         before = self._issues_without_snippet(prefix, suffix)
@@ -201,9 +207,19 @@ class TreeSitterLanguage(ABC):
 
     # -- syntax issues ---------------------------------------------------------------------
 
-    def _issues(self, node: tree_sitter.Node) -> list[_Issue]:
+    def _issues(self, node: tree_sitter.Node, source: bytes) -> list[_Issue]:
         found = [_Issue.of(n) for n in _error_nodes(node)]
-        return found + [_Issue.of(n) for n in self._empty_bodies(node)]
+        found += [_Issue.of(n) for n in self._empty_bodies(node)]
+        if self.indentation_blocks:
+            found += [_Issue(_Span(start, end), start) for start, end in misindented(source, self._bodies(node))]
+        return found
+
+    def _bodies(self, node: tree_sitter.Node) -> list[tree_sitter.Node]:
+        query = self._bodies_query
+        if query is None:
+            patterns = " ".join(f"({kind}) @body" for kind in sorted(self.body_types))
+            query = self._bodies_query = tree_sitter.Query(self.ts_language, patterns)
+        return tree_sitter.QueryCursor(query).captures(node).get("body", [])
 
     def _empty_bodies(self, node: tree_sitter.Node) -> list[tree_sitter.Node]:
         if not self.required_bodies:
@@ -221,7 +237,7 @@ class TreeSitterLanguage(ABC):
 
     def _issues_without_snippet(self, prefix: str, suffix: str) -> list[_Span]:
         source = (prefix + suffix).encode()
-        return [issue.span.widened(source) for issue in self._issues(self.parse(source).root_node)]
+        return [issue.span.widened(source) for issue in self._issues(self.parse(source).root_node, source)]
 
     def _insert(self, prefix: str, snippet: str, suffix: str) -> _Insertion:
         head, body = prefix.encode(), snippet.encode()
@@ -233,7 +249,7 @@ class TreeSitterLanguage(ABC):
         # resized by error recovery; comparing places rather than counts lets a snippet that
         # repairs a broken spot (or leaves it alone) pass while one that breaks code fails.
         count = 0
-        for issue in self._issues(after.root):
+        for issue in self._issues(after.root, after.source):
             moved = after.to_original(issue.span)
             if after.made_by_snippet(issue) or not any(moved.touches(old) for old in before):
                 count += 1
@@ -272,7 +288,7 @@ class TreeSitterLanguage(ABC):
         item = self._enclosing_item(last)
         line_end = ins.source.find(b"\n", ins.content_end)
         line_end = len(ins.source) if line_end == -1 else line_end
-        return item.end_byte <= line_end and not self._issues(item)
+        return item.end_byte <= line_end and not self._issues(item, ins.source)
 
     def _enclosing_item(self, node: tree_sitter.Node) -> tree_sitter.Node:
         """The statement, declaration or member that holds `node`."""

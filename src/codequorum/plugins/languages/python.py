@@ -19,6 +19,7 @@ class PythonLanguage(PythonFailures, TreeSitterLanguage):
     # The grammar accepts `def f():` with nothing indented under it; Python does not.
     required_bodies = ("block",)
     block_comment_opener = None
+    indentation_blocks = True
 
     def grammar(self) -> object:
         return tree_sitter_python.language()

@@ -1,0 +1,88 @@
+"""Indentation errors that tree-sitter-python accepts but Python rejects.
+
+The grammar's scanner turns indentation into INDENT/DEDENT tokens without checking that they
+line up, so a snippet that dedents in the middle of a block parses cleanly: `    return x`
+inserted in front of a line of a loop body leaves that line "unexpectedly indented", and
+`return x` at column 0 ends the function. Both break the program, and the syntax check in
+context must see it. Only statements that begin their line are judged (`if x: y` keeps its
+body on the header's line); comments may sit at any indentation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import tree_sitter
+
+TAB_SIZE = 8  # Python's tokenizer expands tabs to multiples of 8 when it compares indentation
+IGNORED = frozenset({"comment"})
+# The parts of a compound statement that begin at its own indentation.
+CLAUSES = frozenset({"elif_clause", "else_clause", "except_clause", "except_group_clause", "finally_clause"})
+
+
+def misindented(source: bytes, bodies: list[tree_sitter.Node]) -> Iterator[tuple[int, int]]:
+    """The first lines (start and end byte) of the statements of `bodies` (the tree's root and
+    blocks) that Python would reject for their indentation:
+
+    - in a block, a statement whose indentation differs from the block's first statement's
+      ("unexpected indent", "unindent does not match any outer indentation level"), and a
+      first statement not indented deeper than the line of the statement owning the block
+      ("expected an indented block");
+    - at the root, a first statement indented at all, or one indented deeper than the one
+      before it. A prompt window may start inside a function, so the root's statements may
+      step back to lower indentation (and an indented start is the window's, in context);
+    - a clause (`elif`, `else`, `except`, `finally`) not at its statement's indentation.
+    """
+    seen: set[tuple[int, int]] = set()
+    for node in _misindented(source, bodies):
+        line_end = source.find(b"\n", node.start_byte, node.end_byte)
+        span = (node.start_byte, node.end_byte if line_end == -1 else line_end)
+        if span not in seen:
+            seen.add(span)
+            yield span
+
+
+def _misindented(source: bytes, bodies: list[tree_sitter.Node]) -> Iterator[tree_sitter.Node]:
+    for body in bodies:
+        lines = [(node, _indent_width(source, node)) for node in body.named_children
+                 if node.type not in IGNORED and not node.is_error]
+        lines = [(node, width) for node, width in lines if width is not None]
+        if not lines:
+            continue
+        if body.parent is None:
+            if lines[0][1] > 0:
+                yield lines[0][0]
+            yield from (node for (node, width), (_, before) in zip(lines[1:], lines, strict=False) if width > before)
+            continue
+        first_width = lines[0][1]
+        owner = body.parent
+        owner_width = _line_indent_width(source, owner.start_byte)
+        if first_width <= owner_width:
+            yield lines[0][0]
+        yield from (node for node, width in lines[1:] if width != first_width)
+        yield from _misaligned_clauses(source, owner.parent if owner.type in CLAUSES else owner)
+
+
+def _misaligned_clauses(source: bytes, statement: tree_sitter.Node | None) -> Iterator[tree_sitter.Node]:
+    if statement is None:
+        return
+    width = _line_indent_width(source, statement.start_byte)
+    for clause in statement.named_children:
+        if clause.type in CLAUSES and _indent_width(source, clause) not in (None, width):
+            yield clause
+
+
+def _indent_width(source: bytes, node: tree_sitter.Node) -> int | None:
+    """The width of the whitespace before `node` on its line, or None when code comes before it."""
+    line_start = source.rfind(b"\n", 0, node.start_byte) + 1
+    lead = source[line_start:node.start_byte]
+    if lead.strip(b" \t"):
+        return None
+    return len(lead.decode("ascii", "replace").expandtabs(TAB_SIZE))
+
+
+def _line_indent_width(source: bytes, offset: int) -> int:
+    line_start = source.rfind(b"\n", 0, offset) + 1
+    line = source[line_start:offset]
+    lead = line[:len(line) - len(line.lstrip(b" \t"))]
+    return len(lead.decode("ascii", "replace").expandtabs(TAB_SIZE))
