@@ -173,7 +173,8 @@ class TreeSitterLanguage(ABC):
         return parser.parse(source)
 
     def syntax_issues(self, source: str) -> int:
-        """Number of ERROR and MISSING nodes (and empty required bodies) in `source`."""
+        """Number of ERROR and MISSING nodes, empty required bodies and (where blocks are made
+        by indentation) misindented statements in `source`."""
         encoded = source.encode()
         return len(self._issues(self.parse(encoded).root_node, encoded))
 

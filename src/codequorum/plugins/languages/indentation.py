@@ -74,15 +74,15 @@ def _misaligned_clauses(source: bytes, statement: tree_sitter.Node | None) -> It
 
 def _indent_width(source: bytes, node: tree_sitter.Node) -> int | None:
     """The width of the whitespace before `node` on its line, or None when code comes before it."""
-    line_start = source.rfind(b"\n", 0, node.start_byte) + 1
-    lead = source[line_start:node.start_byte]
-    if lead.strip(b" \t"):
-        return None
-    return len(lead.decode("ascii", "replace").expandtabs(TAB_SIZE))
+    lead = source[source.rfind(b"\n", 0, node.start_byte) + 1:node.start_byte]
+    return None if lead.strip(b" \t") else _width(lead)
 
 
 def _line_indent_width(source: bytes, offset: int) -> int:
-    line_start = source.rfind(b"\n", 0, offset) + 1
-    line = source[line_start:offset]
-    lead = line[:len(line) - len(line.lstrip(b" \t"))]
+    """The width of the whitespace that begins the line holding `offset`."""
+    line = source[source.rfind(b"\n", 0, offset) + 1:offset]
+    return _width(line[:len(line) - len(line.lstrip(b" \t"))])
+
+
+def _width(lead: bytes) -> int:
     return len(lead.decode("ascii", "replace").expandtabs(TAB_SIZE))
