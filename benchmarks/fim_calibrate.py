@@ -56,10 +56,10 @@ Row = dict  # one member's answer to one task, as written to --out
 Rule = Callable[[Row, Row, float], tuple[bool, bool]]  # (cheap, strong, parameter) -> (passed, cheap taken)
 
 
-def request_for(engine: Engine, task: FimTask) -> Request:
+def request_for(engine: Engine, document: str, cursor: int) -> Request:
     server = engine.settings.server
     languages = Languages(engine.runtime.registry)
-    window = prompt_window(task.document, task.cursor, server.prefix_chars, server.suffix_chars)
+    window = prompt_window(document, cursor, server.prefix_chars, server.suffix_chars)
     prefix, suffix = window.text[:window.cursor], window.text[window.cursor:]
     scope = languages.scope("python", prefix, suffix)
     return completion_request(window.text, window.cursor, language="python", scope=scope,
@@ -101,7 +101,7 @@ async def run_all(engine: Engine, tasks: list[FimTask], members: tuple[str, str]
     print(f"# {', '.join(members)} answer, then each scores both snippets; per task "
           f"{'/'.join(members)} passed (. or x) ...", flush=True)
     for task in tasks:
-        request = request_for(engine, task)
+        request = request_for(engine, task.document, task.cursor)
         for member in members:
             rows[member][task.id] = await answer(engine, task, request, member, limits)
         pair = [rows[m][task.id] for m in members]

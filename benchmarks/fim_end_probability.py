@@ -31,19 +31,12 @@ from codequorum.core.engine import Engine  # noqa: E402
 from codequorum.vocabulary.cancel import CancelToken  # noqa: E402
 
 
-class Place:
-    """A cursor in a task's document: what `request_for` reads."""
-
-    def __init__(self, document: str, cursor: int) -> None:
-        self.document, self.cursor = document, cursor
-
-
 async def measure(engine: Engine, strong: str, lines: int, blocks: int, seed: int) -> list[dict]:
     member = engine.member(strong)
     rows = []
     for task in fim_tasks(humaneval_programs(), lines, blocks, seed):
         for place, cursor in (("gap", task.cursor), ("second place", task.second_place())):
-            request = request_for(engine, Place(task.document, cursor))
+            request = request_for(engine, task.document, cursor)
             result = await engine.run(request, "single", [strong])
             text = result.candidates[0].text if result.candidates else ""
             scores = await member.score(member.prompt_for(request), [""], CancelToken())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Protocol, runtime_checkable
 
@@ -151,8 +151,7 @@ class TreeSitterLanguage(ABC):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._language: tree_sitter.Language | None = None
-        self._body_query: tree_sitter.Query | None = None
-        self._bodies_query: tree_sitter.Query | None = None
+        self._queries: dict[str, tree_sitter.Query] = {}  # by pattern text, built on first use
         self._local = threading.local()  # tree-sitter parsers must not be shared by threads
 
     @abstractmethod
@@ -216,25 +215,21 @@ class TreeSitterLanguage(ABC):
         return found
 
     def _bodies(self, node: tree_sitter.Node) -> list[tree_sitter.Node]:
-        query = self._bodies_query
-        if query is None:
-            patterns = " ".join(f"({kind}) @body" for kind in sorted(self.body_types))
-            query = self._bodies_query = tree_sitter.Query(self.ts_language, patterns)
-        return tree_sitter.QueryCursor(query).captures(node).get("body", [])
+        return self._captured_bodies(node, sorted(self.body_types))
 
     def _empty_bodies(self, node: tree_sitter.Node) -> list[tree_sitter.Node]:
         if not self.required_bodies:
             return []
-        query = self._required_body_query()
-        captures = tree_sitter.QueryCursor(query).captures(node).get("body", [])
-        return [body for body in captures if body.start_byte == body.end_byte]
+        return [body for body in self._captured_bodies(node, self.required_bodies)
+                if body.start_byte == body.end_byte]
 
-    def _required_body_query(self) -> tree_sitter.Query:
-        query = self._body_query
+    def _captured_bodies(self, node: tree_sitter.Node, kinds: Sequence[str]) -> list[tree_sitter.Node]:
+        """The nodes of these kinds under `node` (itself included)."""
+        patterns = " ".join(f"({kind}) @body" for kind in kinds)
+        query = self._queries.get(patterns)
         if query is None:
-            patterns = " ".join(f"({kind}) @body" for kind in self.required_bodies)
-            query = self._body_query = tree_sitter.Query(self.ts_language, patterns)
-        return query
+            query = self._queries[patterns] = tree_sitter.Query(self.ts_language, patterns)
+        return tree_sitter.QueryCursor(query).captures(node).get("body", [])
 
     def _issues_without_snippet(self, prefix: str, suffix: str) -> list[_Span]:
         source = (prefix + suffix).encode()

@@ -33,13 +33,9 @@ def misindented(source: bytes, bodies: list[tree_sitter.Node]) -> Iterator[tuple
       step back to lower indentation (and an indented start is the window's, in context);
     - a clause (`elif`, `else`, `except`, `finally`) not at its statement's indentation.
     """
-    seen: set[tuple[int, int]] = set()
     for node in _misindented(source, bodies):
         line_end = source.find(b"\n", node.start_byte, node.end_byte)
-        span = (node.start_byte, node.end_byte if line_end == -1 else line_end)
-        if span not in seen:
-            seen.add(span)
-            yield span
+        yield node.start_byte, node.end_byte if line_end == -1 else line_end
 
 
 def _misindented(source: bytes, bodies: list[tree_sitter.Node]) -> Iterator[tree_sitter.Node]:
@@ -47,25 +43,23 @@ def _misindented(source: bytes, bodies: list[tree_sitter.Node]) -> Iterator[tree
         lines = [(node, _indent_width(source, node)) for node in body.named_children
                  if node.type not in IGNORED and not node.is_error]
         lines = [(node, width) for node, width in lines if width is not None]
-        if not lines:
-            continue
-        if body.parent is None:
-            if lines[0][1] > 0:
+        owner = body.parent
+        if owner is None:
+            if lines and lines[0][1] > 0:
                 yield lines[0][0]
             yield from (node for (node, width), (_, before) in zip(lines[1:], lines, strict=False) if width > before)
             continue
+        if owner.type not in CLAUSES:  # a statement's own block, before its clauses' blocks
+            yield from _misaligned_clauses(source, owner)
+        if not lines:
+            continue
         first_width = lines[0][1]
-        owner = body.parent
-        owner_width = _line_indent_width(source, owner.start_byte)
-        if first_width <= owner_width:
+        if first_width <= _line_indent_width(source, owner.start_byte):
             yield lines[0][0]
         yield from (node for node, width in lines[1:] if width != first_width)
-        yield from _misaligned_clauses(source, owner.parent if owner.type in CLAUSES else owner)
 
 
-def _misaligned_clauses(source: bytes, statement: tree_sitter.Node | None) -> Iterator[tree_sitter.Node]:
-    if statement is None:
-        return
+def _misaligned_clauses(source: bytes, statement: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
     width = _line_indent_width(source, statement.start_byte)
     for clause in statement.named_children:
         if clause.type in CLAUSES and _indent_width(source, clause) not in (None, width):
