@@ -9,7 +9,8 @@ follows from these answers:
 
 - the cheapest-first cascade at a `min_logprob` threshold: the cheap member's snippet where it
   was confident and passes the syntax check, else the strong member's;
-- `confidence` as shipped: the strong member's snippet where usable, else the cheap one's;
+- `confidence` as shipped: the strong member's snippet where usable and not failing the
+  examples of the function it finishes, else the cheap one's; and as it was before (syntax only);
 - a judge (`judge = "strongest"`: the strong member's score; `"all"`: both members' scores
   summed, a product of experts) by `judge_by` (mean, sum, mean with the end counted): where
   both snippets are usable and differ, the cheap one wins when its judged value beats the
@@ -75,6 +76,7 @@ async def answer(engine: Engine, task: FimTask, request: Request, member: str, l
     return {"task": task.id, "member": member, "text": text, "passed": passed,
             "logprob": best.mean_logprob if best else None,
             "syntax": best.syntax_ok if best else None,
+            "examples_failed": best.tests.failed if best and best.tests else None,
             "seconds": result.trace.seconds, "scores": {}}
 
 
@@ -123,12 +125,29 @@ def usable(row: Row) -> bool:
     return bool(row["text"].strip()) and row["syntax"] is not False
 
 
+def accepted(row: Row) -> bool:
+    """Usable, and not failing the examples of the function it finishes (the `tests` check)."""
+    return usable(row) and not row.get("examples_failed")
+
+
 def agree(cheap: Row, strong: Row) -> bool:
     return "".join(cheap["text"].split()) == "".join(strong["text"].split())
 
 
 def shipped(cheap: Row, strong: Row, _: float = 0.0) -> tuple[bool, bool]:
-    """`confidence` as shipped: the strong member's usable snippet, else the cheap one's."""
+    """`confidence` as shipped: the strong member's snippet where the checks accept it, else the
+    cheap one's; where neither is accepted, usable before broken, passing its examples before
+    failing them, the strong one on a tie."""
+    if accepted(strong) or not accepted(cheap):
+        rank = [(not usable(r), bool(r.get("examples_failed"))) for r in (strong, cheap)]
+        take_cheap = not accepted(strong) and rank[1] < rank[0]
+    else:
+        take_cheap = True
+    return (cheap["passed"], True) if take_cheap else (strong["passed"], False)
+
+
+def syntax_only(cheap: Row, strong: Row, _: float = 0.0) -> tuple[bool, bool]:
+    """`confidence` before session 13: the strong member's usable snippet, else the cheap one's."""
     take_cheap = not usable(strong) and usable(cheap)
     return (cheap["passed"], True) if take_cheap else (strong["passed"], False)
 
@@ -202,7 +221,8 @@ def print_rules(tune: list[FimTask], report: list[FimTask], cheap: dict, strong:
                 args: argparse.Namespace) -> None:
     """Each selection rule: its outcome at margin 0 (plain argmax) and at the margin chosen on
     the tune half, reported on both halves."""
-    rules: list[tuple[str, Rule, list[float]]] = [("confidence (shipped)", shipped, [0.0])]
+    rules: list[tuple[str, Rule, list[float]]] = [("confidence (shipped)", shipped, [0.0]),
+                                                   ("confidence, syntax only (no examples)", syntax_only, [0.0])]
     for who, judges in (("strongest", (args.strong,)), ("all", (args.strong, args.cheap))):
         for signal in SIGNALS:
             rules.append((f"judge={who} judge_by={signal}", judged(judges, signal), MARGINS))

@@ -52,6 +52,8 @@ CONFIGS = {
     "defaults": QUIET,
     "defaults-cold-fallback": QUIET + "warm_fallbacks = false\n",  # the fallback member not warmed
     "defaults-cold-open": QUIET + "warm_on_open = false\n",  # no prompt read when a document opens
+    # the snippets not run against the examples of the function around the cursor
+    "defaults-no-examples": '[plugins]\ndisabled = ["checks.tests"]\n' + QUIET,
     "defaults-no-deadline": QUIET + "inline_deadline_s = 120\ninline_hard_cap_s = 180\n"
                             "inline_wait_for_all = true\n",
 }

@@ -208,6 +208,10 @@ class RankingConfig(_Strict):
 
 class SandboxConfig(_Strict):
     timeout_s: float = Field(10.0, gt=0, description="wall-clock limit per sandboxed run")
+    completion_timeout_s: float = Field(
+        1.5, gt=0, description="wall-clock limit per snippet when a completion's snippets run the "
+        "examples of the function around the cursor (an editor waits for them)"
+    )
     memory_mb: int = Field(512, ge=32, description="address-space limit per sandboxed run")
     allow_unsandboxed: bool = Field(
         False, description="DANGEROUS: run generated code without bubblewrap when it is missing"
@@ -230,8 +234,9 @@ class ServerConfig(_Strict):
     )
     inline_strategy: str | None = Field(
         "confidence", description="strategy for inline and classic completions: the strongest "
-        "completion member first, the next one where its snippet is empty or breaks the syntax "
-        "(measured on the FIM benchmark, docs/results.md); none = [engine] strategy"
+        "completion member first, the next one where its snippet is empty, breaks the syntax or "
+        "fails the docstring examples of the function it finishes (measured on the FIM benchmark, "
+        "docs/results.md); none = [engine] strategy"
     )
     inline_members: list[str] | None = Field(
         None, description="members asked for completions; none = every enabled member that has "

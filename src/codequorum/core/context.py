@@ -204,6 +204,12 @@ class StrategyContext:
         """Some member has produced a snippet with text in it."""
         return self._answered.is_set()
 
+    def reject_answers(self) -> None:
+        """The strategy will not stop at any snippet so far (its checks rejected them): until a
+        member produces another, calls run to the hard cap, as before the first answer, not to
+        the deadline, so that a late answer can replace a wrong one."""
+        self._answered.clear()
+
     def seconds_left(self) -> float | None:
         """How long a member call may still run: to the deadline once a snippet exists, to
         the hard cap while none does (a late answer beats none)."""

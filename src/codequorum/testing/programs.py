@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from codequorum.testing.enclosing import definition_around
 from codequorum.testing.python_tests import TestSuite, imports_of, suite_from_text
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.request import Request, TaskKind
@@ -23,9 +24,16 @@ def visible_code(request: Request) -> str:
 
 
 def visible_suite(request: Request) -> TestSuite | None:
-    """The request's visible tests and docstring examples as cases; None when it has none."""
+    """The request's visible tests and docstring examples as cases; None when it has none.
+
+    A completion's examples are those of the definition around its cursor
+    (`testing/enclosing.py`)."""
     if request.language not in (None, "python"):
         return None
-    docstrings = visible_code(request) if request.kind is TaskKind.GENERATE else None
+    docstrings = None
+    if request.kind is TaskKind.GENERATE:
+        docstrings = visible_code(request)
+    elif request.kind is TaskKind.COMPLETE:
+        docstrings = definition_around(request.prefix, request.suffix)
     suite = suite_from_text(request.tests, docstrings)
     return suite if suite.cases else None

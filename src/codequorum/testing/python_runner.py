@@ -14,6 +14,7 @@ from codequorum.testing.python_tests import TestSuite
 
 PYTHON = "/usr/bin/python3"  # uid 65534 cannot read the project's virtualenv interpreter
 _STARTUP_S = 2.0
+LOAD_ERROR = "load: "  # the harness's error when the program itself raised before any test ran
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,19 @@ was confident of.
 For requests without tests to vouch for an answer, an inline completion above all. Members are
 asked in `order`: strongest first (the default) or cheapest first (a FrugalGPT-style cascade,
 Chen et al. 2023). A member's snippet is taken when it is not empty, passes the checks (syntax in
-context) and its mean token log-probability reaches `min_logprob`; otherwise the next member is
-asked. Once the deadline has passed, no further member is asked if a usable snippet (not empty,
-syntax not broken) exists; while none does, the next member still is (a late answer beats none).
-The answer is the snippet taken, or, when none was, usable snippets before broken ones, the
-strongest member's first.
+context; the examples in the docstring of the function around the cursor, where that function
+goes on past it) and its mean token log-probability reaches `min_logprob`; otherwise the next
+member is asked. Once the deadline has passed, no further member is asked if a snippet that passes the
+checks exists; while none does, the next member still is, and may run to the hard cap (a late
+answer beats none, and one known to be wrong).
+The answer is the snippet taken, or, when none was, usable snippets before broken ones, those
+that pass their examples before those that fail them, the strongest member's first.
 
 Measured on the FIM benchmark (docs/results.md): the strong member's snippet is right far more
 often than the cheap member's, and the cheap member's own log-probability does not tell its right
 snippets from its wrong ones well enough to skip the strong one; what the cheap member adds is a
-second snippet where the strong one is empty or breaks the syntax. Hence the defaults.
+second snippet where the strong one is empty, breaks the syntax or fails the function's own
+examples. Hence the defaults.
 
 With `judge` ("strongest" or "all"), every member is asked (the deadline rule above still
 holds) and a judge then scores the snippets taken (else the usable ones): the strongest member
@@ -79,9 +82,11 @@ class ConfidenceStrategy:
         asked: list[Member] = []
         judging = self.options.judge != "none"
         for member in ladder:
-            if any(_usable(c) for c in produced) and _overdue(ctx):
+            if any(_sound(c) for c in produced) and _overdue(ctx):
                 ctx.trace.note(f"not asking {member.name}: the deadline has passed")
                 break
+            if produced and not any(_sound(c) for c in produced):
+                ctx.reject_answers()
             candidates = await ctx.sample(member)
             asked.append(member)
             if candidates:
@@ -140,21 +145,24 @@ class ConfidenceStrategy:
         return sorted(members, key=lambda m: m.config.quality, reverse=True)
 
     def _accepted(self, candidate: Candidate) -> bool:
-        if not _usable(candidate):
+        if not _sound(candidate):
             return False
         if self.min_logprob is None:
             return True
         return candidate.mean_logprob is not None and candidate.mean_logprob >= self.min_logprob
 
     def _fallbacks(self, candidates: list[Candidate], ladder: list[Member]) -> list[Candidate]:
-        """Usable snippets before broken or empty ones; within each, the strongest member's first."""
+        """Usable snippets before broken or empty ones, those passing their examples before those
+        failing them; within each, the strongest member's first."""
         quality = {member.name: member.config.quality for member in ladder}
-        return sorted(candidates, key=lambda c: (not _usable(c), -quality.get(c.member, 0.0)))
+        return sorted(candidates, key=lambda c: (not _usable(c), _fails_examples(c), -quality.get(c.member, 0.0)))
 
     def _why(self, candidate: Candidate) -> str:
+        tests = candidate.evidence.tests
+        checks = "passes the checks" if tests is None else f"passes the checks and its {tests.passed} example(s)"
         if self.min_logprob is None:
-            return "passes the checks"
-        return f"confident ({candidate.mean_logprob:.3f}) and passes the checks"
+            return checks
+        return f"confident ({candidate.mean_logprob:.3f}) and {checks}"
 
     def _doubt(self, candidates: list[Candidate]) -> str:
         if not candidates:
@@ -164,6 +172,9 @@ class ConfidenceStrategy:
             return "an empty snippet"
         if best.syntax_ok is False:
             return "its snippet breaks the syntax"
+        tests = best.evidence.tests
+        if tests is not None and tests.failed:
+            return f"its snippet fails {tests.failed} of {tests.passed + tests.failed} example(s) of the function"
         if best.mean_logprob is None:
             return "no log-probabilities to judge by"
         return f"unsure (mean log-probability {best.mean_logprob:.3f})"
@@ -171,6 +182,17 @@ class ConfidenceStrategy:
 
 def _usable(candidate: Candidate) -> bool:
     return bool(candidate.text.strip()) and candidate.syntax_ok is not False
+
+
+def _sound(candidate: Candidate) -> bool:
+    """Usable, and not failing the examples it ran: what the checks accept."""
+    return _usable(candidate) and not _fails_examples(candidate)
+
+
+def _fails_examples(candidate: Candidate) -> bool:
+    """It ran the visible tests or examples (the `tests` check) and failed one."""
+    tests = candidate.evidence.tests
+    return tests is not None and tests.failed > 0
 
 
 def _overdue(ctx: StrategyContext) -> bool:

@@ -43,6 +43,27 @@ async def test_when_every_snippet_breaks_the_syntax_the_strongest_leads():
     assert result.text == "return x + 1"
 
 
+async def test_a_strong_snippet_that_fails_the_functions_examples_falls_back():
+    checks = verdicts({"return x": {"results": [True, True]}, "return x + 1": {"results": [True, False]}})
+    result = await engine(ladder(), checks).run(REQUEST, strategy="confidence")
+    assert result.text == "return x"
+    assert [c.member for c in result.trace.calls] == ["strong", "cheap"]
+    assert any("fails 1 of 2 example(s)" in event for event in result.trace.events)
+    assert any("passes the checks and its 2 example(s), taken" in event for event in result.trace.events)
+
+
+async def test_when_every_snippet_fails_its_examples_the_strongest_leads():
+    checks = verdicts({"return x": {"results": [False]}, "return x + 1": {"results": [False]}})
+    result = await engine(ladder(), checks).run(REQUEST, strategy="confidence")
+    assert [c.text for c in result.candidates] == ["return x + 1", "return x"]
+
+
+async def test_a_snippet_failing_its_examples_still_beats_a_broken_one():
+    checks = verdicts({"return x": {"syntax": False}, "return x + 1": {"results": [False]}})
+    result = await engine(ladder(), checks).run(REQUEST, strategy="confidence")
+    assert result.text == "return x + 1"
+
+
 async def test_cheapest_first_a_confident_cheap_snippet_is_taken_alone():
     result = await engine(ladder(cheap_logprob=-0.1)).run(REQUEST, strategy="confidence", options=CHEAPEST)
     assert result.text == "return x"
@@ -68,6 +89,23 @@ async def test_past_the_deadline_with_nothing_usable_the_next_member_is_still_as
     request = completion_request("def f(x):\n    ", 14, budget=Budget(deadline_s=0.05, hard_cap_s=5))
     result = await engine(ladder(strong="", strong_delay=0.2)).run(request, strategy="confidence")
     assert result.text == "return x"
+
+
+async def test_past_the_deadline_a_strong_snippet_the_checks_reject_leaves_the_next_member_time():
+    request = completion_request("def f(x):\n    ", 14, budget=Budget(deadline_s=0.05, hard_cap_s=5))
+    for verdict in ({"syntax": False}, {"results": [True, False]}):
+        checks = verdicts({"return x + 1": verdict})
+        result = await engine(ladder(strong_delay=0.1, cheap_delay=0.2), checks).run(request, strategy="confidence")
+        assert result.text == "return x", verdict
+        assert [c.error for c in result.trace.calls] == [None, None]
+
+
+async def test_past_the_deadline_an_unsure_but_sound_snippet_still_ends_the_cascade():
+    request = completion_request("def f(x):\n    ", 14, budget=Budget(deadline_s=0.05, hard_cap_s=5))
+    checks = verdicts({"return x": {"results": [True]}})
+    result = await engine(ladder(cheap_logprob=-0.8, cheap_delay=0.2), checks).run(
+        request, strategy="confidence", options=CHEAPEST)
+    assert result.text == "return x" and [c.member for c in result.trace.calls] == ["cheap"]
 
 
 def test_options_are_checked():
