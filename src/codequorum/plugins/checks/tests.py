@@ -39,12 +39,14 @@ class TestsCheck:
         self.per_snippet_s = min(config.timeout_s, config.completion_timeout_s)
 
     async def run(self, request: Request, candidates: Sequence[Candidate]) -> None:
+        suite = visible_suite(request)
+        if suite is None:
+            return
         completing = request.kind is TaskKind.COMPLETE
         if completing:  # an empty or broken snippet is out anyway, and one mid-function would fail
             candidates = [c for c in candidates if c.text.strip() and c.syntax_ok is not False
                           and finishes_definition(request.prefix, c.text, request.suffix)]
-        suite = visible_suite(request)
-        if suite is None or not candidates:
+        if not candidates:
             return
         programs = [program_under_test(request, c) for c in candidates]
         runs = await run_suite(programs, suite, self.limits,

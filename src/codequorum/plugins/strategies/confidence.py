@@ -41,7 +41,7 @@ from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
 from codequorum.core.snippet_judge import Judges, Signal, judge, pick_judges
 from codequorum.core.strategy_options import StrategyOptions, parse_options
-from codequorum.core.toolkit import by_price
+from codequorum.core.toolkit import by_price, passes
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.result import Result
 
@@ -155,7 +155,7 @@ class ConfidenceStrategy:
         """Usable snippets before broken or empty ones, those passing their examples before those
         failing them; within each, the strongest member's first."""
         quality = {member.name: member.config.quality for member in ladder}
-        return sorted(candidates, key=lambda c: (not _usable(c), _fails_examples(c), -quality.get(c.member, 0.0)))
+        return sorted(candidates, key=lambda c: (not _usable(c), not _sound(c), -quality.get(c.member, 0.0)))
 
     def _why(self, candidate: Candidate) -> str:
         tests = candidate.evidence.tests
@@ -185,14 +185,8 @@ def _usable(candidate: Candidate) -> bool:
 
 
 def _sound(candidate: Candidate) -> bool:
-    """Usable, and not failing the examples it ran: what the checks accept."""
-    return _usable(candidate) and not _fails_examples(candidate)
-
-
-def _fails_examples(candidate: Candidate) -> bool:
-    """It ran the visible tests or examples (the `tests` check) and failed one."""
-    tests = candidate.evidence.tests
-    return tests is not None and tests.failed > 0
+    """Usable, and passing the examples where it ran them: what the checks accept."""
+    return bool(candidate.text.strip()) and passes(candidate)
 
 
 def _overdue(ctx: StrategyContext) -> bool:
