@@ -167,7 +167,10 @@ async def test_the_model_scores_its_own_greedy_snippet_as_it_generated_it_and_no
     assert sample.finish_reason == "stop" and sample.text.strip()
     own, nonsense = await qwen_small.score(prompt, [sample.text, "import banana )( while elif"], CancelToken())
     assert own.tokens == sample.tokens
-    assert own.mean_logprob == pytest.approx(sample.mean_logprob, abs=1e-3)
+    # Batched teacher forcing and one-token decoding round differently: 2e-3 apart on one CPU
+    # build when another prompt was in the cache. A snippet scored one token off, or another
+    # text, is more than 0.1 away.
+    assert own.mean_logprob == pytest.approx(sample.mean_logprob, abs=5e-3)
     assert own.end_logprob is not None and own.end_logprob > -3  # the model did stop there
     assert nonsense.mean_logprob < own.mean_logprob - 3
     # the KV cache is left holding the prompt: the same request again reuses it, same answer
