@@ -15,6 +15,8 @@ follows from these answers:
   summed, a product of experts) by `judge_by` (mean, sum, mean with the end counted): where
   both snippets are usable and differ, the cheap one wins when its judged value beats the
   strong one's by more than a margin;
+- cheapest first where verified: the cheap member's snippet where it passes the examples of
+  the function it finishes, the strong member not asked; else as shipped;
 - agreement: both snippets equal (whitespace ignored).
 
 A rule's parameter (threshold, margin) is the one that passes most tasks of the even half
@@ -22,6 +24,7 @@ A rule's parameter (threshold, margin) is the one that passes most tasks of the 
 half.
 
     .venv/bin/python benchmarks/fim_calibrate.py [--lines 32] [--blocks 20] [--seed 0] [--out calib.jsonl]
+    .venv/bin/python benchmarks/fim_calibrate.py --rows calib.jsonl   # the tables again, no model run
 """
 
 from __future__ import annotations
@@ -114,6 +117,20 @@ async def run_all(engine: Engine, tasks: list[FimTask], members: tuple[str, str]
     return rows, judge_seconds
 
 
+def saved_rows(path: Path, tasks: list[FimTask], members: tuple[str, str]) -> dict[str, dict[str, Row]]:
+    """The rows of an earlier run, by member and task; every task must be there for both."""
+    rows: dict[str, dict[str, Row]] = {m: {} for m in members}
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        if row["member"] in rows:
+            rows[row["member"]][row["task"]] = row
+    missing = [t.id for t in tasks for m in members if t.id not in rows[m]]
+    if missing:
+        raise SystemExit(f"{path} lacks {len(missing)} answer(s) of these tasks, e.g. {missing[0]}: "
+                         "run with the same --lines, --blocks, --seed and members")
+    return rows
+
+
 def cascade(cheap: Row, strong: Row, threshold: float) -> tuple[bool, bool]:
     """(passed, escalated) of the confidence cascade at `threshold`."""
     confident = cheap["text"].strip() and cheap["syntax"] is not False and \
@@ -144,6 +161,15 @@ def shipped(cheap: Row, strong: Row, _: float = 0.0) -> tuple[bool, bool]:
     else:
         take_cheap = True
     return (cheap["passed"], True) if take_cheap else (strong["passed"], False)
+
+
+def verified_cheap_first(cheap: Row, strong: Row, _: float = 0.0) -> tuple[bool, bool]:
+    """`confidence` with `order = "cheapest-verified"`: the cheap member's snippet where it ran
+    the function's examples and failed none (the strong member is then not asked); else as
+    shipped, both members asked."""
+    if usable(cheap) and cheap.get("examples_failed") == 0:
+        return cheap["passed"], True
+    return shipped(cheap, strong)
 
 
 def syntax_only(cheap: Row, strong: Row, _: float = 0.0) -> tuple[bool, bool]:
@@ -180,13 +206,17 @@ def main() -> None:
     parser.add_argument("--cheap", default="qwen-small")
     parser.add_argument("--strong", default="qwen-large")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--rows", type=Path, help="tabulate the answers an earlier run wrote with --out; run no model")
     args = parser.parse_args()
     print_provenance()
     tasks = fim_tasks(humaneval_programs(), args.lines, args.blocks, args.seed)
-    settings = load_settings(None)
-    engine = Engine(settings)
-    limits = SandboxLimits(timeout_s=settings.sandbox.timeout_s, memory_mb=settings.sandbox.memory_mb)
-    rows, judge_seconds = asyncio.run(run_all(engine, tasks, (args.cheap, args.strong), limits))
+    if args.rows:
+        rows, judge_seconds = saved_rows(args.rows, tasks, (args.cheap, args.strong)), {}
+    else:
+        settings = load_settings(None)
+        engine = Engine(settings)
+        limits = SandboxLimits(timeout_s=settings.sandbox.timeout_s, memory_mb=settings.sandbox.memory_mb)
+        rows, judge_seconds = asyncio.run(run_all(engine, tasks, (args.cheap, args.strong), limits))
     if args.out:
         args.out.write_text("".join(json.dumps(r) + "\n" for m in rows.values() for r in m.values()))
     tune, report = split_halves(tasks)
@@ -222,7 +252,8 @@ def print_rules(tune: list[FimTask], report: list[FimTask], cheap: dict, strong:
     """Each selection rule: its outcome at margin 0 (plain argmax) and at the margin chosen on
     the tune half, reported on both halves."""
     rules: list[tuple[str, Rule, list[float]]] = [("confidence (shipped)", shipped, [0.0]),
-                                                   ("confidence, syntax only (no examples)", syntax_only, [0.0])]
+                                                   ("confidence, syntax only (no examples)", syntax_only, [0.0]),
+                                                   ("confidence, cheapest first where verified", verified_cheap_first, [0.0])]
     for who, judges in (("strongest", (args.strong,)), ("all", (args.strong, args.cheap))):
         for signal in SIGNALS:
             rules.append((f"judge={who} judge_by={signal}", judged(judges, signal), MARGINS))

@@ -31,8 +31,8 @@ WRONG = "    same = sorted(s0) == sorted(s1)\n"  # same letters, different count
 
 
 def engine(strong: str, cheap: str, **extra: object) -> Engine:
-    members = {"strong": {"quality": 0.9, "fim": "qwen", "options": {"replies": [strong]}},
-               "cheap": {"quality": 0.3, "fim": "qwen", "options": {"replies": [cheap]}}}
+    members = {"strong": {"quality": 0.9, "price_per_1k_tokens": 5.0, "fim": "qwen", "options": {"replies": [strong]}},
+               "cheap": {"quality": 0.3, "price_per_1k_tokens": 1.0, "fim": "qwen", "options": {"replies": [cheap]}}}
     return Engine(scripted_settings(members, ranking={"listwise": False}, **extra),
                   scripted_registry(disabled=frozenset()))
 
@@ -77,3 +77,12 @@ async def test_at_the_end_of_a_function_being_written_only_a_snippet_that_ends_i
         request(suffix=end), strategy="confidence")
     assert final.text == "    return set(s0) == set(s1)"
     assert [c.member for c in final.trace.calls] == ["strong", "cheap"]
+
+
+async def test_cheapest_verified_takes_the_cheap_snippet_the_sandbox_verifies_and_escalates_the_one_it_fails():
+    verified = {"order": "cheapest-verified"}
+    alone = await engine(WRONG, RIGHT).run(request(), strategy="confidence", options=verified)
+    assert alone.text == RIGHT and [c.member for c in alone.trace.calls] == ["cheap"]
+    escalated = await engine(RIGHT, WRONG).run(request(), strategy="confidence", options=verified)
+    assert escalated.text == RIGHT and [c.member for c in escalated.trace.calls] == ["cheap", "strong"]
+    assert any("cheap: its snippet fails 1 of 2 example(s)" in e for e in escalated.trace.events)

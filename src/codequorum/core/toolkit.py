@@ -30,6 +30,7 @@ from codequorum.ranking.dual_agreement import strongest_cluster
 from codequorum.ranking.settled import settled
 from codequorum.sandbox import SandboxLimits
 from codequorum.testing.probes import probes_apply
+from codequorum.testing.programs import visible_suite
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.errors import ConfigError
 from codequorum.vocabulary.request import Request
@@ -42,6 +43,18 @@ def passes(candidate: Candidate) -> bool:
     """Syntax not broken, and the tests, where they ran, all pass."""
     tests = candidate.tests
     return candidate.syntax_ok is not False and (tests is None or tests.all_passed)
+
+
+def verified(candidate: Candidate) -> bool:
+    """Syntax not broken, and tests (or the function's examples) ran and all passed."""
+    tests = candidate.tests
+    return candidate.syntax_ok is not False and tests is not None and tests.all_passed
+
+
+def verifiable(request: Request) -> bool:
+    """The request shows tests or examples that a candidate can be run against (for a
+    completion: the docstring examples of the function around the cursor)."""
+    return visible_suite(request) is not None
 
 
 async def ask_every_member(ctx: StrategyContext, samples: int, temperature: float | None,

@@ -133,8 +133,13 @@ PROMPT_CACHING_BACKENDS = frozenset({"llama-cpp"})
 
 
 def _prompt_caching_ladder(settings: Settings) -> tuple[str, ...]:
-    """The members whose backend caches prompts, strongest first (as the `confidence` ladder asks)."""
-    ladder = sorted(settings.enabled_members(), key=lambda m: m.quality, reverse=True)
+    """The members whose backend caches prompts, in the order the `confidence` ladder asks them:
+    strongest first, or cheapest first where its `order` is one of the cheapest-first ones."""
+    name, options = settings.resolve_strategy(settings.server.inline_strategy)
+    if name == "confidence" and str(options.get("order", "strongest")).startswith("cheapest"):
+        ladder = sorted(settings.enabled_members(), key=lambda m: m.price_per_1k_tokens)
+    else:
+        ladder = sorted(settings.enabled_members(), key=lambda m: m.quality, reverse=True)
     return tuple(m.name for m in ladder if m.backend in PROMPT_CACHING_BACKENDS)
 
 

@@ -207,6 +207,11 @@ def test_the_default_members_warm_strongest_first_and_the_setting_switches_it_of
     assert session({"warm_on_open": False}).completions.policy.open_warm_members == ()
 
 
+def test_a_cheapest_first_ladder_warms_cheapest_first():
+    warmed = session({"inline_strategy": "confidence:order=cheapest-verified"}).completions.policy.open_warm_members
+    assert warmed.index("qwen-small") < warmed.index("qwen-large")
+
+
 def test_a_document_shorter_than_the_window_is_read_to_its_end():
     short = "".join(LINES[:5])
     assert open_query(session(), workspace_with(("file:///a.py", short)), "file:///a.py").offset == len(short)

@@ -2,11 +2,13 @@
 was confident of.
 
 For requests without tests to vouch for an answer, an inline completion above all. Members are
-asked in `order`: strongest first (the default) or cheapest first (a FrugalGPT-style cascade,
-Chen et al. 2023). A member's snippet is taken when it is not empty, passes the checks (syntax in
-context; the examples in the docstring of the function around the cursor, where that function
-goes on past it) and its mean token log-probability reaches `min_logprob`; otherwise the next
-member is asked. Once the deadline has passed, no further member is asked if a snippet that passes the
+asked in `order`: strongest first (the default), cheapest first (a FrugalGPT-style cascade,
+Chen et al. 2023), or `cheapest-verified`: cheapest first where the request shows examples to
+run (the docstring of the function around the cursor), a cheaper member's snippet taken only
+when it ran them and passed every one, and strongest first where there are none. A member's
+snippet is taken when it is not empty, passes the checks (syntax in context; the examples in
+the docstring of the function around the cursor, where that function goes on past it) and its
+mean token log-probability reaches `min_logprob`; otherwise the next member is asked. Once the deadline has passed, no further member is asked if a snippet that passes the
 checks exists; while none does, the next member still is, and may run to the hard cap (a late
 answer beats none, and one known to be wrong).
 The answer is the snippet taken, or, when none was, usable snippets before broken ones, those
@@ -25,7 +27,7 @@ product of experts), `core/snippet_judge.py`. The likeliest snippet by `judge_by
 ladder's choice (its first snippet taken) is within `judge_margin` of it; where no member can
 judge, or judging fails, the ladder's choice stands. The trace says which signal decided.
 
-Options: `order` ("strongest" or "cheapest", default "strongest"), `min_logprob` (default: none,
+Options: `order` ("strongest", "cheapest" or "cheapest-verified", default "strongest"), `min_logprob` (default: none,
 any snippet that passes the checks), `judge` ("none", "strongest" or "all", default "none"),
 `judge_by` ("mean", "sum" or "mean-with-end", default "mean"), `judge_margin` (default 0).
 """
@@ -41,13 +43,13 @@ from codequorum.core.context import StrategyContext
 from codequorum.core.member import Member
 from codequorum.core.snippet_judge import Judges, Signal, judge, pick_judges
 from codequorum.core.strategy_options import StrategyOptions, parse_options
-from codequorum.core.toolkit import by_price, passes
+from codequorum.core.toolkit import by_price, passes, verifiable, verified
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.result import Result
 
 
 class ConfidenceOptions(StrategyOptions):
-    order: Literal["strongest", "cheapest"] = "strongest"
+    order: Literal["strongest", "cheapest", "cheapest-verified"] = "strongest"
     min_logprob: float | None = None
     judge: Judges = "none"
     judge_by: Signal = "mean"
@@ -72,11 +74,13 @@ class ConfidenceStrategy:
         self.min_logprob = self.options.min_logprob
 
     async def run(self, ctx: StrategyContext) -> Result:
-        ladder = self._ladder(ctx.members)
+        ladder, verify = self._ladder(ctx)
         bar = "" if self.min_logprob is None else f" at mean log-probability >= {self.min_logprob:g}"
         judged = "" if self.options.judge == "none" else \
             f"; then judge ({self.options.judge}) by {self.options.judge_by}"
-        ctx.trace.note(f"{self.order} first: {', '.join(m.name for m in ladder)}; accept a snippet "
+        order = ("cheapest first (the function's examples verify a cheaper snippet)" if verify
+                 else f"{'strongest' if self.order == 'cheapest-verified' else self.order} first")
+        ctx.trace.note(f"{order}: {', '.join(m.name for m in ladder)}; accept a snippet "
                        f"that passes the checks{bar}{judged}")
         produced: list[Candidate] = []
         asked: list[Member] = []
@@ -92,7 +96,8 @@ class ConfidenceStrategy:
             if candidates:
                 await ctx.check(candidates)
             produced += candidates
-            taken = [c for c in candidates if self._accepted(c)]
+            last_rung = member is ladder[-1]
+            taken = [c for c in candidates if self._accepted(c) and (last_rung or not verify or verified(c))]
             if taken and judging:
                 ctx.trace.note(f"{member.name}: {self._why(taken[0])}, kept for the judge")
                 continue
@@ -101,7 +106,7 @@ class ConfidenceStrategy:
                 ctx.trace.note(f"{member.name}: {self._why(best)}, taken")
                 return ctx.result([best, *self._fallbacks([c for c in produced if c is not best], ladder)],
                                   f"taken from {member.name}: passes the checks{bar}")
-            ctx.trace.note(f"{member.name}: {self._doubt(candidates)}, next member")
+            ctx.trace.note(f"{member.name}: {self._doubt(candidates, verify)}, next member")
         if judging:
             judged = await self._judged(ctx, produced, ladder, asked)
             if judged is not None:
@@ -139,10 +144,14 @@ class ConfidenceStrategy:
                                         key=lambda c: -verdict.values[c.text])]
         return ctx.result([*ranked, *self._fallbacks(rest, ladder)], f"{verdict.best.member}'s snippet {explained}")
 
-    def _ladder(self, members: list[Member]) -> list[Member]:
+    def _ladder(self, ctx: StrategyContext) -> tuple[list[Member], bool]:
+        """The members in the order asked, and whether a cheaper member's snippet must be
+        verified by the request's examples to be taken."""
         if self.order == "cheapest":
-            return by_price(members)
-        return sorted(members, key=lambda m: m.config.quality, reverse=True)
+            return by_price(ctx.members), False
+        if self.order == "cheapest-verified" and len(ctx.members) > 1 and verifiable(ctx.request):
+            return by_price(ctx.members), True
+        return sorted(ctx.members, key=lambda m: m.config.quality, reverse=True), False
 
     def _accepted(self, candidate: Candidate) -> bool:
         if not _sound(candidate):
@@ -164,7 +173,7 @@ class ConfidenceStrategy:
             return checks
         return f"confident ({candidate.mean_logprob:.3f}) and {checks}"
 
-    def _doubt(self, candidates: list[Candidate]) -> str:
+    def _doubt(self, candidates: list[Candidate], verify: bool) -> str:
         if not candidates:
             return "no answer"
         best = max(candidates, key=lambda c: c.mean_logprob if c.mean_logprob is not None else -99.0)
@@ -175,6 +184,8 @@ class ConfidenceStrategy:
         tests = best.evidence.tests
         if tests is not None and tests.failed:
             return f"its snippet fails {tests.failed} of {tests.passed + tests.failed} example(s) of the function"
+        if verify and tests is None:
+            return "its snippet ran none of the function's examples (it does not finish the function), unverified"
         if best.mean_logprob is None:
             return "no log-probabilities to judge by"
         return f"unsure (mean log-probability {best.mean_logprob:.3f})"

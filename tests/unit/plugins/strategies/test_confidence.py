@@ -108,6 +108,42 @@ async def test_past_the_deadline_an_unsure_but_sound_snippet_still_ends_the_casc
     assert result.text == "return x" and [c.member for c in result.trace.calls] == ["cheap"]
 
 
+EXAMPLES = 'def f(x):\n    """Add one.\n\n    >>> f(1)\n    2\n    """\n    '
+WITH_EXAMPLES = completion_request(EXAMPLES + "\n", len(EXAMPLES), language="python")
+VERIFIED = {"order": "cheapest-verified"}
+
+
+async def test_cheapest_verified_takes_a_cheap_snippet_that_passes_the_functions_examples():
+    checks = verdicts({"return x": {"results": [True]}})
+    result = await engine(ladder(), checks).run(WITH_EXAMPLES, strategy="confidence", options=VERIFIED)
+    assert result.text == "return x"
+    assert [c.member for c in result.trace.calls] == ["cheap"]
+    assert any("examples verify" in event for event in result.trace.events)
+
+
+async def test_cheapest_verified_escalates_a_cheap_snippet_that_fails_or_did_not_run_the_examples():
+    for verdict, why in (({"results": [False]}, "fails 1 of 1"), ({}, "unverified")):
+        checks = verdicts({"return x": verdict})
+        result = await engine(ladder(), checks).run(WITH_EXAMPLES, strategy="confidence", options=VERIFIED)
+        assert result.text == "return x + 1", verdict
+        assert [c.member for c in result.trace.calls] == ["cheap", "strong"]
+        assert any(why in event for event in result.trace.events), result.trace.events
+
+
+async def test_cheapest_verified_takes_the_last_rungs_sound_snippet_unverified():
+    checks = verdicts({"return x": {"results": [False]}})
+    result = await engine(ladder(), checks).run(WITH_EXAMPLES, strategy="confidence", options=VERIFIED)
+    assert [c.text for c in result.candidates] == ["return x + 1", "return x"]
+
+
+async def test_cheapest_verified_without_examples_asks_the_strongest_first():
+    checks = verdicts({"return x": {"results": [True]}})
+    result = await engine(ladder(), checks).run(REQUEST, strategy="confidence", options=VERIFIED)
+    assert result.text == "return x + 1"
+    assert [c.member for c in result.trace.calls] == ["strong"]
+    assert any(event.startswith("strongest first") for event in result.trace.events)
+
+
 def test_options_are_checked():
     with pytest.raises(ConfigError, match="min_logprob, order"):
         ConfidenceStrategy({"min_logprb": -1})
