@@ -9,14 +9,16 @@ follows from these answers:
 
 - the cheapest-first cascade at a `min_logprob` threshold: the cheap member's snippet where it
   was confident and passes the syntax check, else the strong member's;
-- `confidence` as shipped: the strong member's snippet where usable and not failing the
-  examples of the function it finishes, else the cheap one's; and as it was before (syntax only);
+- `confidence` with `order = "strongest"`: the strong member's snippet where usable and not
+  failing the examples of the function it finishes, else the cheap one's; and as it was
+  before session 13 (syntax only);
 - a judge (`judge = "strongest"`: the strong member's score; `"all"`: both members' scores
   summed, a product of experts) by `judge_by` (mean, sum, mean with the end counted): where
   both snippets are usable and differ, the cheap one wins when its judged value beats the
   strong one's by more than a margin;
-- cheapest first where verified: the cheap member's snippet where it passes the examples of
-  the function it finishes, the strong member not asked; else as shipped;
+- `confidence` as shipped (`order = "cheapest-verified"`): the cheap member's snippet where it
+  passes the examples of the function it finishes, the strong member not asked; else
+  strongest first;
 - agreement: both snippets equal (whitespace ignored).
 
 A rule's parameter (threshold, margin) is the one that passes most tasks of the even half
@@ -151,8 +153,8 @@ def agree(cheap: Row, strong: Row) -> bool:
     return "".join(cheap["text"].split()) == "".join(strong["text"].split())
 
 
-def shipped(cheap: Row, strong: Row, _: float = 0.0) -> tuple[bool, bool]:
-    """`confidence` as shipped: the strong member's snippet where the checks accept it, else the
+def strongest_first(cheap: Row, strong: Row, _: float = 0.0) -> tuple[bool, bool]:
+    """`confidence` with `order = "strongest"`: the strong member's snippet where the checks accept it, else the
     cheap one's; where neither is accepted, usable before broken, passing its examples before
     failing them, the strong one on a tie."""
     if accepted(strong) or not accepted(cheap):
@@ -166,10 +168,10 @@ def shipped(cheap: Row, strong: Row, _: float = 0.0) -> tuple[bool, bool]:
 def verified_cheap_first(cheap: Row, strong: Row, _: float = 0.0) -> tuple[bool, bool]:
     """`confidence` with `order = "cheapest-verified"`: the cheap member's snippet where it ran
     the function's examples and failed none (the strong member is then not asked); else as
-    shipped, both members asked."""
+    strongest first, both members asked."""
     if usable(cheap) and cheap.get("examples_failed") == 0:
         return cheap["passed"], True
-    return shipped(cheap, strong)
+    return strongest_first(cheap, strong)
 
 
 def syntax_only(cheap: Row, strong: Row, _: float = 0.0) -> tuple[bool, bool]:
@@ -180,14 +182,14 @@ def syntax_only(cheap: Row, strong: Row, _: float = 0.0) -> tuple[bool, bool]:
 
 def judged(judges: tuple[str, ...], signal: str) -> Rule:
     """Where both snippets are usable and differ, the cheap one when the judges' summed value of
-    it beats the strong one's by more than `margin`; else as shipped."""
+    it beats the strong one's by more than `margin`; else as strongest first."""
 
     def rule(cheap: Row, strong: Row, margin: float) -> tuple[bool, bool]:
         if not (usable(cheap) and usable(strong)) or agree(cheap, strong):
-            return shipped(cheap, strong)
+            return strongest_first(cheap, strong)
         values = [_judged_value(row, judges, signal) for row in (cheap, strong)]
         if None in values:
-            return shipped(cheap, strong)
+            return strongest_first(cheap, strong)
         return (cheap["passed"], True) if values[0] > values[1] + margin else (strong["passed"], False)
 
     return rule
@@ -251,9 +253,10 @@ def print_rules(tune: list[FimTask], report: list[FimTask], cheap: dict, strong:
                 args: argparse.Namespace) -> None:
     """Each selection rule: its outcome at margin 0 (plain argmax) and at the margin chosen on
     the tune half, reported on both halves."""
-    rules: list[tuple[str, Rule, list[float]]] = [("confidence (shipped)", shipped, [0.0]),
-                                                   ("confidence, syntax only (no examples)", syntax_only, [0.0]),
-                                                   ("confidence, cheapest first where verified", verified_cheap_first, [0.0])]
+    rules: list[tuple[str, Rule, list[float]]] = [
+        ("confidence, strongest first", strongest_first, [0.0]),
+        ("confidence, syntax only (no examples)", syntax_only, [0.0]),
+        ("confidence, cheapest first where verified (shipped)", verified_cheap_first, [0.0])]
     for who, judges in (("strongest", (args.strong,)), ("all", (args.strong, args.cheap))):
         for signal in SIGNALS:
             rules.append((f"judge={who} judge_by={signal}", judged(judges, signal), MARGINS))

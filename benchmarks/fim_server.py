@@ -54,9 +54,9 @@ CONFIGS = {
     "defaults-cold-open": QUIET + "warm_on_open = false\n",  # no prompt read when a document opens
     # the snippets not run against the examples of the function around the cursor
     "defaults-no-examples": '[plugins]\ndisabled = ["checks.tests"]\n' + QUIET,
-    # the ladder's order: strongest first always, or cheapest first where the examples verify
+    # the ladder strongest first everywhere (the default before session 15), not cheapest first
+    # where the function's examples can verify the cheap member's snippet
     "defaults-strongest-first": QUIET + '[strategies.confidence]\norder = "strongest"\n',
-    "defaults-cheapest-verified": QUIET + '[strategies.confidence]\norder = "cheapest-verified"\n',
     "defaults-no-deadline": QUIET + "inline_deadline_s = 120\ninline_hard_cap_s = 180\n"
                             "inline_wait_for_all = true\n",
 }

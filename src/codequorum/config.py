@@ -233,10 +233,11 @@ class ServerConfig(_Strict):
         75, ge=0, le=5000, description="wait this long for more keystrokes before the models run"
     )
     inline_strategy: str | None = Field(
-        "confidence", description="strategy for inline and classic completions: the strongest "
-        "completion member first, the next one where its snippet is empty, breaks the syntax or "
-        "fails the docstring examples of the function it finishes (measured on the FIM benchmark, "
-        "docs/results.md); none = [engine] strategy"
+        "confidence", description="strategy for inline and classic completions: where the function "
+        "around the cursor shows docstring examples, the cheapest completion member first, its "
+        "snippet taken when it passes them; elsewhere (and after it) the strongest first, the next "
+        "one where its snippet is empty, breaks the syntax or fails the examples (measured on the "
+        "FIM benchmark, docs/results.md); none = [engine] strategy"
     )
     inline_members: list[str] | None = Field(
         None, description="members asked for completions; none = every enabled member that has "

@@ -32,8 +32,10 @@ STRATEGIES_NOTE = f"""\
 # `repair=2` is up to two repair rounds where the answer still fails its tests (+0.6 points over
 # resampling alone in the same run; bounded: two calls of the strongest member, only there). smollm2 has `generate = false`: as a third member it
 # lowered every measured ensemble (best-of 71.3% -> 68.9%, cascade:samples=1:resample=3
-# 75.6% -> 74.4%). Completions use [server] inline_strategy = "confidence": the strongest member
-# first, the next where its snippet is empty or breaks the syntax (the FIM benchmark, docs/results.md).
+# 75.6% -> 74.4%). Completions use [server] inline_strategy = "confidence": where the function
+# shows docstring examples the cheapest member first, taken when its snippet passes them; else the
+# strongest first, the next where its snippet is empty, breaks the syntax or fails the examples
+# (the FIM benchmark, docs/results.md).
 #
 # Options for one strategy go in [strategies.NAME] (they override those of the [engine] spec), e.g.:
 # [strategies.cascade]

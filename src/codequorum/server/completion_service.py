@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from codequorum.config import Settings
 from codequorum.server.cache import CacheKey, PrefixCache
@@ -36,6 +36,7 @@ from codequorum.server.prompt_window import prompt_window
 from codequorum.server.stats import RunSummary, ServerStats
 from codequorum.server.stopping import run_stoppable
 from codequorum.server.suggestions import Suggestion, suggestions_from
+from codequorum.testing.python_tests import shows_examples
 from codequorum.vocabulary.cancel import CancelToken
 from codequorum.vocabulary.request import Budget, ContextSnippet, Request, TaskKind, completion_request
 from codequorum.vocabulary.result import Result
@@ -75,6 +76,10 @@ class CompletionQuery:
         return CacheKey(self.text[:self.offset], self.text[self.offset:])
 
 
+CheapestFirst = Literal["never", "always", "examples"]
+CONFIDENCE_DEFAULT_ORDER = "cheapest-verified"  # `confidence`'s default `order` (a plugin's option)
+
+
 @dataclass(frozen=True)
 class CompletionPolicy:
     """The settings the service works by, taken from `[server]`."""
@@ -86,6 +91,8 @@ class CompletionPolicy:
     refine: bool = True
     warm_members: frozenset[str] = frozenset()  # members whose backend keeps the prompt cached in process
     open_warm_members: tuple[str, ...] = ()  # [server] warm_on_open: those members, strongest first
+    open_warm_cheapest_first: tuple[str, ...] = ()  # the same members, cheapest first
+    cheapest_first: CheapestFirst = "never"  # when the ladder asks (and open-warming warms) cheapest first
     strategy: str | None = "confidence"  # as [server] inline_strategy; None = [engine] strategy
     members: tuple[str, ...] | None = None
     block_max_tokens: int = 256
@@ -105,6 +112,9 @@ class CompletionPolicy:
             refine=config.background_refine,
             warm_members=frozenset(_prompt_caching_ladder(settings)) if config.warm_fallbacks else frozenset(),
             open_warm_members=_prompt_caching_ladder(settings) if config.warm_on_open else (),
+            open_warm_cheapest_first=(_prompt_caching_ladder(settings, cheapest_first=True)
+                                      if config.warm_on_open else ()),
+            cheapest_first=_cheapest_first_when(settings),
             strategy=config.inline_strategy,
             members=completion_members(settings),
             block_max_tokens=config.inline_max_tokens,
@@ -132,15 +142,22 @@ def completion_members(settings: Settings) -> tuple[str, ...] | None:
 PROMPT_CACHING_BACKENDS = frozenset({"llama-cpp"})
 
 
-def _prompt_caching_ladder(settings: Settings) -> tuple[str, ...]:
-    """The members whose backend caches prompts, in the order the `confidence` ladder asks them:
-    strongest first, or cheapest first where its `order` is one of the cheapest-first ones."""
-    name, options = settings.resolve_strategy(settings.server.inline_strategy)
-    if name == "confidence" and str(options.get("order", "strongest")).startswith("cheapest"):
-        ladder = sorted(settings.enabled_members(), key=lambda m: m.price_per_1k_tokens)
-    else:
-        ladder = sorted(settings.enabled_members(), key=lambda m: m.quality, reverse=True)
+def _prompt_caching_ladder(settings: Settings, cheapest_first: bool = False) -> tuple[str, ...]:
+    """The members whose backend caches prompts, strongest first (or cheapest first)."""
+    members = settings.enabled_members()
+    ladder = sorted(members, key=lambda m: m.price_per_1k_tokens) if cheapest_first else \
+        sorted(members, key=lambda m: m.quality, reverse=True)
     return tuple(m.name for m in ladder if m.backend in PROMPT_CACHING_BACKENDS)
+
+
+def _cheapest_first_when(settings: Settings) -> CheapestFirst:
+    """When the inline `confidence` ladder asks the cheapest member first (its `order`), so that
+    warming on open reads the prompt of the member asked first before the others'."""
+    name, options = settings.resolve_strategy(settings.server.inline_strategy)
+    if name != "confidence":
+        return "never"
+    order = options.get("order", CONFIDENCE_DEFAULT_ORDER)
+    return {"cheapest": "always", "cheapest-verified": "examples"}.get(str(order), "never")
 
 
 @dataclass(frozen=True)
@@ -330,9 +347,16 @@ class CompletionService:
 
     def _open_members(self, query: CompletionQuery) -> list[str]:
         """The members to warm for an opened document: its completion members that cache
-        prompts (every one when no member list is set), strongest first."""
+        prompts (every one when no member list is set), in the order the ladder will ask them:
+        strongest first, or cheapest first (always, or where a Python document shows docstring
+        examples, which verify a cheap member's snippet: `testing/programs.py`'s suites are
+        Python's)."""
         members = query.members or self.policy.members
-        return [name for name in self.policy.open_warm_members if members is None or name in members]
+        when = self.policy.cheapest_first
+        cheap_first = when == "always" or (when == "examples" and query.language in (None, "python")
+                                            and shows_examples(query.text))
+        ladder = self.policy.open_warm_cheapest_first if cheap_first else self.policy.open_warm_members
+        return [name for name in ladder if members is None or name in members]
 
     async def _warm_open(self, query: CompletionQuery, warming: OpenWarming, members: list[str]) -> None:
         """As `_warm`, for the service's one open-warming, after the warm-up. A member is asked

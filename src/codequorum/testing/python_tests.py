@@ -40,6 +40,18 @@ def suite_from_text(tests: str | None, docstrings: str | None = None) -> TestSui
     return TestSuite(setup=setup, cases=tuple(cases))
 
 
+SHOWS_EXAMPLES_MAX_CHARS = 200_000  # parsing a larger document to order a warming is not worth its time
+
+
+def shows_examples(text: str) -> bool:
+    """Whether a document's docstrings hold examples that `suite_from_text` turns into cases
+    (parsed as it parses them, tens of milliseconds at most; a document over
+    `SHOWS_EXAMPLES_MAX_CHARS` counts as showing none)."""
+    if len(text) > SHOWS_EXAMPLES_MAX_CHARS:
+        return False
+    return bool(_doctest_cases(text) or _example_cases(text))
+
+
 def _split_tests(text: str) -> tuple[str, list[TestCase]]:
     try:
         tree = ast.parse(text)

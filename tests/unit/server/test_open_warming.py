@@ -15,9 +15,15 @@ from pygls.workspace import Workspace
 
 from codequorum.config import Settings
 from codequorum.core.engine import Engine
+from codequorum.plugins.strategies.confidence import ConfidenceOptions
 from codequorum.server.app import create_server
 from codequorum.server.cache import PrefixCache
-from codequorum.server.completion_service import CompletionPolicy, CompletionQuery, CompletionService
+from codequorum.server.completion_service import (
+    CONFIDENCE_DEFAULT_ORDER,
+    CompletionPolicy,
+    CompletionQuery,
+    CompletionService,
+)
 from codequorum.server.engines import EnginePool
 from codequorum.server.features import open_documents
 from codequorum.server.queries import open_query
@@ -207,9 +213,25 @@ def test_the_default_members_warm_strongest_first_and_the_setting_switches_it_of
     assert session({"warm_on_open": False}).completions.policy.open_warm_members == ()
 
 
-def test_a_cheapest_first_ladder_warms_cheapest_first():
-    warmed = session({"inline_strategy": "confidence:order=cheapest-verified"}).completions.policy.open_warm_members
-    assert warmed.index("qwen-small") < warmed.index("qwen-large")
+def test_warming_on_open_follows_the_ladders_order_which_follows_the_documents_examples():
+    with_examples = 'def f(x):\n    """\n    >>> f(1)\n    2\n    """\n    return x + 1\n'
+    without = "def f(x):\n    return x + 1\n"
+    completions = session().completions  # `confidence` by default: cheapest first where examples verify
+    assert completions.policy.cheapest_first == "examples"
+    assert completions._open_members(query_of(with_examples))[:2] == ["qwen-small", "qwen-large"]
+    assert completions._open_members(query_of(without))[:2] == ["qwen-large", "qwen-small"]
+    strongest = session({"inline_strategy": "confidence:order=strongest"}).completions
+    assert strongest._open_members(query_of(with_examples))[:2] == ["qwen-large", "qwen-small"]
+    cheapest = session({"inline_strategy": "confidence:order=cheapest"}).completions
+    assert cheapest._open_members(query_of(without))[:2] == ["qwen-small", "qwen-large"]
+
+
+def test_the_servers_idea_of_confidences_default_order_is_the_strategys():
+    assert ConfidenceOptions().order == CONFIDENCE_DEFAULT_ORDER
+
+
+def query_of(text: str):
+    return open_query(session(), workspace_with(("file:///a.py", text)), "file:///a.py")
 
 
 def test_a_document_shorter_than_the_window_is_read_to_its_end():

@@ -1,4 +1,4 @@
-from codequorum.testing.python_tests import suite_from_text
+from codequorum.testing.python_tests import shows_examples, suite_from_text
 
 TESTS = '''
 import math
@@ -79,3 +79,11 @@ def test_informal_examples_need_code_that_parses():
 def test_informal_examples_are_found_after_an_instruction_in_prose():
     text = 'Complete the function below, don\'t change it.\ndef f(x):\n    """f(1) => 2"""\n'
     assert [c.source for c in suite_from_text(None, text).cases] == ["assert (f(1)) == (2)"]
+
+
+def test_a_document_shows_examples_where_its_docstrings_hold_cases():
+    assert shows_examples('def f(x):\n    """\n    >>> f(1)\n    2\n    """\n')
+    assert shows_examples('def f(x):\n    """Add one:\n    f(2) => 3\n    """\n')
+    assert not shows_examples('def f(x):\n    """g(2) => 3, of a function not defined here"""\n')
+    assert not shows_examples("def f(x) -> int:\n    return x + 1  # f(1) == 2\n")
+    assert not shows_examples('def f(x):\n    """\n    >>> f(1)\n    2\n    """\n' + "#" * 200_000)

@@ -2,13 +2,14 @@
 was confident of.
 
 For requests without tests to vouch for an answer, an inline completion above all. Members are
-asked in `order`: strongest first (the default), cheapest first (a FrugalGPT-style cascade,
-Chen et al. 2023), or `cheapest-verified`: cheapest first where the request shows examples to
-run (the docstring of the function around the cursor), a cheaper member's snippet taken only
-when it ran them and passed every one, and strongest first where there are none. A member's
-snippet is taken when it is not empty, passes the checks (syntax in context; the examples in
-the docstring of the function around the cursor, where that function goes on past it) and its
-mean token log-probability reaches `min_logprob`; otherwise the next member is asked. Once the deadline has passed, no further member is asked if a snippet that passes the
+asked in `order`: `cheapest-verified` (the default): cheapest first where the request shows
+examples to run (the docstring of the function around the cursor), a cheaper member's snippet
+taken only when it ran them and passed every one, and strongest first where there are none;
+`strongest` first always; or `cheapest` first (a FrugalGPT-style cascade, Chen et al. 2023). A
+member's snippet is taken when it is not empty, passes the checks (syntax in context; the
+examples in the docstring of the function around the cursor, where that function goes on past
+it) and its mean token log-probability reaches `min_logprob`; otherwise the next member is
+asked. Once the deadline has passed, no further member is asked if a snippet that passes the
 checks exists; while none does, the next member still is, and may run to the hard cap (a late
 answer beats none, and one known to be wrong).
 The answer is the snippet taken, or, when none was, usable snippets before broken ones, those
@@ -16,9 +17,9 @@ that pass their examples before those that fail them, the strongest member's fir
 
 Measured on the FIM benchmark (docs/results.md): the strong member's snippet is right far more
 often than the cheap member's, and the cheap member's own log-probability does not tell its right
-snippets from its wrong ones well enough to skip the strong one; what the cheap member adds is a
-second snippet where the strong one is empty, breaks the syntax or fails the function's own
-examples. Hence the defaults.
+snippets from its wrong ones well enough to skip the strong one; the function's examples do.
+What the cheap member adds after the strong one is a second snippet where the strong one is
+empty, breaks the syntax or fails the function's own examples. Hence the defaults.
 
 With `judge` ("strongest" or "all"), every member is asked (the deadline rule above still
 holds) and a judge then scores the snippets taken (else the usable ones): the strongest member
@@ -27,8 +28,8 @@ product of experts), `core/snippet_judge.py`. The likeliest snippet by `judge_by
 ladder's choice (its first snippet taken) is within `judge_margin` of it; where no member can
 judge, or judging fails, the ladder's choice stands. The trace says which signal decided.
 
-Options: `order` ("strongest", "cheapest" or "cheapest-verified", default "strongest"), `min_logprob` (default: none,
-any snippet that passes the checks), `judge` ("none", "strongest" or "all", default "none"),
+Options: `order` ("cheapest-verified", "strongest" or "cheapest", default "cheapest-verified"),
+`min_logprob` (default: none, any snippet that passes the checks), `judge` ("none", "strongest" or "all", default "none"),
 `judge_by` ("mean", "sum" or "mean-with-end", default "mean"), `judge_margin` (default 0).
 """
 
@@ -49,7 +50,7 @@ from codequorum.vocabulary.result import Result
 
 
 class ConfidenceOptions(StrategyOptions):
-    order: Literal["strongest", "cheapest", "cheapest-verified"] = "strongest"
+    order: Literal["strongest", "cheapest", "cheapest-verified"] = "cheapest-verified"
     min_logprob: float | None = None
     judge: Judges = "none"
     judge_by: Signal = "mean"
