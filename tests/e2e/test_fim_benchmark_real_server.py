@@ -18,7 +18,7 @@ LARGE_ALONE = '[server]\nfeedback = false\ninline_strategy = "single"\ninline_me
 LIMITS = SandboxLimits(timeout_s=10, memory_mb=512)
 
 
-SHIPPED_DEFAULTS = "[server]\nfeedback = false\n"  # what a user gets: confidence, strongest first
+SHIPPED_DEFAULTS = "[server]\nfeedback = false\n"  # what a user gets: confidence, cheapest-verified
 
 
 async def test_gaps_of_whole_lines_are_filled_exactly_through_the_server_s_defaults(installed_models):
