@@ -186,7 +186,8 @@ class ConfidenceStrategy:
         if tests is not None and tests.failed:
             return f"its snippet fails {tests.failed} of {tests.passed + tests.failed} example(s) of the function"
         if verify and tests is None:
-            return "its snippet ran none of the function's examples (it does not finish the function), unverified"
+            return ("its snippet ran none of the function's examples (it does not finish the function, or the "
+                    "document does not load in the sandbox), unverified")
         if best.mean_logprob is None:
             return "no log-probabilities to judge by"
         return f"unsure (mean log-probability {best.mean_logprob:.3f})"
