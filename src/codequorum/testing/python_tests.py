@@ -40,16 +40,20 @@ def suite_from_text(tests: str | None, docstrings: str | None = None) -> TestSui
     return TestSuite(setup=setup, cases=tuple(cases))
 
 
-SHOWS_EXAMPLES_MAX_CHARS = 200_000  # parsing a larger document to order a warming is not worth its time
+SHOWS_EXAMPLES_MAX_CHARS = 100_000  # parsing a larger document to order a warming is not worth its time
 
 
 def shows_examples(text: str) -> bool:
     """Whether a document's docstrings hold examples that `suite_from_text` turns into cases
-    (parsed as it parses them, tens of milliseconds at most; a document over
+    (parsed once as it parses them, about 0.1 s at most; a document over
     `SHOWS_EXAMPLES_MAX_CHARS` counts as showing none)."""
     if len(text) > SHOWS_EXAMPLES_MAX_CHARS:
         return False
-    return bool(_doctest_cases(text) or _example_cases(text))
+    if _doctest_cases(text):
+        return True
+    # parsed once, not as `parse_code` does: a document being edited often does not parse
+    tree = _parsed(text)
+    return tree is not None and bool(_examples_in(tree))
 
 
 def _split_tests(text: str) -> tuple[str, list[TestCase]]:
@@ -95,8 +99,10 @@ def _example_cases(code: str) -> list[TestCase]:
     """Informal examples in the docstrings of `code`, one per line: a call of a function the code
     defines, an arrow, and a literal result. Anything else on such a line is prose, not a test."""
     tree = parse_code(code)
-    if tree is None:
-        return []
+    return [] if tree is None else _examples_in(tree)
+
+
+def _examples_in(tree: ast.Module) -> list[TestCase]:
     defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
     cases = []
     for node in ast.walk(tree):
@@ -112,17 +118,28 @@ def _example_cases(code: str) -> list[TestCase]:
     return cases
 
 
+PARSE_ATTEMPTS = 8  # where the code may start after prose: each attempt parses the rest again
+
+
 def parse_code(text: str) -> ast.Module | None:
-    """The code in `text`: all of it, or from the first top-level statement after some prose
-    (an instruction followed by the code it is about)."""
+    """The code in `text`: all of it, or from one of the first top-level statements after some
+    prose (an instruction followed by the code it is about). At most `PARSE_ATTEMPTS` parses: a
+    long file with a syntax error near its end would otherwise be parsed once per definition."""
     lines = text.splitlines()
     starts = [0] + [i for i, line in enumerate(lines) if _CODE_START.match(line)]
-    for start in starts:
-        try:
-            return ast.parse("\n".join(lines[start:]))
-        except (SyntaxError, ValueError):
-            continue
+    for start in starts[:PARSE_ATTEMPTS]:
+        tree = _parsed("\n".join(lines[start:]))
+        if tree is not None:
+            return tree
     return None
+
+
+def _parsed(code: str) -> ast.Module | None:
+    """`code` parsed; None when Python rejects it (a syntax error, a null byte, nesting too deep)."""
+    try:
+        return ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _docstring_node(node: ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> ast.Constant | None:

@@ -1,4 +1,5 @@
-from codequorum.testing.python_tests import shows_examples, suite_from_text
+from codequorum.testing import python_tests
+from codequorum.testing.python_tests import PARSE_ATTEMPTS, parse_code, shows_examples, suite_from_text
 
 TESTS = '''
 import math
@@ -86,4 +87,19 @@ def test_a_document_shows_examples_where_its_docstrings_hold_cases():
     assert shows_examples('def f(x):\n    """Add one:\n    f(2) => 3\n    """\n')
     assert not shows_examples('def f(x):\n    """g(2) => 3, of a function not defined here"""\n')
     assert not shows_examples("def f(x) -> int:\n    return x + 1  # f(1) == 2\n")
-    assert not shows_examples('def f(x):\n    """\n    >>> f(1)\n    2\n    """\n' + "#" * 200_000)
+    assert not shows_examples('def f(x):\n    """\n    >>> f(1)\n    2\n    """\n' + "#" * 100_000)
+    assert not shows_examples("x = 1\0\n") and not shows_examples("(" * 5000)
+
+
+BROKEN_LONG_FILE = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(200)) + "def broken(:\n"
+
+
+def test_a_long_file_with_a_syntax_error_is_parsed_a_bounded_number_of_times(monkeypatch):
+    parses = []
+    real = python_tests._parsed
+    monkeypatch.setattr(python_tests, "_parsed", lambda code: parses.append(1) or real(code))
+    assert parse_code(BROKEN_LONG_FILE) is None
+    assert len(parses) == PARSE_ATTEMPTS  # not once per definition (201): minutes for a large file
+    parses.clear()
+    assert not shows_examples(BROKEN_LONG_FILE)
+    assert len(parses) == 1
