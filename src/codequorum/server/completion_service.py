@@ -234,12 +234,11 @@ class CompletionService:
     def warm_open(self, query: CompletionQuery) -> bool:
         """Have the prompt-caching members of a newly opened document read its prompt in the
         background, replacing the open-warming of an earlier one; False when none would."""
-        members = self._open_members(query)
-        if not members:
+        if not self._warmable(query, self.policy.open_warm_members):
             return False
         self._stop_open_warming()
         warming = self._open_warming = OpenWarming(query.document, CancelToken())
-        self._spawn(self._warm_open(query, warming, members))
+        self._spawn(self._warm_open(query, warming))
         self.stats.open_warmings += 1
         return True
 
@@ -351,19 +350,26 @@ class CompletionService:
         strongest first, or cheapest first (always, or where a Python document shows docstring
         examples, which verify a cheap member's snippet: `testing/programs.py`'s suites are
         Python's)."""
-        members = query.members or self.policy.members
         when = self.policy.cheapest_first
         cheap_first = when == "always" or (when == "examples" and query.language in (None, "python")
                                             and shows_examples(query.text))
         ladder = self.policy.open_warm_cheapest_first if cheap_first else self.policy.open_warm_members
+        return self._warmable(query, ladder)
+
+    def _warmable(self, query: CompletionQuery, ladder: tuple[str, ...]) -> list[str]:
+        """Those of `ladder` that complete in the query's document (every one when no member
+        list is set)."""
+        members = query.members or self.policy.members
         return [name for name in ladder if members is None or name in members]
 
-    async def _warm_open(self, query: CompletionQuery, warming: OpenWarming, members: list[str]) -> None:
+    async def _warm_open(self, query: CompletionQuery, warming: OpenWarming) -> None:
         """As `_warm`, for the service's one open-warming, after the warm-up. A member is asked
         only while no query is in progress: one that began before this warming does not stop
         it, and would wait for the member's whole prompt if it fell back to that member."""
         results: list[Result] = []
         try:
+            # the order may parse the document's docstrings (up to ~0.1 s): off the event loop
+            members = await asyncio.to_thread(self._open_members, query)
             if self._loaded is not None:
                 await self._loaded.wait()
             request = replace(self._request(query, background=True), max_tokens=1)
