@@ -13,11 +13,14 @@ that second place, and the ratios to the cheap member alone. `--open-dwell` wait
 opening a document and the first request (a user placing the cursor): time the server uses
 to warm the prompt ([server] warm_on_open; `defaults-cold-open` is the defaults without it).
 `qwen-large-lookup` and `qwen-large-drafted` are qwen-large with speculative decoding (prompt
-lookup; qwen-small drafting).
+lookup; qwen-small drafting). `qwen-small-distilled` (alone) and `defaults-distilled` (the
+defaults with it in qwen-small's place) run the member `codequorum distill` wrote: give its
+`member.toml` with `--distilled`, and `--half` the half of the problems it did not train on.
 
-    .venv/bin/python benchmarks/fim_server.py [--lines 32] [--blocks 20] [--seed 0]
+    .venv/bin/python benchmarks/fim_server.py [--lines 32] [--blocks 20] [--seed 0] [--half all]
         [--configs qwen-small,qwen-large,defaults,defaults-no-deadline,qwen-large-lookup,qwen-large-drafted]
         [--second-place qwen-small,defaults] [--dwell 0] [--open-dwell 0] [--out fim.jsonl]
+        [--distilled distill-out/member.toml]
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _provenance import print_provenance  # noqa: E402
 
 from codequorum.bench.fim_run import FimOutcome, FimSummary, run_configuration  # noqa: E402
-from codequorum.bench.fim_tasks import fim_tasks, humaneval_programs, split_halves  # noqa: E402
+from codequorum.bench.fim_tasks import fim_tasks, half_of, humaneval_programs, split_halves  # noqa: E402
 from codequorum.config import load_settings  # noqa: E402
 from codequorum.sandbox import SandboxLimits  # noqa: E402
 
@@ -59,7 +62,12 @@ CONFIGS = {
     "defaults-strongest-first": QUIET + '[strategies.confidence]\norder = "strongest"\n',
     "defaults-no-deadline": QUIET + "inline_deadline_s = 120\ninline_hard_cap_s = 180\n"
                             "inline_wait_for_all = true\n",
+    # the member `codequorum distill` wrote (its table from --distilled is appended), alone and
+    # as the defaults' cheap member
+    "qwen-small-distilled": QUIET + 'inline_strategy = "single"\ninline_members = ["qwen-small-distilled"]\n',
+    "defaults-distilled": QUIET + 'inline_members = ["qwen-small-distilled", "qwen-large"]\n',
 }
+HALVES = {"all": None, "even": 0, "odd": 1}
 
 
 def main() -> None:
@@ -78,19 +86,33 @@ def main() -> None:
                         help="seconds between opening a document and the first request (a user placing "
                         "the cursor; 0: at once)")
     parser.add_argument("--out", type=Path, help="write every outcome here (JSONL)")
+    parser.add_argument("--half", choices=list(HALVES), default="all",
+                        help="cut the gaps from this half of the problems only (by problem number)")
+    parser.add_argument("--distilled", type=Path,
+                        help="the member.toml `codequorum distill` wrote, for the *-distilled configurations")
     args = parser.parse_args()
+    unknown = [name for name in args.configs.split(",") if name not in CONFIGS]
+    if unknown:
+        parser.error(f"unknown configuration(s) {', '.join(unknown)}: choose from {', '.join(CONFIGS)}")
+    configs = {name: CONFIGS[name] for name in args.configs.split(",")}
+    for name in configs:
+        if "distilled" in name:
+            if args.distilled is None:
+                parser.error(f"{name} needs --distilled distill-out/member.toml")
+            configs[name] += "\n" + args.distilled.read_text(encoding="utf-8")
     print_provenance()
-    tasks = fim_tasks(humaneval_programs(), args.lines, args.blocks, args.seed)
+    programs = [(p, code) for p, code in humaneval_programs() if HALVES[args.half] in (None, half_of(p.id))]
+    tasks = fim_tasks(programs, args.lines, args.blocks, args.seed)
     print(f"# tasks: {sum(t.kind == 'line' for t in tasks)} single-line, "
-          f"{sum(t.kind == 'block' for t in tasks)} multi-line gaps (seed {args.seed})")
+          f"{sum(t.kind == 'block' for t in tasks)} multi-line gaps (seed {args.seed}, problems: {args.half})")
     print(f"# dwell: {args.dwell} s before the second request, {args.open_dwell} s after opening before the first")
     sandbox = load_settings(None).sandbox
     limits = SandboxLimits(timeout_s=sandbox.timeout_s, memory_mb=sandbox.memory_mb)
     results: dict[str, list[FimOutcome]] = {}
-    for name in args.configs.split(","):
+    for name, config in configs.items():
         print(f"# running {name} ...", flush=True)
         second = name in args.second_place.split(",")
-        results[name] = asyncio.run(run_configuration(CONFIGS[name], tasks, limits, second, progress=_dot,
+        results[name] = asyncio.run(run_configuration(config, tasks, limits, second, progress=_dot,
                                                       dwell_s=args.dwell, open_dwell_s=args.open_dwell))
         print(flush=True)
         if args.out:
@@ -100,6 +122,8 @@ def main() -> None:
                     out.write(json.dumps(record | dataclasses.asdict(outcome)) + "\n")
     even, odd = split_halves(tasks)
     for label, subset in (("all", tasks), ("even half", even), ("odd half", odd)):
+        if not subset or (args.half != "all" and label != "all"):
+            continue
         ids = {t.id for t in subset}
         _table(label, {name: [o for o in outcomes if o.task in ids] for name, outcomes in results.items()})
     _members(results)

@@ -1,5 +1,7 @@
-"""`codequorum distill` end to end on the real Qwen2.5-Coder members, at a tiny size: three
-verified HumanEval answers of the shipped collection, the 1.5B as teacher, rank 2, two steps.
+"""`codequorum distill` end to end on the real Qwen2.5-Coder members, at a tiny size: six
+verified HumanEval answers of the shipped collection, asked in both forms (the bench's chat
+prompt, and a gap cut from the answer asked as an editor asks), the 1.5B as teacher, rank 2,
+two steps.
 
 Checked: the merged GGUF loads in the llama.cpp backend and answers; the member it is
 registered as runs from the configuration; the original file is untouched; a merge at λ = 0
@@ -52,7 +54,8 @@ def run(store, tmp_path_factory) -> Path:
     config = out / "config.toml"
     config.write_text("[server]\nfeedback_keep_text = true\n")
     done = run_cli("distill", "--collection", str(ROOT / "data/humaneval-greedy.jsonl.gz"),
-                   "--problems-half", "even", "--teachers", "qwen-large", "--max-examples", "4",
+                   "--problems-half", "even", "--forms", "chat,fim", "--teachers", "qwen-large",
+                   "--max-examples", "6",
                    "--validation-share", "0.3", "--max-length", "448", "--rank", "2", "--steps", "2",
                    "--accumulate", "1", "--checkpoint-every", "1", "--top-k", "8", "--lambdas", "0,1",
                    "--threads", "2", "--register", "--config", str(config), "--out", str(out / "run"),
@@ -77,6 +80,7 @@ def test_the_run_reports_every_stage_and_leaves_the_original_intact(run, store):
     assert report["steps"] == 2 and report["examples"]["training"] >= 1
     assert set(report["seconds"]) == {"examples", "teachers", "load student", "training", "validation", "merge"}
     assert report["teacher_examples_computed"]["qwen-large"] == report["examples"]["training"]
+    assert report["asked_as"]["chat"] >= 1 and report["asked_as"]["fim"] >= 1  # the seeded draw takes both
     assert [p["merge_lambda"] for p in report["lambda_curve"]] in ([0.0, 1.0], [])
     merged = Path(report["merged"])
     assert merged.parent == run / "run" and merged.name == "qwen-small-distilled.gguf"

@@ -74,15 +74,16 @@ def fim_tasks(programs: list[tuple[Problem, str]], lines: int, blocks: int, seed
         for problem, program in programs_left:
             if wanted[kind] == 0:
                 break
-            task = _gap(problem, program, kind, rng)
+            task = gap_in(problem, program, len(problem.prompt), kind, rng)
             if task is not None:
                 tasks.append(task)
                 wanted[kind] -= 1
     return tasks
 
 
-def _gap(problem: Problem, program: str, kind: str, rng: random.Random) -> FimTask | None:
-    body_start = len(problem.prompt)
+def gap_in(problem: Problem, program: str, body_start: int, kind: str, rng: random.Random) -> FimTask | None:
+    """One gap of `kind` ("line" or "block": 2 to 8 lines) among the code lines that begin at
+    or after `body_start`; None where there is no such line (or span)."""
     starts = _line_starts(program, body_start)
     code = [i for i, offset in enumerate(starts) if _line_at(program, offset).strip()]
     if not code:

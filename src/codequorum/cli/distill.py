@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -9,7 +10,7 @@ from rich.console import Console
 
 from codequorum.cli.errors import user_errors
 from codequorum.cli.progress import ConsoleListener
-from codequorum.config import find_config_file, load_settings, user_config_path
+from codequorum.config import Settings, find_config_file, load_settings, user_config_path
 
 console = Console()
 
@@ -19,6 +20,9 @@ def distill(
         None, "--collection", help="A bench collection (collection.jsonl of `codequorum bench`, or "
         "data/humaneval-greedy.jsonl.gz); repeat for several. Only candidates that passed their "
         "hidden tests are used."),
+    forms: str = typer.Option(
+        "chat", "--forms", help="How the collections' verified answers are asked: chat (the bench's "
+        "prompt), fim (one gap cut from the body of each answer, asked as an editor asks), or chat,fim."),
     feedback_db: str | None = typer.Option(
         None, "--feedback-db", help="A feedback store whose accepted completions to train on "
         "(default: the configuration's server feedback_db, when --feedback)."),
@@ -62,6 +66,7 @@ def distill(
     beside the original (never over it) and print the member that runs it. Rerun the same
     command to resume."""
     from codequorum.bench.problems import from_jsonl, humaneval
+    from codequorum.distill.examples import FORMS
     from codequorum.distill.fusion import FUSIONS
     from codequorum.distill.gguf_merge import MERGED_TYPES
     from codequorum.distill.halves import HALVES
@@ -76,6 +81,9 @@ def distill(
         _one_of("--problems-half", problems_half, HALVES)
         _one_of("--fusion", fusion, FUSIONS)
         _one_of("--merged-type", merged_type, MERGED_TYPES)
+        asked = tuple(dict.fromkeys(f.strip() for f in forms.split(",") if f.strip()))
+        for form in asked or ("",):
+            _one_of("--forms", form, FORMS)
         settings = load_settings(config)
         store = (feedback_db or settings.server.feedback_db or default_feedback_path()) if feedback else None
         try:
@@ -84,6 +92,7 @@ def distill(
             raise CodequorumError(f"--lambdas {lambdas!r}: give numbers separated by commas") from None
         plan = DistillPlan(
             out=out, suite=from_jsonl(suite) if suite else humaneval(), collections=tuple(collection or ()),
+            forms=asked,  # type: ignore[arg-type]
             feedback=store, student=student, teachers=tuple(t for t in teachers.split(",") if t),
             fusion=fusion, half=problems_half, validation_share=validation_share,  # type: ignore[arg-type]
             max_examples=max_examples, max_length=max_length, top_k=top_k, lora=LoraShape(rank, alpha),
@@ -96,6 +105,16 @@ def distill(
     if not register:
         console.print("Add the new member to your configuration (or rerun with --register):", highlight=False)
     console.print(report.member, markup=False, highlight=False, soft_wrap=True)  # TOML to copy: never wrapped
+    console.print(f"To ask it for inline completions in {student}'s place:\n[server]\n"
+                  f"inline_members = {json.dumps(_inline_members_with(settings, student, member_name))}",
+                  markup=False, highlight=False, soft_wrap=True)
+
+
+def _inline_members_with(settings: Settings, student: str, distilled: str) -> list[str]:
+    """The members the server asks for completions, the distilled member in the student's place."""
+    current = settings.server.inline_members or [m.name for m in settings.enabled_members() if m.fim]
+    chosen = [distilled if name == student else name for name in current]
+    return chosen if distilled in chosen else [distilled, *chosen]
 
 
 def _one_of(option: str, value: str, allowed: tuple[str, ...]) -> None:

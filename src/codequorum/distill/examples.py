@@ -5,15 +5,24 @@ True`: not unknown, not failed, not a failed call). A feedback event is one only
 user accepted the whole suggestion and never dismissed it (`accepted_completions`). Each
 example is the prompt exactly as the member saw it (the bench's chat prompt, or the FIM
 prompt of the cursor's window) and the answer the member should give.
+
+A verified answer can also be asked the way an editor asks: one gap of whole lines cut from
+the body of the function it wrote (the `fim` form), the program without those lines as the
+document and the cursor where they were, so the cheap member learns the inline-completion job
+from code that passed its tests.
 """
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from codequorum.bench.collect import request_for
+from codequorum.bench.fim_tasks import gap_in
 from codequorum.bench.problems import Problem
 from codequorum.core.fences import fenced
 from codequorum.core.prompts import build_prompt, fim_prompt, fim_template
@@ -24,6 +33,8 @@ from codequorum.vocabulary.records import Record
 from codequorum.vocabulary.request import Request, TaskKind
 
 Source = Literal["collection", "feedback"]
+Form = Literal["chat", "fim"]  # how a verified bench answer is asked: the bench's chat prompt, or a gap in it
+FORMS: tuple[Form, ...] = ("chat", "fim")
 
 
 @dataclass(frozen=True)
@@ -46,24 +57,76 @@ class Selection:
 
 
 def from_collection(records: Iterable[Record], problems: Mapping[str, Problem], half: Half,
-                    selection: Selection | None = None, max_tokens: int = 384) -> Selection:
-    """The candidates that passed their hidden tests, for the problems of `half`, each with the
-    chat prompt the bench asked it with; the same answer to the same problem once."""
+                    selection: Selection | None = None, max_tokens: int = 384,
+                    forms: tuple[Form, ...] = ("chat",), fim: str | None = None, seed: int = 0) -> Selection:
+    """The candidates that passed their hidden tests, for the problems of `half`, the same
+    answer to the same problem once; each asked in every form of `forms`: with the chat prompt
+    the bench asked it with, and (`fim`, in the member's FIM format `fim`) as one gap in the
+    body of the function it wrote, drawn by a seeded choice per answer."""
     selection = selection or Selection()
+    if "fim" in forms and fim is None:
+        raise ValueError("FIM examples need the member's FIM format")
     seen: set[tuple[str, str]] = set()
     for record in records:
         reason = _unusable(record, problems, half)
         if reason:
             selection.leave_out(reason)
             continue
-        answer = fenced(record.text.strip("\n"), problems[record.problem].language)
+        problem = problems[record.problem]
+        answer = fenced(record.text.strip("\n"), problem.language)
         if (record.problem, answer) in seen:
             selection.leave_out("the same answer again")
             continue
         seen.add((record.problem, answer))
-        prompt = build_prompt(request_for(problems[record.problem], max_tokens, None), fim=None)
-        selection.examples.append(TrainingExample(record.problem, "collection", prompt, answer))
+        if "chat" in forms:
+            prompt = build_prompt(request_for(problem, max_tokens, None), fim=None)
+            selection.examples.append(TrainingExample(record.problem, "collection", prompt, answer))
+        if "fim" in forms and fim is not None:
+            example = _fim_example(problem, record.text, fim, seed)
+            if example is None:
+                selection.leave_out("no function body to cut a FIM gap from")
+            else:
+                selection.examples.append(example)
     return selection
+
+
+def _fim_example(problem: Problem, text: str, fim: str, seed: int) -> TrainingExample | None:
+    """One gap (a line or a span of 2 to 8, drawn per answer) in the body of the answer's
+    function: the document without it as a FIM prompt, the gap's lines as the answer."""
+    program = text if f"def {problem.entry_point}" in text else problem.prompt + text  # the file the user would have
+    body_start = _body_start(program, problem.entry_point) if problem.language == "python" else None
+    if body_start is None:
+        return None
+    digest = hashlib.sha256(f"{seed}:{problem.id}:{program}".encode()).digest()
+    rng = random.Random(int.from_bytes(digest[:8], "big"))
+    kinds = ["line", "block"]
+    rng.shuffle(kinds)
+    task = gap_in(problem, program, body_start, kinds[0], rng) or gap_in(problem, program, body_start, kinds[1], rng)
+    if task is None:
+        return None
+    document = task.document
+    request = Request(TaskKind.COMPLETE, language=problem.language, prefix=document[:task.cursor],
+                      suffix=document[task.cursor:])
+    return TrainingExample(problem.id, "collection", fim_prompt(request, fim_template(fim)), task.middle)
+
+
+def _body_start(program: str, entry_point: str) -> int | None:
+    """Where the statements of `entry_point`'s body begin (after its docstring): the offset of
+    that line in `program`; None when the program does not parse or has no such function."""
+    try:
+        tree = ast.parse(program)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    function = next((node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                     and node.name == entry_point), None)
+    if function is None:
+        return None
+    body = function.body
+    if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    lines = program.split("\n")
+    return sum(len(line) + 1 for line in lines[:body[0].lineno - 1])
 
 
 def _unusable(record: Record, problems: Mapping[str, Problem], half: Half) -> str | None:

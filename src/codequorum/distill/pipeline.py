@@ -12,6 +12,7 @@ import json
 import random
 import resource
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -47,6 +48,7 @@ class DistillPlan:
     out: Path
     suite: Sequence[Problem]  # the problems the collections answer (HumanEval)
     collections: tuple[Path, ...] = ()
+    forms: tuple[select.Form, ...] = ("chat",)  # how the collections' verified answers are asked
     feedback: str | Path | None = None  # a feedback store, or None to leave feedback out
     student: str = "qwen-small"
     teachers: tuple[str, ...] = ("qwen-large",)
@@ -70,6 +72,7 @@ class DistillPlan:
 @dataclass
 class DistillReport:
     examples: dict[str, int] = field(default_factory=dict)
+    asked_as: dict[str, int] = field(default_factory=dict)  # training examples by prompt form (chat, fim)
     left_out: dict[str, int] = field(default_factory=dict)
     teacher_examples_computed: dict[str, int] = field(default_factory=dict)
     steps: int = 0
@@ -89,6 +92,7 @@ def distill(settings: Settings, plan: DistillPlan, listener: Listener) -> Distil
     student_member = _member(settings, plan.student)
     with _timed(report, "examples"):
         training, validation = _examples(plan, student_member, report, listener)
+        report.asked_as = dict(Counter(e.prompt.kind for e in training))
         if not training:
             raise CodequorumError(
                 f"no verified example to train on (left out: {_described(report.left_out)}): give --collection "
@@ -141,8 +145,11 @@ def _examples(plan: DistillPlan, student: MemberConfig, report: DistillReport,
               listener: Listener) -> tuple[list[select.TrainingExample], list[select.TrainingExample]]:
     problems = {p.id: p for p in plan.suite}
     selection = select.Selection()
+    if "fim" in plan.forms and student.fim is None:
+        raise CodequorumError(f"--forms fim: {student.name} has no FIM format to ask gaps in")
     for path in plan.collections:
-        select.from_collection(collection_records(path), problems, plan.half, selection)
+        select.from_collection(collection_records(path), problems, plan.half, selection, forms=plan.forms,
+                               fim=student.fim, seed=plan.training.seed)
     if plan.feedback is not None:
         if student.fim is None:
             listener.note(f"feedback left out: {student.name} has no FIM format")

@@ -2,6 +2,8 @@ import gzip
 import json
 from dataclasses import asdict
 
+import pytest
+
 from codequorum.bench.collect import request_for
 from codequorum.bench.problems import Problem
 from codequorum.core.prompts import build_prompt
@@ -75,3 +77,66 @@ def test_collections_read_plain_and_gzipped_and_skip_a_cut_line(tmp_path):
         handle.write("\n".join(rows) + "\n")
     for name in ("c.jsonl", "c.jsonl.gz"):
         assert [r.problem for r in collection_records(tmp_path / name)] == ["HumanEval/0"]
+
+
+SOLVED = '''from typing import List
+
+
+def f0(x: List[int]) -> int:
+    """Sum.
+    >>> f0([1, 2])
+    3
+    """
+    total = 0
+    for value in x:
+        total += value
+    return total
+'''
+
+
+def test_a_verified_answer_asked_as_an_editor_asks_gives_back_its_program():
+    records = [_record("HumanEval/0", SOLVED, True)]
+    [example] = from_collection(records, PROBLEMS, "even", forms=("fim",), fim="qwen").examples
+    assert (example.key, example.source, example.prompt.kind) == ("HumanEval/0", "collection", "fim")
+    prefix, rest = example.prompt.text.removeprefix("<|fim_prefix|>").split("<|fim_suffix|>")
+    suffix = rest.removesuffix("<|fim_middle|>")
+    assert prefix + example.answer + suffix == SOLVED
+    assert example.answer.endswith("\n") and example.answer.strip()
+    # the gap is whole lines of the function's body, after its docstring
+    assert prefix.endswith("\n") and '"""\n' in prefix
+
+
+def test_the_gap_is_drawn_per_answer_and_the_same_on_every_run():
+    records = [_record("HumanEval/0", SOLVED, True)]
+    first = from_collection(records, PROBLEMS, "even", forms=("fim",), fim="qwen", seed=0).examples
+    again = from_collection(records, PROBLEMS, "even", forms=("fim",), fim="qwen", seed=0).examples
+    drawn = {from_collection(records, PROBLEMS, "even", forms=("fim",), fim="qwen", seed=s).examples[0].answer
+             for s in range(12)}
+    assert first == again
+    assert len(drawn) > 1  # the seed draws other gaps, single lines and spans
+    assert any(answer.count("\n") == 1 for answer in drawn) and any(answer.count("\n") > 1 for answer in drawn)
+
+
+def test_both_forms_ask_each_answer_twice_and_count_what_was_left_out_once():
+    records = [_record("HumanEval/0", SOLVED, True), _record("HumanEval/0", SOLVED, False),
+               _record("HumanEval/2", "def f2(x):\n    pass\n", True),  # one body line: a single-line gap
+               _record("HumanEval/2", "f2 = lambda x: x\n", True)]  # no function to cut a gap from
+    selection = from_collection(records, PROBLEMS, "even", forms=("chat", "fim"), fim="qwen")
+    assert [(e.key, e.prompt.kind) for e in selection.examples] == [
+        ("HumanEval/0", "chat"), ("HumanEval/0", "fim"), ("HumanEval/2", "chat"), ("HumanEval/2", "fim"),
+        ("HumanEval/2", "chat")]
+    assert selection.left_out == {"not verified (hidden tests failed or never ran)": 1,
+                                  "no function body to cut a FIM gap from": 1}
+
+
+def test_an_answer_that_does_not_restate_the_prompt_is_cut_in_the_prompt_plus_the_answer():
+    problem = Problem("HumanEval/0", 'def f0(x):\n    """Twice."""\n', "def check(c): pass", "f0")
+    [example] = from_collection([_record("HumanEval/0", "    y = x * 2\n    return y\n", True)], {"HumanEval/0": problem},
+                                "all", forms=("fim",), fim="qwen").examples
+    assert example.prompt.text.startswith('<|fim_prefix|>def f0(x):\n    """Twice."""\n')
+    assert example.answer in ("    y = x * 2\n", "    return y\n", "    y = x * 2\n    return y\n")
+
+
+def test_fim_examples_need_the_members_fim_format():
+    with pytest.raises(ValueError, match="FIM format"):
+        from_collection([], PROBLEMS, "even", forms=("fim",), fim=None)
