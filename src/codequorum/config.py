@@ -206,6 +206,23 @@ class RankingConfig(_Strict):
     )
 
 
+class DistillConfig(_Strict):
+    """What `codequorum distill` learns from that other commands keep (docs/distill.md)."""
+
+    keep_verified: bool = Field(
+        True, description="keep each answer of generate (with --tests-file) and fix that passed "
+        "its tests in the sandbox, with the request it answered, for codequorum distill"
+    )
+    verified_log: Path | None = Field(
+        None, description="where those answers are kept (JSON lines, created 0600); none = "
+        "verified.jsonl in the user data dir"
+    )
+    verified_retention_days: int | None = Field(
+        90, ge=1, description="kept answers older than this many days are dropped when the log "
+        "is written and are not trained on; none keeps them"
+    )
+
+
 class SandboxConfig(_Strict):
     timeout_s: float = Field(10.0, gt=0, description="wall-clock limit per sandboxed run")
     completion_timeout_s: float = Field(
@@ -395,6 +412,7 @@ class Settings(_Strict):
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     ranking: RankingConfig = Field(default_factory=RankingConfig)
+    distill: DistillConfig = Field(default_factory=DistillConfig)
     source: str = Field("built-in defaults", exclude=True)
 
     @field_validator("fim_templates", mode="before")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from codequorum.stores.verified import VerifiedLog
 from tests.e2e.conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -68,10 +69,12 @@ def test_complete_prints_a_readable_summary(installed_models, small_config):
     assert "candidates" in done.stdout and "qwen-small" in done.stdout
 
 
-def test_generate_with_visible_tests(installed_models, small_config):
+def test_generate_with_visible_tests(installed_models, tmp_path):
+    config, log = tmp_path / "codequorum.toml", tmp_path / "kept" / "verified.jsonl"
+    config.write_text(TWO_SMALL + f'[distill]\nverified_log = "{log}"\n')
     done = run_cli("generate", "--instruction", "Write a Python function add(a, b) that returns a + b.",
                    "--tests-file", str(ROOT / "examples/add_tests.py"), "--strategy", "single",
-                   "--member", "qwen-small", "--max-tokens", "80", "--config", str(small_config),
+                   "--member", "qwen-small", "--max-tokens", "80", "--config", str(config),
                    "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -79,6 +82,10 @@ def test_generate_with_visible_tests(installed_models, small_config):
     assert "```" not in result["text"]
     # the visible tests ran in the sandbox against the candidate
     assert result["candidates"][0]["checks"]["tests"] == {"passed": 3, "failed": 0}
+    # so the answer is kept for `codequorum distill`, with the request it answered
+    [kept] = VerifiedLog(log).entries()
+    assert (kept.kind, kept.member, kept.answer) == ("generate", "qwen-small", result["candidates"][0]["text"])
+    assert kept.tests == (ROOT / "examples/add_tests.py").read_text()
 
 
 def test_generate_defaults_to_the_measured_cascade_without_smollm2(installed_models, small_config):

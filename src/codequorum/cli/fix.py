@@ -21,6 +21,7 @@ from codequorum.core.repair import MAX_ROUNDS
 from codequorum.fix.report import FixOutcome, FixReport
 from codequorum.fix.service import FixJob, run_fix
 from codequorum.fix.work_area import removed_on_termination
+from codequorum.stores.verified import keep_verified
 from codequorum.vocabulary.errors import CodequorumError
 
 console = Console()
@@ -84,6 +85,10 @@ def fix(
         with removed_on_termination(), \
                 working(f"fix ({test})", list(member) or settings.generation_members(), settings, stderr):
             report = asyncio.run(go())
+    if report.verified is not None:  # it passed the test command in the sandbox: keep it for distill
+        note = keep_verified(settings.distill, report.verified)
+        if note:
+            report.notes.append(note)
     if as_json:
         typer.echo(json.dumps(report.to_json_dict(), indent=2))
     else:

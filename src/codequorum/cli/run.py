@@ -19,6 +19,8 @@ from codequorum.config import Settings, load_settings
 from codequorum.core.engine import Engine
 from codequorum.core.registry import Registry
 from codequorum.core.languages import Languages
+from codequorum.core.toolkit import verified
+from codequorum.stores.verified import VerifiedAnswer, keep_verified
 from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.request import Budget, Request, TaskKind, completion_request, offset_of
 from codequorum.vocabulary.result import Result
@@ -97,7 +99,22 @@ def generate(
             budget=Budget(deadline_s=settings.engine.deadline_s),
         )
         result = _run(settings, registry, request, choice)
+    _keep_if_verified(settings, request, result)
     _emit(result, as_json, settings)
+
+
+def _keep_if_verified(settings: Settings, request: Request, result: Result) -> None:
+    """The best answer, when the visible tests ran on it in the sandbox and all passed, goes to
+    the verified-answer log that `codequorum distill` trains on."""
+    best = result.best
+    if request.tests is None or best is None or not verified(best):
+        return
+    entry = VerifiedAnswer(kind="generate", language=request.language,
+                           instruction=request.instruction or "", answer=best.text,
+                           member=best.member, verified_by="the visible tests", tests=request.tests)
+    note = keep_verified(settings.distill, entry)
+    if note:
+        stderr.print(note, highlight=False, markup=False)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from codequorum.fix.choose import Attempt
 from codequorum.fix.project import CommandRun
+from codequorum.stores.verified import VerifiedAnswer
 from codequorum.vocabulary.result import Trace
 
 
@@ -51,6 +52,7 @@ class FixReport:
     trace: Trace | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # what the project's copies left out, and why
+    verified: VerifiedAnswer | None = None  # the passing fix, as `codequorum distill` learns it
 
     @property
     def best(self) -> Attempt | None:

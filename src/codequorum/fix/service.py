@@ -26,6 +26,7 @@ from codequorum.fix.candidates import (
     AnsweredFunctions,
     answer_sources,
     fix_request,
+    failure_tail,
     functions_in_answer,
     shown_code,
 )
@@ -51,6 +52,7 @@ from codequorum.fix.report import FixOutcome, FixReport
 from codequorum.plugins.languages.failures import FailureLocator
 from codequorum.sandbox import DEFAULT_WORK_PATH
 from codequorum.sandbox.argv import SEED_MESSAGE
+from codequorum.stores.verified import VerifiedAnswer
 from codequorum.vocabulary.candidate import Candidate
 from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.result import Result
@@ -152,7 +154,7 @@ async def _repair(job: FixJob, engine: Engine, runner: SandboxedProject, languag
     await _test_attempts(attempts, runner, site)
     report.attempts = ranked(attempts)
     await _repair_rounds(job, engine, runner, report, site, language, language_name)
-    return _conclude(report, job, site)
+    return _conclude(report, job, site, language_name)
 
 
 async def _repair_rounds(job: FixJob, engine: Engine, runner: SandboxedProject, report: FixReport,
@@ -269,13 +271,14 @@ async def _test_attempts(attempts: list[Attempt], runner: SandboxedProject, site
         attempt.run = runs[key]
 
 
-def _conclude(report: FixReport, job: FixJob, site: FixSite) -> FixReport:
+def _conclude(report: FixReport, job: FixJob, site: FixSite, language_name: str) -> FixReport:
     best = report.best
     if best is None or not best.passed or not best.fixed_files:
         tried = sum(1 for a in report.attempts if a.tried)
         return _with(report, FixOutcome.NOT_FIXED,
                      f"no candidate makes `{job.command}` pass ({len(report.attempts)} candidates, "
                      f"{tried} tried); nothing was applied")
+    report.verified = _verified_answer(report, site, best, language_name)
     message = f"{best.member}'s fix of {_what(site, best)} makes the tests pass"
     if job.apply:
         fixes = [FileFix(path, site.file(path).source, text, site.file(path).format)
@@ -290,6 +293,16 @@ def _conclude(report: FixReport, job: FixJob, site: FixSite) -> FixReport:
     else:
         message += "; run again with --apply to write it"
     return _with(report, FixOutcome.FIXED, message)
+
+
+def _verified_answer(report: FixReport, site: FixSite, best: Attempt, language_name: str) -> VerifiedAnswer:
+    """The request as the members saw it (`fix_request`) and the code that made the command pass."""
+    assert report.baseline is not None
+    return VerifiedAnswer(kind="fix", language=language_name,
+                          instruction=failure_tail(report.baseline.output),
+                          answer=_attempt_code(site, best), member=best.member,
+                          verified_by=report.command, code=shown_code(site),
+                          functions=site.names if len(site.functions) > 1 else ())
 
 
 def _what(site: FixSite, attempt: Attempt) -> str:

@@ -9,6 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from codequorum.cli.app import app
+from codequorum.cli.run import _keep_if_verified
+from codequorum.config import settings_from_dict
+from codequorum.stores.verified import VerifiedLog
+from codequorum.vocabulary.candidate import Candidate
+from codequorum.vocabulary.evidence import Evidence, TestOutcome
+from codequorum.vocabulary.request import Request, TaskKind
+from codequorum.vocabulary.result import Result, Trace
 
 # A member whose backend is refused at once: a loopback port nothing listens on.
 UNREACHABLE = """
@@ -96,3 +103,28 @@ def test_complete_with_a_member_asks_that_member_alone(config, tmp_path):
                                     "--json"])
     assert "unknown option" not in done.output  # not the inline default's options, `single`'s
     assert '"strategy": "single"' in done.output, done.output
+
+
+def _result(tests: TestOutcome | None, syntax: bool | None = True) -> Result:
+    best = Candidate("qwen-large", "def add(a, b):\n    return a + b\n", "chat",
+                     evidence=Evidence(syntax=syntax, tests=tests))
+    return Result(best.text, "single", [best], Trace("single"))
+
+
+@pytest.mark.parametrize(("tests", "syntax", "visible", "kept"), [
+    (TestOutcome(3, 0), True, "assert add(1, 2) == 3\n", True),
+    (TestOutcome(2, 1), True, "assert add(1, 2) == 3\n", False),  # a visible test failed
+    (TestOutcome(3, 0), False, "assert add(1, 2) == 3\n", False),  # broken syntax
+    (None, True, "assert add(1, 2) == 3\n", False),  # the tests never ran
+    (TestOutcome(1, 0), True, None, False),  # only the docstring's examples: no --tests-file
+])
+def test_generate_keeps_only_an_answer_its_visible_tests_passed_in_the_sandbox(tmp_path, tests, syntax, visible, kept):
+    log = tmp_path / "verified.jsonl"
+    settings = settings_from_dict({"distill": {"verified_log": str(log)}}, "t")
+    request = Request(TaskKind.GENERATE, language="python", instruction="add two numbers", tests=visible)
+    _keep_if_verified(settings, request, _result(tests, syntax))
+    entries = list(VerifiedLog(log).entries())
+    assert len(entries) == int(kept)
+    if kept:
+        assert (entries[0].kind, entries[0].member, entries[0].tests) == ("generate", "qwen-large", visible)
+        assert entries[0].answer == "def add(a, b):\n    return a + b\n"

@@ -60,6 +60,10 @@ async def test_the_passing_fix_wins_and_nothing_is_written_without_apply(project
     assert by_member["unrelated"].problem == "the answer has no function add"
     assert by_member["good"].lines_changed == 2
     assert "+    return a + b" in report.best.diff
+    kept = report.verified  # what distill learns: the request as the members saw it, the passing code
+    assert (kept.kind, kept.member, kept.verified_by, kept.functions) == ("fix", "good", COMMAND, ())
+    assert "def add(a, b)" in kept.code and "return a + b" in kept.answer
+    assert kept.instruction.strip() and kept.instruction in report.baseline.output
     assert (project / "calc" / "ops.py").read_text() == before
     assert not (project / ".codequorum").exists()
 
@@ -83,7 +87,7 @@ async def test_no_passing_candidate_applies_nothing(project: Path):
     report = await _fix(_engine(wrong=WRONG), target=target, command=COMMAND, apply=True)
     assert report.outcome is FixOutcome.NOT_FIXED and report.exit_code == 1
     assert report.best is not None and "a * b" in report.best.diff
-    assert target.read_text() == before and not report.applied
+    assert target.read_text() == before and not report.applied and report.verified is None
 
 
 @needs_bwrap
