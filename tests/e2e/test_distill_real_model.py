@@ -64,6 +64,24 @@ def run(store, tmp_path_factory) -> Path:
     return out
 
 
+def test_what_generate_verified_is_trained_on(store, tmp_path):
+    """A real `generate --tests-file` keeps its passing answer; `distill --verified-log` trains
+    on it alone, asked both ways (λ = 1: no teacher, one step)."""
+    config, log = tmp_path / "config.toml", tmp_path / "verified.jsonl"
+    config.write_text(f'[distill]\nverified_log = "{log}"\n')
+    done = run_cli("generate", "-i", "Write a Python function add(a, b) that returns a + b.",
+                   "--tests-file", str(ROOT / "examples/add_tests.py"), "--member", "qwen-small",
+                   "--max-tokens", "80", "--config", str(config))
+    assert done.returncode == 0 and log.is_file(), done.stderr
+    done = run_cli("distill", "--verified", "--forms", "chat,fim", "--ce-weight", "1", "--rank", "2",
+                   "--steps", "1", "--accumulate", "1", "--validation-share", "0", "--merge-lambda", "1",
+                   "--merged-type", "q8_0", "--config", str(config), "--out", str(tmp_path / "run"), timeout=900)
+    assert done.returncode == 0, done.stderr + done.stdout
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["sources"] == {"verified": 2} and report["asked_as"] == {"chat": 1, "fim": 1}
+    assert report["steps"] == 1 and Path(report["merged"]).is_file()
+
+
 def _answer(member_config, runtime) -> str:
     import asyncio
 
@@ -81,6 +99,7 @@ def test_the_run_reports_every_stage_and_leaves_the_original_intact(run, store):
     assert set(report["seconds"]) == {"examples", "teachers", "load student", "training", "validation", "merge"}
     assert report["teacher_examples_computed"]["qwen-large"] == report["examples"]["training"]
     assert report["asked_as"]["chat"] >= 1 and report["asked_as"]["fim"] >= 1  # the seeded draw takes both
+    assert list(report["sources"]) == ["collection"]
     assert [p["merge_lambda"] for p in report["lambda_curve"]] in ([0.0, 1.0], [])
     merged = Path(report["merged"])
     assert merged.parent == run / "run" and merged.name == "qwen-small-distilled.gguf"

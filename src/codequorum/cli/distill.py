@@ -21,13 +21,19 @@ def distill(
         "data/humaneval-greedy.jsonl.gz); repeat for several. Only candidates that passed their "
         "hidden tests are used."),
     forms: str = typer.Option(
-        "chat", "--forms", help="How the collections' verified answers are asked: chat (the bench's "
+        "chat", "--forms", help="How the verified answers (collections, --verified) are asked: chat (the bench's "
         "prompt), fim (one gap cut from the body of each answer, asked as an editor asks), or chat,fim."),
     feedback_db: str | None = typer.Option(
         None, "--feedback-db", help="A feedback store whose accepted completions to train on "
         "(default: the configuration's server feedback_db, when --feedback)."),
     feedback: bool = typer.Option(False, "--feedback/--no-feedback",
                                   help="Also train on completions users accepted."),
+    verified: bool = typer.Option(
+        False, "--verified/--no-verified", help="Also train on the answers `generate --tests-file` "
+        "and `fix` kept once their tests passed in the sandbox ([distill] keep_verified)."),
+    verified_log: Path | None = typer.Option(
+        None, "--verified-log", dir_okay=False, help="The log those answers are in (default: the "
+        "configuration's [distill] verified_log, else verified.jsonl in the user data dir); implies --verified."),
     problems_half: str = typer.Option(
         "even", "--problems-half", help="even, odd or all: train on this half of the suite's problems "
         "(the bench's halves), leave the other for evaluation."),
@@ -75,6 +81,7 @@ def distill(
     from codequorum.distill.student import LoraShape
     from codequorum.distill.train import TrainSettings
     from codequorum.server.feedback_store import default_feedback_path
+    from codequorum.stores.verified import default_verified_path
     from codequorum.vocabulary.errors import CodequorumError
 
     with user_errors():
@@ -86,6 +93,7 @@ def distill(
             _one_of("--forms", form, FORMS)
         settings = load_settings(config)
         store = (feedback_db or settings.server.feedback_db or default_feedback_path()) if feedback else None
+        kept = (verified_log or settings.distill.verified_log or default_verified_path()) if verified or verified_log else None
         try:
             grid = tuple(float(value) for value in lambdas.split(","))
         except ValueError:
@@ -93,7 +101,8 @@ def distill(
         plan = DistillPlan(
             out=out, suite=from_jsonl(suite) if suite else humaneval(), collections=tuple(collection or ()),
             forms=asked,  # type: ignore[arg-type]
-            feedback=store, student=student, teachers=tuple(t for t in teachers.split(",") if t),
+            feedback=store, verified=kept, verified_retention_days=settings.distill.verified_retention_days,
+            student=student, teachers=tuple(t for t in teachers.split(",") if t),
             fusion=fusion, half=problems_half, validation_share=validation_share,  # type: ignore[arg-type]
             max_examples=max_examples, max_length=max_length, top_k=top_k, lora=LoraShape(rank, alpha),
             training=TrainSettings(steps, accumulate, learning_rate, ce_weight, checkpoint_every, seed),

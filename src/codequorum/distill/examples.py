@@ -28,18 +28,19 @@ from codequorum.core.fences import fenced
 from codequorum.core.prompts import build_prompt, fim_prompt, fim_template
 from codequorum.distill.halves import Half, in_half
 from codequorum.stores.records import FeedbackRecord
+from codequorum.stores.verified import VerifiedAnswer
 from codequorum.vocabulary.generation import Prompt
 from codequorum.vocabulary.records import Record
 from codequorum.vocabulary.request import Request, TaskKind
 
-Source = Literal["collection", "feedback"]
+Source = Literal["collection", "feedback", "verified"]
 Form = Literal["chat", "fim"]  # how a verified bench answer is asked: the bench's chat prompt, or a gap in it
 FORMS: tuple[Form, ...] = ("chat", "fim")
 
 
 @dataclass(frozen=True)
 class TrainingExample:
-    key: str  # the problem id, or the suggestion id: what validation is split by
+    key: str  # the problem id, the suggestion id, or the verified request: what validation is split by
     source: Source
     prompt: Prompt
     answer: str
@@ -52,8 +53,18 @@ class Selection:
     examples: list[TrainingExample] = field(default_factory=list)
     left_out: dict[str, int] = field(default_factory=dict)
 
+    answered: set[tuple[str, str]] = field(default_factory=set)  # (key, answer) taken so far
+
     def leave_out(self, reason: str) -> None:
         self.left_out[reason] = self.left_out.get(reason, 0) + 1
+
+    def first_time(self, key: str, answer: str) -> bool:
+        """Whether this answer to this request is new; the same again is left out."""
+        if (key, answer) in self.answered:
+            self.leave_out("the same answer again")
+            return False
+        self.answered.add((key, answer))
+        return True
 
 
 def from_collection(records: Iterable[Record], problems: Mapping[str, Problem], half: Half,
@@ -66,7 +77,6 @@ def from_collection(records: Iterable[Record], problems: Mapping[str, Problem], 
     selection = selection or Selection()
     if "fim" in forms and fim is None:
         raise ValueError("FIM examples need the member's FIM format")
-    seen: set[tuple[str, str]] = set()
     for record in records:
         reason = _unusable(record, problems, half)
         if reason:
@@ -74,10 +84,8 @@ def from_collection(records: Iterable[Record], problems: Mapping[str, Problem], 
             continue
         problem = problems[record.problem]
         answer = fenced(record.text.strip("\n"), problem.language)
-        if (record.problem, answer) in seen:
-            selection.leave_out("the same answer again")
+        if not selection.first_time(record.problem, answer):
             continue
-        seen.add((record.problem, answer))
         if "chat" in forms:
             prompt = build_prompt(request_for(problem, max_tokens, None), fim=None)
             selection.examples.append(TrainingExample(record.problem, "collection", prompt, answer))
@@ -91,9 +99,14 @@ def from_collection(records: Iterable[Record], problems: Mapping[str, Problem], 
 
 
 def _fim_example(problem: Problem, text: str, fim: str, seed: int) -> TrainingExample | None:
-    """One gap (a line or a span of 2 to 8, drawn per answer) in the body of the answer's
-    function: the document without it as a FIM prompt, the gap's lines as the answer."""
     program = text if f"def {problem.entry_point}" in text else problem.prompt + text  # the file the user would have
+    return _gap_example(problem, program, "collection", fim, seed)
+
+
+def _gap_example(problem: Problem, program: str, source: Source, fim: str, seed: int) -> TrainingExample | None:
+    """One gap (a line or a span of 2 to 8, drawn per answer) in the body of the program's
+    function `problem.entry_point` (empty: its first function): the document without it as a
+    FIM prompt, the gap's lines as the answer."""
     body_start = _body_start(program, problem.entry_point) if problem.language == "python" else None
     if body_start is None:
         return None
@@ -107,18 +120,18 @@ def _fim_example(problem: Problem, text: str, fim: str, seed: int) -> TrainingEx
     document = task.document
     request = Request(TaskKind.COMPLETE, language=problem.language, prefix=document[:task.cursor],
                       suffix=document[task.cursor:])
-    return TrainingExample(problem.id, "collection", fim_prompt(request, fim_template(fim)), task.middle)
+    return TrainingExample(problem.id, source, fim_prompt(request, fim_template(fim)), task.middle)
 
 
 def _body_start(program: str, entry_point: str) -> int | None:
-    """Where the statements of `entry_point`'s body begin (after its docstring): the offset of
+    """Where the statements of `entry_point`'s (empty: the first function's) body begin (after its docstring): the offset of
     that line in `program`; None when the program does not parse or has no such function."""
     try:
         tree = ast.parse(program)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     function = next((node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-                     and node.name == entry_point), None)
+                     and (node.name == entry_point or not entry_point)), None)
     if function is None:
         return None
     body = function.body
@@ -160,3 +173,39 @@ def from_feedback(records: Iterable[FeedbackRecord], fim: str,
         prompt = fim_prompt(request, template)
         selection.examples.append(TrainingExample(record.suggestion_id, "feedback", prompt, record.text))
     return selection
+
+
+def from_verified(entries: Iterable[VerifiedAnswer], selection: Selection | None = None, max_tokens: int = 384,
+                  forms: tuple[Form, ...] = ("chat",), fim: str | None = None, seed: int = 0) -> Selection:
+    """The answers `generate --tests-file` and `fix` kept once their tests passed in the
+    sandbox, asked as the members were asked (the generate or fix chat prompt, rebuilt from
+    the request kept with the answer) and, in the `fim` form, as one gap cut from the body of
+    the first function the answer holds (Python)."""
+    selection = selection or Selection()
+    for entry in entries:
+        if not entry.answer.strip():
+            selection.leave_out("empty")
+            continue
+        answer = fenced(entry.answer.strip("\n"), entry.language)
+        if not selection.first_time(entry.key, answer):
+            continue
+        if "chat" in forms:
+            prompt = build_prompt(_request_of(entry, max_tokens), fim=None)
+            selection.examples.append(TrainingExample(entry.key, "verified", prompt, answer))
+        if "fim" in forms and fim is not None:
+            where = Problem(entry.key, "", "", entry.functions[0] if entry.functions else "", entry.language)
+            example = _gap_example(where, entry.answer, "verified", fim, seed)
+            if example is None:
+                selection.leave_out("no function body to cut a FIM gap from")
+            else:
+                selection.examples.append(example)
+    return selection
+
+
+def _request_of(entry: VerifiedAnswer, max_tokens: int) -> Request:
+    """The request the members were asked, as `generate` and `fix_request` build it."""
+    if entry.kind == "fix":
+        return Request(TaskKind.FIX, language=entry.language, prefix=entry.code,
+                       instruction=entry.instruction, functions=entry.functions, max_tokens=max_tokens)
+    return Request(TaskKind.GENERATE, language=entry.language, instruction=entry.instruction,
+                   tests=entry.tests, max_tokens=max_tokens)

@@ -27,7 +27,7 @@ from codequorum.distill.fusion import Fusion, FusedTarget, fuse
 from codequorum.distill.gguf_merge import MergedType, merge_gguf, tensor_count
 from codequorum.distill.halves import Half, in_half, is_validation, other_half
 from codequorum.distill.member import member_table, register, write_checksum
-from codequorum.distill.sources import accepted_feedback, collection_records
+from codequorum.distill.sources import accepted_feedback, collection_records, verified_answers
 from codequorum.distill.student import LoraShape, Student, load_student, load_tokenizer
 from codequorum.distill.teachers import Teacher, TeacherCache, fill_cache
 from codequorum.distill.train import TrainSettings, latest_adapter, train
@@ -50,6 +50,8 @@ class DistillPlan:
     collections: tuple[Path, ...] = ()
     forms: tuple[select.Form, ...] = ("chat",)  # how the collections' verified answers are asked
     feedback: str | Path | None = None  # a feedback store, or None to leave feedback out
+    verified: Path | None = None  # the verified-answer log of generate and fix, or None to leave it out
+    verified_retention_days: int | None = 90
     student: str = "qwen-small"
     teachers: tuple[str, ...] = ("qwen-large",)
     fusion: Fusion = "min-ce"
@@ -73,6 +75,7 @@ class DistillPlan:
 class DistillReport:
     examples: dict[str, int] = field(default_factory=dict)
     asked_as: dict[str, int] = field(default_factory=dict)  # training examples by prompt form (chat, fim)
+    sources: dict[str, int] = field(default_factory=dict)  # training examples by source (collection, feedback, verified)
     left_out: dict[str, int] = field(default_factory=dict)
     teacher_examples_computed: dict[str, int] = field(default_factory=dict)
     steps: int = 0
@@ -93,10 +96,12 @@ def distill(settings: Settings, plan: DistillPlan, listener: Listener) -> Distil
     with _timed(report, "examples"):
         training, validation = _examples(plan, student_member, report, listener)
         report.asked_as = dict(Counter(e.prompt.kind for e in training))
+        report.sources = dict(Counter(e.source for e in training))
         if not training:
             raise CodequorumError(
                 f"no verified example to train on (left out: {_described(report.left_out)}): give --collection "
-                "(a bench collection) or --feedback with a store that holds accepted completions")
+                "(a bench collection), --verified (the answers generate --tests-file and fix kept once "
+                "their tests passed) or --feedback with a store that holds accepted completions")
         student_path = model_path(settings, student_member)
         teachers = [_teacher(settings, name) for name in plan.teachers] if plan.training.ce_weight < 1 else []
         tokenizer = load_tokenizer(student_path)
@@ -155,6 +160,9 @@ def _examples(plan: DistillPlan, student: MemberConfig, report: DistillReport,
             listener.note(f"feedback left out: {student.name} has no FIM format")
         else:
             select.from_feedback(accepted_feedback(plan.feedback), student.fim, selection)
+    if plan.verified is not None:
+        select.from_verified(verified_answers(plan.verified, plan.verified_retention_days), selection,
+                             forms=plan.forms, fim=student.fim, seed=plan.training.seed)
     report.left_out.update(selection.left_out)
     write_problems(plan.out / "evaluation-problems.jsonl", [p for p in plan.suite if in_half(p.id, other_half(plan.half))])
     chosen = selection.examples

@@ -1,4 +1,5 @@
-"""Where trusted examples come from: bench collections on disk and the feedback store."""
+"""Where trusted examples come from: bench collections on disk, the feedback store and the
+verified-answer log of `generate` and `fix`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from codequorum.stores.open import open_store
 from codequorum.stores.records import FeedbackRecord, accepted_completions
+from codequorum.stores.verified import VerifiedAnswer, VerifiedLog
 from codequorum.vocabulary.errors import CodequorumError
 from codequorum.vocabulary.records import Record
 
@@ -35,3 +37,9 @@ def accepted_feedback(location: str | Path) -> list[FeedbackRecord]:
         return accepted_completions(store.records(("accepted", "accepted_partial", "dismissed")))
     finally:
         store.close()
+
+
+def verified_answers(path: Path, retention_days: int | None) -> list[VerifiedAnswer]:
+    """The answers `generate --tests-file` and `fix` kept after their tests passed, within the
+    retention; none when the log does not exist yet."""
+    return list(VerifiedLog(path, retention_days).entries())

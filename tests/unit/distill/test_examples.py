@@ -7,11 +7,13 @@ import pytest
 from codequorum.bench.collect import request_for
 from codequorum.bench.problems import Problem
 from codequorum.core.prompts import build_prompt
-from codequorum.distill.examples import from_collection, from_feedback
-from codequorum.distill.sources import accepted_feedback, collection_records
+from codequorum.distill.examples import from_collection, from_feedback, from_verified
+from codequorum.distill.sources import accepted_feedback, collection_records, verified_answers
 from codequorum.stores.records import FeedbackRecord
 from codequorum.stores.sqlite import SqliteStore
+from codequorum.stores.verified import VerifiedAnswer, VerifiedLog
 from codequorum.vocabulary.records import Record
+from codequorum.vocabulary.request import Request, TaskKind
 from codequorum.vocabulary.store_location import parse_location
 
 PROBLEMS = {f"HumanEval/{n}": Problem(f"HumanEval/{n}", f"def f{n}(x):\n", "def check(c): pass", f"f{n}")
@@ -140,3 +142,42 @@ def test_an_answer_that_does_not_restate_the_prompt_is_cut_in_the_prompt_plus_th
 def test_fim_examples_need_the_members_fim_format():
     with pytest.raises(ValueError, match="FIM format"):
         from_collection([], PROBLEMS, "even", forms=("fim",), fim=None)
+
+
+def _kept(kind: str = "generate", answer: str = SOLVED, **fields) -> VerifiedAnswer:
+    defaults = {"instruction": "Sum the list", "tests": "assert f0([1, 2]) == 3\n"} if kind == "generate" else {
+        "instruction": "E   assert 2 == 3", "code": "def f0(x):\n    return 0\n", "functions": ("f0", "helper")}
+    return VerifiedAnswer(kind=kind, language="python", answer=answer, member="qwen-large",  # type: ignore[arg-type]
+                          verified_by="pytest -q", **{**defaults, **fields})
+
+
+def test_kept_answers_are_asked_as_generate_and_fix_asked_them():
+    entries = [_kept("generate"), _kept("fix"), _kept("generate"), _kept("generate", answer="  \n")]
+    selection = from_verified(entries)
+    generate, fix = selection.examples
+    assert generate.source == fix.source == "verified" and generate.key != fix.key
+    assert generate.prompt == build_prompt(Request(TaskKind.GENERATE, language="python", instruction="Sum the list",
+                                                   tests="assert f0([1, 2]) == 3\n", max_tokens=384), fim=None)
+    assert fix.prompt == build_prompt(Request(TaskKind.FIX, language="python", prefix="def f0(x):\n    return 0\n",
+                                              instruction="E   assert 2 == 3", functions=("f0", "helper")), fim=None)
+    asked = fix.prompt.messages[-1].content
+    assert "assert 2 == 3" in asked and "helper" in asked and "return 0" in asked
+    assert generate.answer == "```python\n" + SOLVED.rstrip("\n") + "\n```"
+    assert selection.left_out == {"the same answer again": 1, "empty": 1}
+
+
+def test_a_kept_answer_asked_as_an_editor_asks_is_a_gap_in_the_function_it_wrote():
+    selection = from_verified([_kept("generate"), _kept("generate", instruction="other", answer="X = 1\n")],
+                              forms=("fim",), fim="qwen")
+    [example] = selection.examples
+    prefix, rest = example.prompt.text.removeprefix("<|fim_prefix|>").split("<|fim_suffix|>")
+    assert prefix + example.answer + rest.removesuffix("<|fim_middle|>") == SOLVED
+    assert '"""\n' in prefix  # after the first function's docstring
+    assert selection.left_out == {"no function body to cut a FIM gap from": 1}
+
+
+def test_the_verified_log_is_a_source(tmp_path):
+    log = VerifiedLog(tmp_path / "verified.jsonl", retention_days=None)
+    log.append(_kept("fix"))
+    assert [e.kind for e in verified_answers(log.path, None)] == ["fix"]
+    assert verified_answers(tmp_path / "none-yet.jsonl", 90) == []
