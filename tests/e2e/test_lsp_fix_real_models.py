@@ -12,6 +12,7 @@ import pytest_asyncio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from codequorum.stores.verified import VerifiedLog
 from tests.dirs import searchable_dir
 from tests.e2e.conftest import ROOT
 from tests.e2e.lsp_session import (
@@ -39,7 +40,7 @@ fix_test_command = "python -m pytest -q --tb=short -p no:cacheprovider -p no:asy
 def project() -> Iterator[Path]:
     with searchable_dir("cq-lsp-fix-") as base:
         shutil.copytree(ROOT / "tests" / "fixtures" / "fix_projects" / "buggy_calc", base / "calc")
-        (base / "codequorum.toml").write_text(CONFIG)
+        (base / "codequorum.toml").write_text(CONFIG + f'[distill]\nverified_log = "{base / "verified.jsonl"}"\n')
         yield base / "calc"
 
 
@@ -70,6 +71,9 @@ async def test_the_fix_code_action_returns_and_applies_a_workspace_edit(client, 
     assert change.text_document.uri == uri and change.text_document.version == 1
     assert "return a + b" in change.edits[0].new_text
     assert ops.read_text() == original  # the editor writes the file, not the server
+    [kept] = VerifiedLog(project.parent / "verified.jsonl").entries()  # applied by the user's editor
+    assert kept.kind == "fix" and kept.member == "qwen-small" and "return a + b" in kept.answer
+    assert kept.verified_by == CONFIG.split('fix_test_command = "')[1].split('"')[0]
 
 
 async def test_unsaved_changes_are_refused(client, project):

@@ -8,11 +8,16 @@ Only a saved file inside the client's workspace folders is fixed (server/workspa
 in a project that does not reach above the folder. A client's own test command is a command
 of its choice run on the server: accepted only where `[server] client_test_command` allows it
 (by default from the stdio client, the editor that started the server, and no network client).
+
+A fix the stdio client applied goes to the verified-answer log that `codequorum distill` trains
+on, as the CLI's does; a network client's never does: a team server's training data is not a
+client's to write.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +32,9 @@ from codequorum.server.extensions import FIX_COMMAND, FixArgs
 from codequorum.server.features.errors import ArgumentsError
 from codequorum.server.lsp_server import CodequorumServer
 from codequorum.server.workspace_files import workspace_file
+from codequorum.stores.verified import keep_verified
+
+log = logging.getLogger(__name__)
 
 
 def fix_job(ls: CodequorumServer, document: TextDocument, args: FixArgs) -> FixJob:
@@ -82,6 +90,15 @@ async def fix_document(ls: CodequorumServer, raw: Any) -> FixedDocument:
     end = await asyncio.to_thread(position_of, document, text, len(text))  # scales with the file
     whole = types.Range(types.Position(0, 0), end)
     return FixedDocument(report, args.uri, version, types.TextEdit(whole, best.fixed_source))
+
+
+async def keep_applied_fix(ls: CodequorumServer, report: FixReport) -> None:
+    """The fix the user's own editor applied, kept for distill ([distill] keep_verified)."""
+    if report.verified is None or ls.connection is not None:
+        return
+    note = await asyncio.to_thread(keep_verified, ls.session.settings.distill, report.verified)
+    if note:
+        log.warning("%s", note)
 
 
 def summary(report: FixReport) -> dict[str, Any]:

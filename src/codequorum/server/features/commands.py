@@ -31,7 +31,7 @@ from codequorum.server.extensions import (
     plain,
 )
 from codequorum.server.features.errors import ArgumentsError, client_errors
-from codequorum.server.fixing import fix_document, summary
+from codequorum.server.fixing import fix_document, keep_applied_fix, summary
 from codequorum.server.generation import GenerateJob, generate
 from codequorum.server.instructions import (
     GenerateSite,
@@ -104,6 +104,8 @@ async def fix_command(ls: CodequorumServer, args: list[Any]) -> dict[str, Any]:
         return {**summary(fixed.report), "applied": False}
     edit = _edit(ls, fixed.uri, fixed.version, fixed.edit)
     applied = await _apply(ls, edit, "codequorum: fix")
+    if applied:
+        await keep_applied_fix(ls, fixed.report)
     return {**summary(fixed.report), "applied": applied, "edit": get_converter().unstructure(edit)}
 
 
