@@ -51,7 +51,7 @@ def distill(
     accumulate: int = typer.Option(4, "--accumulate", min=1, help="Examples per step."),
     learning_rate: float = typer.Option(2e-4, "--learning-rate"),
     checkpoint_every: int = typer.Option(25, "--checkpoint-every", min=1, help="Steps between checkpoints."),
-    max_examples: int | None = typer.Option(None, "--max-examples", min=1, help="Cap on examples (sampled)."),
+    max_examples: int | None = typer.Option(None, "--max-examples", min=1, help="Cap on examples, taken in turn from each source (a small source is kept whole)."),
     max_length: int = typer.Option(768, "--max-length", min=32, help="Longest example in tokens."),
     top_k: int = typer.Option(32, "--top-k", min=1, help="Teacher tokens kept per position."),
     validation_share: float = typer.Option(0.2, "--validation-share", min=0.0, max=0.9,

@@ -209,3 +209,22 @@ def _request_of(entry: VerifiedAnswer, max_tokens: int) -> Request:
                        instruction=entry.instruction, functions=entry.functions, max_tokens=max_tokens)
     return Request(TaskKind.GENERATE, language=entry.language, instruction=entry.instruction,
                    tests=entry.tests, max_tokens=max_tokens)
+
+
+def capped(examples: list[TrainingExample], limit: int, seed: int) -> list[TrainingExample]:
+    """At most `limit` examples, taken in turn from each source (each shuffled with `seed`), so
+    a small source (the user's verified answers and accepted completions) is kept whole rather
+    than sampled out by a large one (a bench collection)."""
+    if len(examples) <= limit:
+        return examples
+    rng = random.Random(seed)
+    by_source: dict[Source, list[TrainingExample]] = {}
+    for example in examples:
+        by_source.setdefault(example.source, []).append(example)
+    queues = [rng.sample(group, len(group)) for group in by_source.values()]
+    taken: list[TrainingExample] = []
+    while len(taken) < limit:
+        for queue in queues:
+            if queue and len(taken) < limit:
+                taken.append(queue.pop())
+    return taken

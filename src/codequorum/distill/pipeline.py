@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import resource
 import time
 from collections import Counter
@@ -167,7 +166,7 @@ def _examples(plan: DistillPlan, student: MemberConfig, report: DistillReport,
     write_problems(plan.out / "evaluation-problems.jsonl", [p for p in plan.suite if in_half(p.id, other_half(plan.half))])
     chosen = selection.examples
     if plan.max_examples is not None and len(chosen) > plan.max_examples:
-        chosen = random.Random(plan.training.seed).sample(chosen, plan.max_examples)
+        chosen = select.capped(chosen, plan.max_examples, plan.training.seed)
     validation = [e for e in chosen if is_validation(e.key, plan.validation_share)]
     return [e for e in chosen if not is_validation(e.key, plan.validation_share)], validation
 

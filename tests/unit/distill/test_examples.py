@@ -7,7 +7,7 @@ import pytest
 from codequorum.bench.collect import request_for
 from codequorum.bench.problems import Problem
 from codequorum.core.prompts import build_prompt
-from codequorum.distill.examples import from_collection, from_feedback, from_verified
+from codequorum.distill.examples import TrainingExample, capped, from_collection, from_feedback, from_verified
 from codequorum.distill.sources import accepted_feedback, collection_records, verified_answers
 from codequorum.stores.records import FeedbackRecord
 from codequorum.stores.sqlite import SqliteStore
@@ -181,3 +181,17 @@ def test_the_verified_log_is_a_source(tmp_path):
     log.append(_kept("fix"))
     assert [e.kind for e in verified_answers(log.path, None)] == ["fix"]
     assert verified_answers(tmp_path / "none-yet.jsonl", 90) == []
+
+
+def _examples(source: str, count: int) -> list[TrainingExample]:
+    return [TrainingExample(f"{source}-{n}", source, build_prompt(Request(TaskKind.GENERATE, instruction="x"), fim=None),
+                            f"answer {n}") for n in range(count)]  # type: ignore[arg-type]
+
+
+def test_the_cap_keeps_a_small_source_whole():
+    bench, verified = _examples("collection", 200), _examples("verified", 3)
+    taken = capped(bench + verified, 20, seed=0)
+    assert len(taken) == 20 and len({e.key for e in taken}) == 20
+    assert sum(e.source == "verified" for e in taken) == 3
+    assert capped(bench + verified, 20, seed=0) == taken  # the seed decides, nothing else
+    assert capped(verified, 20, seed=0) == verified  # under the cap: all, as they were
