@@ -212,19 +212,18 @@ def _request_of(entry: VerifiedAnswer, max_tokens: int) -> Request:
 
 
 def capped(examples: list[TrainingExample], limit: int, seed: int) -> list[TrainingExample]:
-    """At most `limit` examples, taken in turn from each source (each shuffled with `seed`), so
-    a small source (the user's verified answers and accepted completions) is kept whole rather
-    than sampled out by a large one (a bench collection)."""
+    """At most `limit` examples, shared out among the sources in turn and sampled within each
+    with `seed`, so a small source (the user's verified answers and accepted completions) is
+    kept whole rather than sampled out by a large one (a bench collection)."""
     if len(examples) <= limit:
         return examples
-    rng = random.Random(seed)
     by_source: dict[Source, list[TrainingExample]] = {}
     for example in examples:
         by_source.setdefault(example.source, []).append(example)
-    queues = [rng.sample(group, len(group)) for group in by_source.values()]
-    taken: list[TrainingExample] = []
-    while len(taken) < limit:
-        for queue in queues:
-            if queue and len(taken) < limit:
-                taken.append(queue.pop())
-    return taken
+    shares = dict.fromkeys(by_source, 0)
+    while sum(shares.values()) < limit:
+        for source, group in by_source.items():
+            if shares[source] < len(group) and sum(shares.values()) < limit:
+                shares[source] += 1
+    rng = random.Random(seed)
+    return [e for source, group in by_source.items() for e in rng.sample(group, shares[source])]

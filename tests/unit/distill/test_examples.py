@@ -1,4 +1,5 @@
 import gzip
+import random
 import json
 from dataclasses import asdict
 
@@ -195,3 +196,4 @@ def test_the_cap_keeps_a_small_source_whole():
     assert sum(e.source == "verified" for e in taken) == 3
     assert capped(bench + verified, 20, seed=0) == taken  # the seed decides, nothing else
     assert capped(verified, 20, seed=0) == verified  # under the cap: all, as they were
+    assert capped(bench, 20, seed=0) == random.Random(0).sample(bench, 20)  # one source: a plain sample
