@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import os
 import platform
 import random
@@ -27,17 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcRequestCancelled
 from pygls.lsp.client import LanguageClient
 
-from _lsp_typist import edit, inline_params, percentile, rss_mb  # benchmarks/, next to this script
+from _lsp_typist import Typing, ask_inline, percentile, rss_mb, type_lines  # benchmarks/, next to this script
 
 ROOT = Path(__file__).resolve().parents[1]
 CODEQUORUM = str(Path(sys.executable).with_name("codequorum"))
 FILES = ["src/codequorum/core/engine.py", "src/codequorum/core/context.py",
          "src/codequorum/config.py", "src/codequorum/models/store.py",
          "src/codequorum/server/completion_service.py"]
-_ids = itertools.count()
 
 
 @dataclass
@@ -68,6 +65,7 @@ async def _drain(stream: asyncio.StreamReader) -> None:
 
 async def connect(port: int) -> LanguageClient:
     client = LanguageClient("lsp-load", "1")
+    client.feature("codequorum/status")(lambda params: None)  # the server's status: not measured here
     await client.start_tcp("127.0.0.1", port)
     await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities()))
     client.initialized(types.InitializedParams())
@@ -83,32 +81,9 @@ async def typist(index: int, port: int, args: argparse.Namespace, tally: Tally) 
     uri = f"file:///load/{index}/{path.name}"
     client.text_document_did_open(types.DidOpenTextDocumentParams(
         types.TextDocumentItem(uri, "python", 0, path.read_text())))
-    version = 0
-    pending: tuple[asyncio.Task[None], str] | None = None
-    deadline = time.monotonic() + args.seconds
-    while time.monotonic() < deadline:
-        row = rng.randrange(len(lines))
-        code = lines[row].strip()
-        indent = len(lines[row]) - len(code)
-        if not code:
-            continue
-        version += 1  # the line is retyped: clear it first
-        edit(client, uri, version, row, 0, len(lines[row]), " " * indent)
-        for typed in range(1, min(len(code), 12) + 1):
-            if time.monotonic() >= deadline:
-                break
-            version += 1
-            edit(client, uri, version, row, indent + typed - 1, indent + typed - 1, code[typed - 1])
-            if pending is not None and not pending[0].done():
-                client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=pending[1]))
-            msg_id = f"load-{next(_ids)}"
-            pending = (asyncio.ensure_future(_ask(client, uri, row, indent + typed, msg_id, tally)), msg_id)
-            await asyncio.sleep(args.keystroke_ms / 1000)
-        await asyncio.sleep(rng.uniform(*args.pause))  # reading the suggestion
-        version += 1
-        edit(client, uri, version, row, 0, indent + min(len(code), 12), lines[row][:indent] + code)
-    if pending is not None:
-        await asyncio.wait({pending[0]})
+    typing = Typing(args.seconds, args.keystroke_ms, tuple(args.pause), chars_per_line=12)
+    await type_lines(client, uri, lines, rng, typing,
+                     lambda row, character, msg_id: _ask(client, uri, row, character, msg_id, tally))
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
@@ -116,21 +91,15 @@ async def typist(index: int, port: int, args: argparse.Namespace, tally: Tally) 
 
 async def _ask(client: LanguageClient, uri: str, row: int, character: int, msg_id: str,
                tally: Tally) -> None:
-    params = inline_params(uri, row, character)
     tally.sent += 1
-    started = time.monotonic()
-    try:
-        result = await client.protocol.send_request_async(
-            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id)
-    except JsonRpcRequestCancelled:
+    asked = await ask_inline(client, uri, row, character, msg_id)
+    if asked.outcome == "cancelled":
         tally.cancelled += 1
-        return
-    except Exception as error:  # anything else is a failure of the server
-        tally.errors.append(f"{type(error).__name__}: {error}")
-        return
-    tally.latencies.append(time.monotonic() - started)
-    items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
-    tally.with_items += bool(items)
+    elif asked.outcome in ("error", "refused"):
+        tally.errors.append(asked.error)
+    else:
+        tally.latencies.append(asked.seconds)
+        tally.with_items += asked.outcome == "items"
 
 
 async def main() -> None:

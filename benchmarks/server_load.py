@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import os
 import platform
@@ -39,10 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from pygls.lsp.client import LanguageClient
 
-from _lsp_typist import edit, inline_params, percentile, rss_mb  # benchmarks/, next to this script
+from _lsp_typist import Typing, ask_inline, percentile, rss_mb, type_lines  # benchmarks/, next to this script
 
 CODEQUORUM = str(Path(sys.executable).with_name("codequorum"))
 MAX_REQUEST_BYTES = 1 << 20
@@ -70,8 +68,6 @@ def parse_orders(text: str) -> list[Order]:
 def total_of(orders: list[Order]) -> float:
     return sum(order.total for order in orders)
 '''
-RATE_LIMITED = -32803
-_ids = itertools.count()
 
 
 # ---- the fake member ------------------------------------------------------------------------
@@ -262,36 +258,9 @@ async def editor(index: int, port: int, token: str, args: argparse.Namespace, ta
     uri = f"file:///load/editor{index}/orders.py"
     client.text_document_did_open(types.DidOpenTextDocumentParams(
         types.TextDocumentItem(uri, "python", 0, text)))
-    version = 0
-    pending: tuple[asyncio.Task[None], str] | None = None
-    asked: set[asyncio.Task[None]] = set()  # every request, until its answer (or cancel) is in
-    deadline = time.monotonic() + args.seconds
-    while time.monotonic() < deadline:
-        row = rng.randrange(len(lines))
-        code = lines[row].strip()
-        indent = len(lines[row]) - len(code)
-        if not code:
-            continue
-        version += 1  # the line is retyped: clear it first
-        edit(client, uri, version, row, 0, len(lines[row]), " " * indent)
-        typed_chars = min(len(code), 16)
-        for typed in range(1, typed_chars + 1):
-            if time.monotonic() >= deadline:
-                break
-            version += 1
-            edit(client, uri, version, row, indent + typed - 1, indent + typed - 1, code[typed - 1])
-            if pending is not None and not pending[0].done():
-                client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=pending[1]))
-            msg_id = f"load-{next(_ids)}"
-            pending = (asyncio.ensure_future(_ask(client, uri, row, indent + typed, msg_id, tally)), msg_id)
-            asked.add(pending[0])
-            pending[0].add_done_callback(asked.discard)
-            await asyncio.sleep(args.keystroke_ms / 1000)
-        await asyncio.sleep(rng.uniform(*args.pause))  # reading the suggestion
-        version += 1
-        edit(client, uri, version, row, 0, indent + typed_chars, lines[row])
-    if asked:
-        await asyncio.wait(asked)
+    typing = Typing(args.seconds, args.keystroke_ms, tuple(args.pause), chars_per_line=16)
+    await type_lines(client, uri, lines, rng, typing,
+                     lambda row, character, msg_id: _ask(client, uri, row, character, msg_id, tally))
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
@@ -306,29 +275,18 @@ def _plain(params: object) -> dict[str, object]:
 
 async def _ask(client: LanguageClient, uri: str, row: int, character: int, msg_id: str,
                tally: Tally) -> None:
-    params = inline_params(uri, row, character)
     tally.sent += 1
-    started = time.monotonic()
-    try:
-        result = await client.protocol.send_request_async(
-            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id)
-    except JsonRpcRequestCancelled:
-        tally.cancelled += 1
-        return
-    except JsonRpcException as error:
-        if error.code == RATE_LIMITED:
-            tally.refused += 1
-        else:
-            tally.errors.append(f"{type(error).__name__}: {error}")
-        return
-    except Exception as error:  # anything else is a failure of the server
-        tally.errors.append(f"{type(error).__name__}: {error}")
-        return
-    items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
-    if items:
-        tally.latencies.append(time.monotonic() - started)
-    else:
+    asked = await ask_inline(client, uri, row, character, msg_id)
+    if asked.outcome == "items":
+        tally.latencies.append(asked.seconds)
+    elif asked.outcome == "empty":
         tally.empty += 1
+    elif asked.outcome == "cancelled":
+        tally.cancelled += 1
+    elif asked.outcome == "refused":
+        tally.refused += 1
+    else:
+        tally.errors.append(asked.error)
 
 
 # ---- the run --------------------------------------------------------------------------------
