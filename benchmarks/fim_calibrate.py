@@ -50,9 +50,10 @@ from codequorum.config import load_settings  # noqa: E402
 from codequorum.core.engine import Engine  # noqa: E402
 from codequorum.core.languages import Languages  # noqa: E402
 from codequorum.sandbox import SandboxLimits  # noqa: E402
+from codequorum.server.completion_service import CompletionPolicy, CompletionQuery  # noqa: E402
 from codequorum.server.prompt_window import prompt_window  # noqa: E402
 from codequorum.vocabulary.cancel import CancelToken  # noqa: E402
-from codequorum.vocabulary.request import Request, completion_request  # noqa: E402
+from codequorum.vocabulary.request import Request  # noqa: E402
 
 THRESHOLDS = [-0.05, -0.1, -0.15, -0.2, -0.25, -0.3, -0.4, -0.5, -0.75, -1.0, -99.0]
 MARGINS = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 99.0]  # `judge_margin`; 99: never the cheap snippet
@@ -63,13 +64,12 @@ Rule = Callable[[Row, Row, float], tuple[bool, bool]]  # (cheap, strong, paramet
 
 
 def request_for(engine: Engine, document: str, cursor: int) -> Request:
+    """The request the server builds for this cursor in a Python file (no other open files)."""
     server = engine.settings.server
-    languages = Languages(engine.runtime.registry)
     window = prompt_window(document, cursor, server.prefix_chars, server.suffix_chars)
-    prefix, suffix = window.text[:window.cursor], window.text[window.cursor:]
-    scope = languages.scope("python", prefix, suffix)
-    return completion_request(window.text, window.cursor, language="python", scope=scope,
-                              max_tokens=server.inline_max_tokens if scope == "block" else server.line_max_tokens)
+    scope = Languages(engine.runtime.registry).scope("python", window.text[:window.cursor], window.text[window.cursor:])
+    query = CompletionQuery("calibration", document, cursor, language="python", scope=scope)
+    return CompletionPolicy.from_settings(engine.settings).request(query)
 
 
 async def answer(engine: Engine, task: FimTask, request: Request, member: str, limits: SandboxLimits) -> Row:

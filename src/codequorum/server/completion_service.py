@@ -127,6 +127,19 @@ class CompletionPolicy:
     def max_tokens(self, scope: Scope) -> int:
         return self.line_max_tokens if scope == "line" else self.block_max_tokens
 
+    def request(self, query: CompletionQuery, budget: Budget = Budget()) -> Request:
+        """The engine request for `query`: its prompt window, scope and token bound."""
+        window = prompt_window(query.text, query.offset, self.prefix_chars, self.suffix_chars)
+        return completion_request(
+            window.text, window.cursor,
+            language=query.language,
+            path=query.path,
+            context=query.context,
+            max_tokens=self.max_tokens(query.scope),
+            scope=query.scope,
+            budget=budget,
+        )
+
 
 def completion_members(settings: Settings) -> tuple[str, ...] | None:
     """`[server] inline_members`, else every enabled member that fills in the middle: a
@@ -427,7 +440,6 @@ class CompletionService:
 
     def _request(self, query: CompletionQuery, background: bool = False) -> Request:
         """The engine request; a background one waits for every member, for longer."""
-        window = prompt_window(query.text, query.offset, self.policy.prefix_chars, self.policy.suffix_chars)
         if background:
             budget = Budget(deadline_s=self.policy.deadline_s * REFINE_DEADLINE_FACTOR)
         else:
@@ -435,15 +447,7 @@ class CompletionService:
             deadline = max(self.policy.deadline_s - waited, MIN_DEADLINE_S)
             cap = max(self.policy.hard_cap_s - waited, MIN_DEADLINE_S)
             budget = Budget(deadline_s=deadline, hard_cap_s=cap, settle_ratio=self.policy.settle_ratio)
-        return completion_request(
-            window.text, window.cursor,
-            language=query.language,
-            path=query.path,
-            context=query.context,
-            max_tokens=self.policy.max_tokens(query.scope),
-            scope=query.scope,
-            budget=budget,
-        )
+        return self.policy.request(query, budget)
 
 
 def _someone_missed_the_deadline(result: Result) -> bool:
