@@ -53,9 +53,11 @@ class VerifiedAnswer:
         data = dict(data)
         data["functions"] = tuple(data.get("functions") or ())  # type: ignore[arg-type]
         entry = cls(**data)  # type: ignore[arg-type]
-        if entry.kind not in ("generate", "fix") or not all(
-                isinstance(value, str) for value in (entry.language, entry.instruction, entry.answer,
-                                                     entry.member, entry.verified_by, entry.code)):
+        texts = (entry.language, entry.instruction, entry.answer, entry.member, entry.verified_by,
+                 entry.code, *entry.functions)
+        if (entry.kind not in ("generate", "fix") or not all(isinstance(value, str) for value in texts)
+                or not isinstance(entry.tests, str | None)
+                or isinstance(entry.at, bool) or not isinstance(entry.at, int | float)):
             raise ValueError("not a verified answer")
         return entry
 

@@ -62,6 +62,10 @@ def test_damaged_lines_are_skipped(tmp_path: Path):
     log.append(_answer("first"))
     with log.path.open("a") as handle:
         handle.write('{"cut short\n[1, 2]\n{"kind": "evil", "language": "python"}\n\xff\n')
+    wrong = [{**module.asdict(_answer("wrong")), **change} for change in
+             ({"at": "yesterday"}, {"at": True}, {"tests": 3}, {"functions": [1]}, {"answer": None}, {"extra": 1})]
+    with log.path.open("a") as handle:
+        handle.writelines(json.dumps(entry) + "\n" for entry in wrong)
     log.append(_answer("second"))
     assert [e.instruction for e in log.entries()] == ["first", "second"]
 
