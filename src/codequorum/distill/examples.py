@@ -192,7 +192,9 @@ def from_verified(entries: Iterable[VerifiedAnswer], selection: Selection | None
         if "chat" in forms:
             prompt = build_prompt(_request_of(entry, max_tokens), fim=None)
             selection.examples.append(TrainingExample(entry.key, "verified", prompt, answer))
-        if "fim" in forms and fim is not None:
+        if "fim" in forms and fim is None:
+            selection.leave_out("a FIM gap, but the student has no FIM format")
+        elif "fim" in forms:
             where = Problem(entry.key, "", "", entry.functions[0] if entry.functions else "", entry.language)
             example = _gap_example(where, entry.answer, "verified", fim, seed)
             if example is None:

@@ -175,6 +175,9 @@ def test_a_kept_answer_asked_as_an_editor_asks_is_a_gap_in_the_function_it_wrote
     assert prefix + example.answer + rest.removesuffix("<|fim_middle|>") == SOLVED
     assert '"""\n' in prefix  # after the first function's docstring
     assert selection.left_out == {"no function body to cut a FIM gap from": 1}
+    unformatted = from_verified([_kept("generate")], forms=("chat", "fim"), fim=None)
+    assert [e.prompt.kind for e in unformatted.examples] == ["chat"]
+    assert unformatted.left_out == {"a FIM gap, but the student has no FIM format": 1}
 
 
 def test_the_verified_log_is_a_source(tmp_path):
