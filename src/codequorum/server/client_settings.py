@@ -55,6 +55,7 @@ _SECTION_REASONS = {
     "plugins": "which plugins run",
     "sandbox": "the sandbox's limits",
     "ranking": "ranking files and scorers",
+    "distill": "where verified answers are kept for distill (a path on the server)",
 }
 
 

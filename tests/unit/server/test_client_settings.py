@@ -25,11 +25,17 @@ def refused_keys(options):
 
 @pytest.mark.parametrize("section", ["members", "engine", "sandbox", "ranking", "plugins", "models",
                                      "strategies", "scheduler", "include_default_members", "token",
-                                     "anything"])
+                                     "distill", "anything"])
 def test_every_section_but_server_is_refused(section):
     result = screened({section: {"x": 1}, "server": {"debounce_ms": 5}})
     assert [item.key for item in result.refused] == [section]
     assert result.server == {"debounce_ms": 5}  # the rest still applies
+
+
+def test_where_verified_answers_are_kept_is_not_even_the_own_editors_to_set():
+    options = {"distill": {"verified_log": "/tmp/elsewhere.jsonl", "keep_verified": True}}
+    [item] = screen(options, BASE, lambda: STRATEGIES, own_editor=True).refused
+    assert item.key == "distill" and "a path on the server" in item.reason
 
 
 def test_a_member_definition_is_refused_with_the_reason():
