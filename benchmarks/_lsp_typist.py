@@ -17,7 +17,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from pygls.lsp.client import LanguageClient
 
-RATE_LIMITED = -32803  # the server's answer over a user's limits (server/user_limits.py)
+from codequorum.server.user_limits import RATE_LIMITED  # the server's answer over a user's limits
 
 _ids = itertools.count()
 

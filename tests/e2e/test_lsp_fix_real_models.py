@@ -25,14 +25,15 @@ from tests.e2e.lsp_session import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
-CONFIG = """
+TEST_COMMAND = "python -m pytest -q --tb=short -p no:cacheprovider -p no:asyncio"
+CONFIG = f"""
 [engine]
 deadline_s = 300
 [server]
 warm_up = false
 fix_members = ["qwen-small"]
 generate_max_tokens = 96
-fix_test_command = "python -m pytest -q --tb=short -p no:cacheprovider -p no:asyncio"
+fix_test_command = "{TEST_COMMAND}"
 """
 
 
@@ -73,7 +74,7 @@ async def test_the_fix_code_action_returns_and_applies_a_workspace_edit(client, 
     assert ops.read_text() == original  # the editor writes the file, not the server
     [kept] = VerifiedLog(project.parent / "verified.jsonl").entries()  # applied by the user's editor
     assert kept.kind == "fix" and kept.member == "qwen-small" and "return a + b" in kept.answer
-    assert kept.verified_by == CONFIG.split('fix_test_command = "')[1].split('"')[0]
+    assert kept.verified_by == TEST_COMMAND
 
 
 async def test_unsaved_changes_are_refused(client, project):

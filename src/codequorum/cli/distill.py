@@ -81,7 +81,7 @@ def distill(
     from codequorum.distill.student import LoraShape
     from codequorum.distill.train import TrainSettings
     from codequorum.server.feedback_store import default_feedback_path
-    from codequorum.stores.verified import default_verified_path
+    from codequorum.stores.verified import verified_path
     from codequorum.vocabulary.errors import CodequorumError
 
     with user_errors():
@@ -93,7 +93,7 @@ def distill(
             _one_of("--forms", form, FORMS)
         settings = load_settings(config)
         store = (feedback_db or settings.server.feedback_db or default_feedback_path()) if feedback else None
-        kept = (verified_log or settings.distill.verified_log or default_verified_path()) if verified or verified_log else None
+        kept = (verified_log or verified_path(settings.distill)) if verified or verified_log else None
         try:
             grid = tuple(float(value) for value in lambdas.split(","))
         except ValueError:

@@ -222,10 +222,10 @@ def capped(examples: list[TrainingExample], limit: int, seed: int) -> list[Train
     by_source: dict[Source, list[TrainingExample]] = {}
     for example in examples:
         by_source.setdefault(example.source, []).append(example)
-    shares = dict.fromkeys(by_source, 0)
-    while sum(shares.values()) < limit:
+    shares, left = dict.fromkeys(by_source, 0), limit
+    while left:
         for source, group in by_source.items():
-            if shares[source] < len(group) and sum(shares.values()) < limit:
-                shares[source] += 1
+            if left and shares[source] < len(group):
+                shares[source], left = shares[source] + 1, left - 1
     rng = random.Random(seed)
     return [e for source, group in by_source.items() for e in rng.sample(group, shares[source])]

@@ -62,12 +62,13 @@ class VerifiedAnswer:
         return entry
 
 
-def default_verified_path() -> Path:
-    return Path(platformdirs.user_data_dir("codequorum")) / "verified.jsonl"
+def verified_path(config: DistillConfig) -> Path:
+    """[distill] verified_log, else verified.jsonl in the user data dir."""
+    return config.verified_log or Path(platformdirs.user_data_dir("codequorum")) / "verified.jsonl"
 
 
 def verified_log(config: DistillConfig) -> VerifiedLog:
-    return VerifiedLog(config.verified_log or default_verified_path(), config.verified_retention_days)
+    return VerifiedLog(verified_path(config), config.verified_retention_days)
 
 
 def keep_verified(config: DistillConfig, entry: VerifiedAnswer) -> str | None:
@@ -109,8 +110,6 @@ class VerifiedLog:
 
     def entries(self) -> Iterator[VerifiedAnswer]:
         """The entries within the retention, oldest first; a line that is not one is skipped."""
-        if not self.path.exists():
-            return iter(())
         return iter(self._current())
 
     def _current(self) -> list[VerifiedAnswer]:
